@@ -1,0 +1,1 @@
+// placeholder: the geo kernel family (see kernels/README.md) is filled in here.

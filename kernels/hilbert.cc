@@ -1,0 +1,1 @@
+// placeholder: the hilbert kernel family (see kernels/README.md) is filled in here.

@@ -1,0 +1,1 @@
+// placeholder: scalar reference of the hilbert kernel family.

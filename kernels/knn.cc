@@ -1,0 +1,1 @@
+// placeholder: the knn kernel family (see kernels/README.md) is filled in here.

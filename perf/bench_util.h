@@ -1,0 +1,63 @@
+// Benchmark helpers: per-target registration and seeded data, shared by every *_bench.cc.
+//
+// Conventions (STYLE.md): data is generated outside the timed loop from fixed seeds;
+// every benchmark calls SetItemsProcessed (points) and SetBytesProcessed (bytes the kernel
+// must read), and its label is the Highway target it ran on. Benchmarks are registered
+// once per compiled target as "<workload>/<Kernel>/<TARGET>/<n>" so `perf/run` can pick
+// the dispatched target and compare against the read loop of the same target.
+#ifndef LOCUS_PERF_BENCH_UTIL_H_
+#define LOCUS_PERF_BENCH_UTIL_H_
+
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+#include <functional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "kernels/column.h"
+#include "kernels/dispatch.h"
+
+namespace locus::perf {
+
+// Registers `body` once per compiled target as "<name>/<TARGET>" with each of `sizes` as
+// the benchmark argument. The target is forced for the duration of the run.
+inline void RegisterPerTarget(const std::string& name, std::vector<int64_t> sizes,
+                              std::function<void(benchmark::State&)> body) {
+  for (int64_t target : kernels::CompiledTargets()) {
+    const std::string full = name + "/" + kernels::TargetName(target);
+    auto* b = benchmark::RegisterBenchmark(full.c_str(), [target, body](benchmark::State& st) {
+      kernels::SetTargetForTest(target);
+      st.SetLabel(kernels::TargetName(target));
+      body(st);
+      kernels::SetTargetForTest(0);
+    });
+    for (int64_t n : sizes) b->Arg(n);
+    b->UseRealTime();
+  }
+}
+
+// Seeded uniform values in [lo, hi).
+template <typename T>
+kernels::Column<T> UniformColumn(size_t n, uint64_t seed, T lo = 0, T hi = 1) {
+  kernels::Column<T> c(n);
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> dist(lo, hi);
+  for (size_t i = 0; i < n; ++i) c[i] = static_cast<T>(dist(rng));
+  return c;
+}
+
+// Keeps `value` alive so the compiler cannot drop the computation producing it.
+template <typename T>
+inline void Keep(const T& value) {
+  benchmark::DoNotOptimize(value);
+}
+
+}  // namespace locus::perf
+
+// Registers benchmarks from a static initialiser (runs before main parses flags).
+#define LOCUS_REGISTER_BENCHMARKS(fn) \
+  static const bool locus_registered_##fn = (fn(), true)
+
+#endif  // LOCUS_PERF_BENCH_UTIL_H_

@@ -1,0 +1,1 @@
+// placeholder: tests of the box_mask kernel family.

@@ -1,0 +1,1 @@
+// placeholder: tests of the geo kernel family.

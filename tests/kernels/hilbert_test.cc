@@ -1,0 +1,1 @@
+// placeholder: tests of the hilbert kernel family.

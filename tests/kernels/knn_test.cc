@@ -1,0 +1,1 @@
+// placeholder: tests of the knn kernel family.
