@@ -34,10 +34,12 @@ size_t LanesF32();
 size_t LanesF64();
 
 // The bandwidth baseline: reads every element of `columns` arrays of n floats (f32) or
-// doubles and returns a value that depends on all of them (so nothing is optimised out).
-// Uses the same target, unrolling and padding contract as the kernels. REQUIRES: padded.
-float ReadLoopF32(const float* const* columns, size_t num_columns, size_t n);
-double ReadLoopF64(const double* const* columns, size_t num_columns, size_t n);
+// doubles and returns the XOR of all their bit patterns (within each lane width; the
+// 32-bit lanes of f32 are folded into the low half), so nothing can be optimised out. One
+// cycle of latency per vector and four independent chains: limited by loads alone. Same
+// target and padding contract as the kernels. REQUIRES: padded columns.
+uint64_t ReadLoopF32(const float* const* columns, size_t num_columns, size_t n);
+uint64_t ReadLoopF64(const double* const* columns, size_t num_columns, size_t n);
 
 }  // namespace locus::kernels
 

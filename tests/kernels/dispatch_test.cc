@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+#include <random>
 #include <string>
 
 #include "tests/testing/harness.h"
@@ -32,16 +34,33 @@ TEST(DispatchTest, DefaultDispatchIsTheBestTarget) {
 class ReadLoopTest : public ::locus::testing::PerTargetTest {};
 LOCUS_INSTANTIATE_PER_TARGET(ReadLoopTest);
 
-TEST_P(ReadLoopTest, SumsEveryElementAndNoPadding) {
+TEST_P(ReadLoopTest, FoldsEveryElementAndNoPadding) {
+  std::mt19937 rng(::locus::testing::TestSeed());
   for (size_t n : ::locus::testing::TestSizes(LanesF32())) {
-    ::locus::testing::PaddedArray<float> a(n, 1, 1000.0f), b(n, 0, 1000.0f);
-    for (size_t i = 0; i < n; ++i) a[i] = 1.0f, b[i] = 2.0f;
+    SCOPED_TRACE(::testing::Message() << "n=" << n);
+    // Padding holds values that would change the fold if they were read into it.
+    ::locus::testing::PaddedArray<float> a(n, 1, 1000.0f), b(n, 0, -7.0f);
+    uint64_t want32 = 0;
+    for (size_t i = 0; i < n; ++i) {
+      a[i] = static_cast<float>(rng() % 1000) * 0.25f;
+      b[i] = -static_cast<float>(rng() % 1000);
+      uint32_t ba, bb;
+      std::memcpy(&ba, &a[i], 4);
+      std::memcpy(&bb, &b[i], 4);
+      want32 ^= ba ^ bb;
+    }
     const float* cols[] = {a.data(), b.data()};
-    EXPECT_EQ(ReadLoopF32(cols, 2, n), 3.0f * static_cast<float>(n)) << "n=" << n;
+    EXPECT_EQ(ReadLoopF32(cols, 2, n), want32);
     ::locus::testing::PaddedArray<double> c(n, 3, 1000.0);
-    for (size_t i = 0; i < n; ++i) c[i] = 0.5;
+    uint64_t want64 = 0;
+    for (size_t i = 0; i < n; ++i) {
+      c[i] = static_cast<double>(rng()) * 1e-3;
+      uint64_t bits;
+      std::memcpy(&bits, &c[i], 8);
+      want64 ^= bits;
+    }
     const double* dcols[] = {c.data()};
-    EXPECT_EQ(ReadLoopF64(dcols, 1, n), 0.5 * static_cast<double>(n)) << "n=" << n;
+    EXPECT_EQ(ReadLoopF64(dcols, 1, n), want64);
   }
 }
 
