@@ -80,24 +80,66 @@ HWY_INLINE uint64_t MaskBits(D d, hn::Mask<D> m) {
   return bits;
 }
 
+// Compress tables for vectors of N <= 8 lanes: entry `bits` holds, 4 bits per lane, the
+// indices of the set lanes of `bits` in ascending order (the remaining lanes are don't-care).
+// Why not hn::CompressStore: in Highway 1.0.3 its AVX2/SSE4 paths declare their index table
+// as a non-static local constexpr array, which GCC copies onto the stack (1 KiB, rep movsq)
+// on every call; that copy was 40% of an id-emitting scan. These tables are static.
+template <size_t N>
+struct CompressTable {
+  uint32_t packed[size_t{1} << N];
+};
+template <size_t N>
+constexpr CompressTable<N> MakeCompressTable() {
+  CompressTable<N> table{};
+  for (size_t bits = 0; bits < (size_t{1} << N); ++bits) {
+    uint32_t packed = 0;
+    size_t out = 0;
+    for (size_t lane = 0; lane < N; ++lane) {
+      if (bits & (size_t{1} << lane)) packed |= static_cast<uint32_t>(lane) << (4 * out++);
+    }
+    table.packed[bits] = packed;
+  }
+  return table;
+}
+template <size_t N>
+inline constexpr CompressTable<N> kCompressTable = MakeCompressTable<N>();
+
+// Stores the lanes of v selected by `bits` (lane 0 = bit 0) contiguously at out; may write
+// Lanes(d) elements. Returns the number stored.
+template <class D>
+HWY_INLINE size_t CompressBitsStoreU(D d, hn::Vec<D> v, uint64_t bits,
+                                     hn::TFromD<D>* HWY_RESTRICT out) {
+  constexpr size_t kN = hn::MaxLanes(D());
+  if constexpr (kN >= 2 && kN <= 8) {
+    const hn::RebindToUnsigned<D> du;
+    using TU = hn::TFromD<decltype(du)>;
+    const auto packed = hn::Set(du, static_cast<TU>(kCompressTable<kN>.packed[bits]));
+    const auto shifts = hn::ShiftLeft<2>(hn::Iota(du, 0));  // 4 bits per lane
+    const auto idx = hn::And(hn::Shr(packed, shifts), hn::Set(du, TU{0xF}));
+    hn::StoreU(hn::TableLookupLanes(v, hn::IndicesFromVec(d, idx)), d, out);
+  } else {
+    // AVX-512 (native compress, no table) and SCALAR.
+    uint8_t bytes[8];
+    for (size_t b = 0; b < 8; ++b) bytes[b] = static_cast<uint8_t>(bits >> (8 * b));
+    hn::CompressStore(v, hn::LoadMaskBits(d, bytes), d, out);
+  }
+  return static_cast<size_t>(hwy::PopCount(bits));
+}
+
 // Writes id_base + i + lane for each true lane of `m` to out (and the lane's value of
 // `values` to out_values when not null). Full-vector path: may write Lanes(d) entries
 // starting at out. Returns the number of true lanes.
 template <class D, class V>
 HWY_INLINE size_t CompressIds(D d, hn::Mask<D> m, uint32_t first_id, V values,
                               uint32_t* HWY_RESTRICT out, hn::TFromD<D>* HWY_RESTRICT out_values) {
-  using T = hn::TFromD<D>;
-  size_t written;
-  if constexpr (sizeof(T) == 4) {
-    const hn::RebindToUnsigned<D> du;
-    written = hn::CompressStore(hn::Iota(du, first_id), hn::RebindMask(du, m), du, out);
-  } else {
-    const hn::Rebind<uint32_t, D> du;  // half-width vector with the same lane count
-    uint8_t bits[8] = {0};
-    hn::StoreMaskBits(d, m, bits);
-    written = hn::CompressBitsStore(hn::Iota(du, first_id), bits, du, out);
-  }
-  if (out_values) hn::CompressStore(values, m, d, out_values);
+  const uint64_t bits = MaskBits(d, m);
+  const hn::Rebind<uint32_t, D> du;  // same lane count (half width for f64 lanes)
+  // Iota(du, 0) is loop-invariant and hoisted; Iota(du, first_id) would be rebuilt through
+  // the stack on every call in Highway 1.0.3.
+  const auto ids = hn::Add(hn::Iota(du, 0), hn::Set(du, first_id));
+  const size_t written = CompressBitsStoreU(du, ids, bits, out);
+  if (out_values) CompressBitsStoreU(d, values, bits, out_values);
   return written;
 }
 
