@@ -1,0 +1,134 @@
+// PackedRTree: the static spatial index of locus, a packed Hilbert R-tree over 2D or 3D
+// boxes (points are zero-size boxes), stored as f64 (exact) or f32 (compact).
+//
+// Build sorts items by the Hilbert key of their box centres (kernels/hilbert.h; a stable
+// parallel radix sort, ties broken by item index) and packs nodes bottom-up, node_size
+// children each (default 16). The resulting arrays (rtree_layout.h) are byte-identical
+// whatever the thread count. Node boxes are SoA, so one kernel call tests all children of
+// a node; a node entirely inside a range query is swept (its leaves are contiguous) without
+// further tests.
+//
+// f32 storage rounds every box outward (min down, max up) and every query outward too, so a
+// query's result is a superset of the exact answer; SearchExact refines it against the
+// caller's f64 boxes. f64 storage is exact.
+//
+// Errors: Build rejects NaN, infinite and crossed boxes with an InvalidArgument naming the
+// item ("item[17]: min.y (4) > max.y (2): box is crossed"); queries reject invalid query
+// boxes the same way ("query.min.x = nan: ..."). Results are item indices into the span
+// given to Build.
+//
+// Thread safety: a built tree is immutable; every const method is safe to call from many
+// threads at once. Moving a tree while it is being queried is not.
+#ifndef LOCUS_ENGINE_PACKED_RTREE_H_
+#define LOCUS_ENGINE_PACKED_RTREE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <type_traits>
+#include <vector>
+
+#include "engine/function_ref.h"
+#include "engine/rtree_layout.h"
+#include "kernels/column.h"
+#include "locus/geometry.h"
+#include "locus/status.h"
+
+namespace locus::engine {
+
+struct RTreeOptions {
+  // Children per node, in [2, 64]. 16 (default) is one AVX-512 f32 vector per axis and the
+  // flatbush default; larger nodes mean fewer levels but more tests per visited node.
+  uint32_t node_size = 16;
+  // Builds with at least this many items use oneTBB (key computation, sort, packing). The
+  // tree is the same either way.
+  size_t parallel_threshold = size_t{1} << 15;
+};
+
+template <int kDims>
+struct Geometry;
+template <>
+struct Geometry<2> {
+  using Box = Box2;
+  using Point = Point2;
+};
+template <>
+struct Geometry<3> {
+  using Box = Box3;
+  using Point = Point3;
+};
+
+// Receives query results in batches; returns false to stop the query early. A batch may
+// point into the tree's own arrays and is valid only during the call.
+using IdBatchSink = FunctionRef<bool(std::span<const uint32_t>)>;
+
+template <int kDims, typename T>
+class PackedRTree {
+  static_assert(kDims == 2 || kDims == 3, "2D or 3D");
+  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>, "f32 or f64 storage");
+
+ public:
+  using Box = typename Geometry<kDims>::Box;
+  using Point = typename Geometry<kDims>::Point;
+
+  // Builds a tree over `boxes`; item i is boxes[i]. Fails with InvalidArgument on a NaN,
+  // infinite or crossed box (naming the item), on a node size outside [2, 64], or with more
+  // than 2^32 - 2 items.
+  static Result<PackedRTree> Build(std::span<const Box> boxes, const RTreeOptions& options = {});
+  // Builds a tree over points (zero-size boxes).
+  static Result<PackedRTree> Build(std::span<const Point> points,
+                                   const RTreeOptions& options = {});
+
+  PackedRTree() = default;  // the empty tree
+  PackedRTree(PackedRTree&&) noexcept = default;
+  PackedRTree& operator=(PackedRTree&&) noexcept = default;
+
+  size_t size() const { return num_items_; }
+  bool empty() const { return num_items_ == 0; }
+  uint32_t node_size() const { return node_size_; }
+  uint32_t num_levels() const { return static_cast<uint32_t>(level_begin_.size()) - 1; }
+  // Returns the union of all item boxes (as stored: rounded outward for f32). REQUIRES: !empty().
+  Box bounds() const;
+  // Returns the flat arrays for per-target query loops, tests and serialisation.
+  RTreeLayout<kDims, T> layout() const;
+
+  // ---- range queries (closed boxes: touching counts) ----
+
+  // Replaces *out with the items whose box intersects `query`, in tree (Hilbert) order.
+  Status Search(const Box& query, std::vector<uint32_t>* out) const;
+  // Calls sink with batches of matching items until it returns false. Returns whether the
+  // query ran to the end (false when the sink stopped it).
+  Result<bool> Visit(const Box& query, IdBatchSink sink) const;
+  // Returns whether any item intersects `query` (stops at the first).
+  Result<bool> Any(const Box& query) const;
+  // Returns how many items intersect `query` (fully covered subtrees are counted, not visited).
+  Result<size_t> Count(const Box& query) const;
+  // For f32 trees: Search, then keeps only items whose exact box in `items` (the span given
+  // to Build) intersects `query`. For f64 trees it equals Search. REQUIRES: items.size() == size().
+  Status SearchExact(const Box& query, std::span<const Box> items,
+                     std::vector<uint32_t>* out) const;
+
+ private:
+  Status Init(std::span<const Box> boxes, const RTreeOptions& options);
+
+  size_t num_items_ = 0;
+  uint32_t node_size_ = 16;
+  std::vector<uint64_t> level_begin_ = {0};  // slot offset of each level; back() = total slots
+  kernels::Column<T> min_[kDims];
+  kernels::Column<T> max_[kDims];
+  kernels::Column<uint32_t> ids_;
+};
+
+using PackedRTree2D = PackedRTree<2, double>;
+using PackedRTree3D = PackedRTree<3, double>;
+using PackedRTree2F = PackedRTree<2, float>;
+using PackedRTree3F = PackedRTree<3, float>;
+
+extern template class PackedRTree<2, double>;
+extern template class PackedRTree<3, double>;
+extern template class PackedRTree<2, float>;
+extern template class PackedRTree<3, float>;
+
+}  // namespace locus::engine
+
+#endif  // LOCUS_ENGINE_PACKED_RTREE_H_
