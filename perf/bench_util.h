@@ -12,6 +12,8 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <utility>
 #include <random>
 #include <string>
 #include <vector>
@@ -47,6 +49,38 @@ kernels::Column<T> UniformColumn(size_t n, uint64_t seed, T lo = 0, T hi = 1) {
   for (size_t i = 0; i < n; ++i) c[i] = static_cast<T>(dist(rng));
   return c;
 }
+
+// Returns the Data built for size n (Data(n)), building it on first use: data is generated
+// once per size, outside every timed loop, and shared by all benchmarks and targets.
+template <class Data>
+const Data& CachedBySize(size_t n) {
+  static std::vector<std::pair<size_t, std::unique_ptr<Data>>> cache;
+  for (auto& [size, data] : cache) {
+    if (size == n) return *data;
+  }
+  cache.emplace_back(n, std::make_unique<Data>(n));
+  return *cache.back().second;
+}
+
+// Reports n items and n * bytes_per_item bytes per iteration.
+inline void SetThroughput(benchmark::State& st, size_t n, size_t bytes_per_item) {
+  st.SetItemsProcessed(static_cast<int64_t>(st.iterations()) * static_cast<int64_t>(n));
+  st.SetBytesProcessed(static_cast<int64_t>(st.iterations()) *
+                       static_cast<int64_t>(n * bytes_per_item));
+}
+
+// SoA boxes in the unit cube: seeded uniform min corners, sides up to 0.002.
+template <typename T>
+struct BoxColumns {
+  kernels::Column<T> lo[3], hi[3];
+  BoxColumns(size_t n, uint64_t seed) {
+    for (int a = 0; a < 3; ++a) {
+      lo[a] = UniformColumn<T>(n, seed + a);
+      hi[a] = UniformColumn<T>(n, seed + 10 + a, T(0), T(0.002));
+      for (size_t i = 0; i < n; ++i) hi[a][i] += lo[a][i];
+    }
+  }
+};
 
 // Keeps `value` alive so the compiler cannot drop the computation producing it.
 template <typename T>

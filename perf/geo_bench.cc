@@ -27,19 +27,9 @@ struct LonLat {
 
 template <typename T>
 const LonLat<T>& GetLonLat(size_t n) {
-  static std::vector<std::pair<size_t, std::unique_ptr<LonLat<T>>>> cache;
-  for (auto& [size, d] : cache) {
-    if (size == n) return *d;
-  }
-  cache.emplace_back(n, std::make_unique<LonLat<T>>(n));
-  return *cache.back().second;
+  return CachedBySize<LonLat<T>>(n);
 }
 
-void SetThroughput(benchmark::State& st, size_t n, size_t bytes_per_point) {
-  st.SetItemsProcessed(static_cast<int64_t>(st.iterations()) * static_cast<int64_t>(n));
-  st.SetBytesProcessed(static_cast<int64_t>(st.iterations()) *
-                       static_cast<int64_t>(n * bytes_per_point));
-}
 
 template <typename T>
 void LonLatToUnitBody(benchmark::State& st, bool reference) {

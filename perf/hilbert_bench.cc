@@ -41,19 +41,9 @@ struct Data {
 };
 
 const Data& GetData(size_t n) {
-  static std::vector<std::pair<size_t, std::unique_ptr<Data>>> cache;
-  for (auto& [size, d] : cache) {
-    if (size == n) return *d;
-  }
-  cache.emplace_back(n, std::make_unique<Data>(n));
-  return *cache.back().second;
+  return CachedBySize<Data>(n);
 }
 
-void SetThroughput(benchmark::State& st, size_t n, size_t bytes_per_point) {
-  st.SetItemsProcessed(static_cast<int64_t>(st.iterations()) * static_cast<int64_t>(n));
-  st.SetBytesProcessed(static_cast<int64_t>(st.iterations()) *
-                       static_cast<int64_t>(n * bytes_per_point));
-}
 
 const kernels::Box2T<float> kExtent2F{-180, -90, 180, 90};
 const kernels::Box2T<double> kExtent2D{-180, -90, 180, 90};

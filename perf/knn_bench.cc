@@ -27,19 +27,9 @@ struct Points {
 // Data is built once per size and shared by every benchmark and target.
 template <typename T>
 const Points<T>& GetPoints(size_t n) {
-  static std::vector<std::pair<size_t, std::unique_ptr<Points<T>>>> cache;
-  for (auto& [size, p] : cache) {
-    if (size == n) return *p;
-  }
-  cache.emplace_back(n, std::make_unique<Points<T>>(n));
-  return *cache.back().second;
+  return CachedBySize<Points<T>>(n);
 }
 
-void SetThroughput(benchmark::State& st, size_t n, size_t bytes_per_point) {
-  st.SetItemsProcessed(static_cast<int64_t>(st.iterations()) * static_cast<int64_t>(n));
-  st.SetBytesProcessed(static_cast<int64_t>(st.iterations()) *
-                       static_cast<int64_t>(n * bytes_per_point));
-}
 
 void Register() {
   RegisterPerTarget("Kernels/SquaredDistances2F32", {k1M}, [](benchmark::State& st) {

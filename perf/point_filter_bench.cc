@@ -34,19 +34,9 @@ struct Points {
 // Data is built once per size and shared by every benchmark and target.
 template <typename T>
 const Points<T>& GetPoints(size_t n) {
-  static std::vector<std::pair<size_t, std::unique_ptr<Points<T>>>> cache;
-  for (auto& [size, p] : cache) {
-    if (size == n) return *p;
-  }
-  cache.emplace_back(n, std::make_unique<Points<T>>(n));
-  return *cache.back().second;
+  return CachedBySize<Points<T>>(n);
 }
 
-void SetThroughput(benchmark::State& st, size_t n, size_t bytes_per_point) {
-  st.SetItemsProcessed(static_cast<int64_t>(st.iterations()) * static_cast<int64_t>(n));
-  st.SetBytesProcessed(static_cast<int64_t>(st.iterations()) *
-                       static_cast<int64_t>(n * bytes_per_point));
-}
 
 // Radius 0.056 over the unit square: ~1% of points, selectivity does not change a count.
 constexpr float kR2 = 0.056f * 0.056f;

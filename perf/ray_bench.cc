@@ -18,33 +18,15 @@ namespace {
 constexpr int64_t k1M = 1'000'000;
 constexpr size_t kNode = 16;
 
-template <typename T>
-struct BoxColumns {
-  kernels::Column<T> lo[3], hi[3];
-  explicit BoxColumns(size_t n) {
-    for (int a = 0; a < 3; ++a) {
-      lo[a] = UniformColumn<T>(n, 30 + a);
-      hi[a] = UniformColumn<T>(n, 40 + a, T(0), T(0.002));
-      for (size_t i = 0; i < n; ++i) hi[a][i] += lo[a][i];
-    }
-  }
-};
 
 template <typename T>
 const BoxColumns<T>& GetBoxes(size_t n) {
-  static std::vector<std::pair<size_t, std::unique_ptr<BoxColumns<T>>>> cache;
-  for (auto& [size, b] : cache) {
-    if (size == n) return *b;
-  }
-  cache.emplace_back(n, std::make_unique<BoxColumns<T>>(n));
-  return *cache.back().second;
+  struct Boxes : BoxColumns<T> {
+    explicit Boxes(size_t n) : BoxColumns<T>(n, 30) {}
+  };
+  return CachedBySize<Boxes>(n);
 }
 
-void SetThroughput(benchmark::State& st, size_t n, size_t bytes_per_box) {
-  st.SetItemsProcessed(static_cast<int64_t>(st.iterations()) * static_cast<int64_t>(n));
-  st.SetBytesProcessed(static_cast<int64_t>(st.iterations()) *
-                       static_cast<int64_t>(n * bytes_per_box));
-}
 
 template <typename T>
 kernels::Ray3T<T> Diagonal3() {
