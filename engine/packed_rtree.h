@@ -108,6 +108,12 @@ class PackedRTree {
   Status SearchExact(const Box& query, std::span<const Box> items,
                      std::vector<uint32_t>* out) const;
 
+  // ---- kNN (engine/packed_rtree_knn.cc) ----
+  // [knn declarations]
+
+  // ---- raycast and region queries (engine/packed_rtree_ray.cc) ----
+  // [ray declarations]
+
  private:
   Status Init(std::span<const Box> boxes, const RTreeOptions& options);
 

@@ -1,0 +1,1 @@
+// placeholder: filled in with the R-tree's packed_rtree_knn part (issue 3).

@@ -1,0 +1,1 @@
+// placeholder: tests of the R-tree's knn queries (issue 3).

@@ -1,0 +1,1 @@
+// placeholder: tests of the R-tree's ray queries (issue 3).
