@@ -23,6 +23,7 @@
 
 #include "engine/rtree_layout.h"
 #include "engine/rtree_query.h"
+#include "hwy/cache_control.h"
 #include "hwy/highway.h"
 #include "kernels/box_mask-inl.h"
 #include "kernels/types.h"
@@ -53,6 +54,18 @@ HWY_INLINE uint64_t ChildMask(const RTreeLayout<kDims, T>& l, uint64_t slot, con
   hk::FilterBits(hn::ScalableTag<T>(), l.node_size, ChildPred<kInside>(l, slot, q), &bits,
                  static_cast<T*>(nullptr));
   return bits;
+}
+
+// Prefetches the node_size child slots at `slot` (every axis, min and max).
+template <int kDims, typename T>
+HWY_INLINE void PrefetchChildren(const RTreeLayout<kDims, T>& l, uint64_t slot) {
+  const size_t bytes = l.node_size * sizeof(T);
+  for (int a = 0; a < kDims; ++a) {
+    for (size_t off = 0; off < bytes; off += 64) {
+      hwy::Prefetch(reinterpret_cast<const char*>(l.min[a] + slot) + off);
+      hwy::Prefetch(reinterpret_cast<const char*>(l.max[a] + slot) + off);
+    }
+  }
 }
 
 // Collects ids in a small buffer and hands batches to the sink; contiguous runs of the id
@@ -146,12 +159,16 @@ HWY_INLINE internal::RangeResult RangeQueryT(const RTreeLayout<kDims, T>& l, con
         return {false, emit.delivered()};
       }
     }
-    // Descend into the others, pushed in reverse so they pop in ascending order.
+    // Descend into the others, pushed in reverse so they pop in ascending order. Each
+    // pushed node's child slots are prefetched now: a walk over a large tree is bound by
+    // cache misses on those slots, and this overlaps them instead of taking them one pop at
+    // a time.
     uint64_t descend = overlap & ~inside;
     while (descend != 0) {
       const uint64_t j = 63 - hwy::Num0BitsAboveMS1Bit_Nonzero64(descend);
       descend &= ~(uint64_t{1} << j);
       stack[top++] = {child_level, static_cast<uint32_t>(first + j)};
+      PrefetchChildren(l, l.level_begin[child_level - 1] + (first + j) * ns);
     }
   }
   if (mode == RangeMode::kVisit) {
