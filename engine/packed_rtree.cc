@@ -13,7 +13,9 @@
 #include <tbb/parallel_reduce.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <type_traits>
 #include <limits>
 #include <string>
 
@@ -50,18 +52,32 @@ bool BoxIsValid(const Box& b) {
   return true;
 }
 
+// Returns the next representable T toward -inf (Down) or +inf (Up) of a non-NaN t, inline:
+// std::nextafter is a libm call, and an f32 build rounds nearly every coordinate (4M calls
+// for 1M boxes) — it made f32 builds slower than f64 ones.
+template <typename T>
+T StepDown(T t) {
+  using U = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
+  if (t == T(0)) return -std::numeric_limits<T>::denorm_min();
+  if (t == -std::numeric_limits<T>::infinity()) return t;
+  const U bits = std::bit_cast<U>(t);
+  return std::bit_cast<T>(t > T(0) ? bits - 1 : bits + 1);
+}
+template <typename T>
+T StepUp(T t) {
+  return -StepDown(-t);
+}
+
 // Rounds outward to T: the largest T <= v (RoundDown) and the smallest T >= v (RoundUp).
 template <typename T>
 T RoundDown(double v) {
-  T t = static_cast<T>(v);
-  if (static_cast<double>(t) > v) t = std::nextafter(t, -std::numeric_limits<T>::infinity());
-  return t;
+  const T t = static_cast<T>(v);
+  return static_cast<double>(t) > v ? StepDown(t) : t;
 }
 template <typename T>
 T RoundUp(double v) {
-  T t = static_cast<T>(v);
-  if (static_cast<double>(t) < v) t = std::nextafter(t, std::numeric_limits<T>::infinity());
-  return t;
+  const T t = static_cast<T>(v);
+  return static_cast<double>(t) < v ? StepUp(t) : t;
 }
 
 template <typename T>
