@@ -109,7 +109,64 @@ class PackedRTree {
                      std::vector<uint32_t>* out) const;
 
   // ---- kNN (engine/packed_rtree_knn.cc) ----
-  // [knn declarations]
+  // Nearest-neighbour queries, best-first over the tree (a min-heap of nodes keyed by their
+  // lower-bound distance; children's distances in one SIMD pass per node).
+  //
+  // Distance: the Euclidean gap between the query and an item's box, 0 when they touch or
+  // overlap: per axis g = max(lo - q.max, q.min - hi, 0), d^2 = (gx*gx + gy*gy) [+ gz*gz],
+  // distance = sqrt(d^2), all in f64 (a point query is the zero-size box). For f32 trees the
+  // item box is the STORED one (rounded outward), so distances are lower bounds of the exact
+  // ones (use NearestExact); for f64 trees they are exact.
+  // Result: *out is replaced by the min(k, matches) nearest items, ascending by distance, ties
+  // (equal d^2) broken by the smaller id: one deterministic answer, equal to sorting every item
+  // by (d^2, id). Items with distance > max_distance are excluded (inclusive: distance ==
+  // max_distance is kept). k == 0 or an empty tree gives an empty result (not an error).
+  // Errors: InvalidArgument for a NaN/infinite query ("point.x = nan: ..."), a crossed query
+  // box, or max_distance NaN or < 0 (+inf, the default, means no limit).
+  // Cost: ties at the k-th distance (duplicate-heavy data) make every tied subtree a candidate.
+  struct Neighbor {
+    uint32_t id;      // index into the span given to Build
+    double distance;  // Euclidean (not squared); metres for NearestHaversine
+    friend bool operator==(const Neighbor&, const Neighbor&) = default;
+  };
+  static constexpr double kNoMaxDistance = std::numeric_limits<double>::infinity();
+
+  Status Nearest(const Point& p, size_t k, std::vector<Neighbor>* out,
+                 double max_distance = kNoMaxDistance) const;
+  Status Nearest(const Box& query, size_t k, std::vector<Neighbor>* out,
+                 double max_distance = kNoMaxDistance) const;
+  // Like Nearest, but distances are computed from the caller's exact f64 boxes `items` (the
+  // span given to Build); stored boxes are used only to prune, which is sound because they
+  // contain the exact ones. For f64 trees it equals Nearest. REQUIRES: items.size() == size()
+  // (else InvalidArgument).
+  Status NearestExact(const Point& p, size_t k, std::span<const Box> items,
+                      std::vector<Neighbor>* out, double max_distance = kNoMaxDistance) const;
+  Status NearestExact(const Box& query, size_t k, std::span<const Box> items,
+                      std::vector<Neighbor>* out, double max_distance = kNoMaxDistance) const;
+
+  // A caller-defined metric for NearestBy. Contract (admissibility): for every node box B the
+  // tree holds (as stored) and every item i whose stored box lies inside B,
+  //   lower_bound(B) <= item_distance(i, stored box of i).
+  // Results are ascending by (item_distance, id); items with item_distance > max_distance or
+  // NaN are excluded. A NaN lower bound prunes its subtree. Called on the querying thread only.
+  struct KnnMetric {
+    FunctionRef<double(const Box& node_box)> lower_bound;
+    FunctionRef<double(uint32_t id, const Box& item_box)> item_distance;
+  };
+  Status NearestBy(const KnnMetric& metric, size_t k, std::vector<Neighbor>* out,
+                   double max_distance = kNoMaxDistance) const;
+
+  // For trees over lon/lat data (x = longitude, y = latitude, degrees; items with latitudes
+  // in [-90, 90], longitudes of any finite value, boxes not crossing the antimeridian): the k
+  // items nearest to `lon_lat` by great-circle distance on the sphere of radius
+  // kernels::kEarthRadiusMetres, in metres (for a box item, the distance to its nearest
+  // point). The query may lie anywhere, including near +-180 and the poles. Distances are
+  // scalar <cmath> haversine (f64); the node bound is the exact point-to-box distance less a
+  // 1 mm + 1e-9 relative margin. Errors: non-finite longitude, latitude outside [-90, 90],
+  // bad max_metres.
+  Status NearestHaversine(const Point& lon_lat, size_t k, std::vector<Neighbor>* out,
+                          double max_metres = kNoMaxDistance) const
+    requires(kDims == 2);
 
   // ---- raycast and region queries (engine/packed_rtree_ray.cc) ----
   // [ray declarations]

@@ -1,0 +1,49 @@
+// Internal entry points of the per-target R-tree kNN walks (rtree_knn.cc) and the scalar
+// lon/lat helpers behind PackedRTree::NearestHaversine (packed_rtree_knn.cc). PackedRTree
+// validates the query and sets up the TopK; these run the walk with one dynamic dispatch per
+// query, never per node.
+//
+// Thread safety: pure functions of their arguments apart from the TopK they fill (one per
+// query); safe to call concurrently with distinct TopKs.
+#ifndef LOCUS_ENGINE_RTREE_KNN_H_
+#define LOCUS_ENGINE_RTREE_KNN_H_
+
+#include "engine/rtree_layout.h"
+#include "kernels/knn.h"
+#include "locus/geometry.h"
+
+namespace locus::engine::internal {
+
+// The query box in f64 (a point query has lo == hi), axes beyond kDims unused.
+struct KnnQuery {
+  double lo[3] = {0, 0, 0};
+  double hi[3] = {0, 0, 0};
+};
+
+// Offers to *top (keyed by squared gap distance, see PackedRTree::Nearest) every item that can
+// enter it, walking best-first. With `exact` non-null, item distances are computed from
+// exact[id] (f64) and the stored boxes only prune. REQUIRES: the query is valid; top->k() > 0
+// or the call is a no-op.
+void NearestWalk(const RTreeLayout<2, float>& l, const KnnQuery& q, const Box2* exact,
+                 kernels::TopK<double>* top);
+void NearestWalk(const RTreeLayout<2, double>& l, const KnnQuery& q, const Box2* exact,
+                 kernels::TopK<double>* top);
+void NearestWalk(const RTreeLayout<3, float>& l, const KnnQuery& q, const Box3* exact,
+                 kernels::TopK<double>* top);
+void NearestWalk(const RTreeLayout<3, double>& l, const KnnQuery& q, const Box3* exact,
+                 kernels::TopK<double>* top);
+
+// Great-circle distance in metres (sphere of radius kernels::kEarthRadiusMetres, haversine
+// formula, <cmath>, f64) between two lon/lat points in degrees. REQUIRES: |lat| <= 90.
+double HaversineMetres(double lon0, double lat0, double lon1, double lat1);
+
+// The great-circle distance in metres from (lon0, lat0) to the nearest point of the lon/lat
+// box `b` (x = longitude from min.x eastward to max.x, y = latitude, degrees; a width >= 360
+// covers every longitude; latitudes clamped to [-90, 90]); 0 inside. Exact up to rounding:
+// the nearest point is on the query's meridian when the query's longitude is inside the box,
+// else on the nearer meridian edge (at an end or at the foot of the perpendicular).
+double LonLatBoxMetres(double lon0, double lat0, const Box2& b);
+
+}  // namespace locus::engine::internal
+
+#endif  // LOCUS_ENGINE_RTREE_KNN_H_
