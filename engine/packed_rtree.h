@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "engine/function_ref.h"
+#include "engine/ray_region.h"  // raycast / region query types
 #include "engine/rtree_layout.h"
 #include "kernels/column.h"
 #include "locus/geometry.h"
@@ -169,7 +170,37 @@ class PackedRTree {
     requires(kDims == 2);
 
   // ---- raycast and region queries (engine/packed_rtree_ray.cc) ----
-  // [ray declarations]
+  // Rays are f64 segments origin + t * direction, t in [0, ray.t_max] (locus/geometry.h;
+  // ValidateRay: finite, direction not all zero; components may be zero). A box is hit by
+  // the kernels' slab test (kernels/ray.h, evaluated in f64): closed, so grazing a face,
+  // edge or corner counts, and so does a hit exactly at t_max; entry t is 0 when the
+  // origin is inside the box. f64 trees are exact. f32 trees test their stored,
+  // outward-rounded boxes: hits are a superset and t values lower bounds of the exact ones;
+  // the *Exact variants re-test candidates against the caller's f64 boxes.
+  using Ray = typename RayOf<kDims>::type;
+  // Replaces *out with every hit, sorted by (t, id).
+  Status Raycast(const Ray& ray, std::vector<RayHit>* out) const;
+  // Returns the hit with the smallest entry t, ties to the smaller id; nullopt if none.
+  // Best-first walk with the running best as a shrinking t_max.
+  Result<std::optional<RayHit>> RaycastClosest(const Ray& ray) const;
+  // As above, exact for f32 trees (equal to the plain ones for f64 trees).
+  // REQUIRES: items is the span given to Build (items.size() == size() is checked).
+  Status RaycastExact(const Ray& ray, std::span<const Box> items, std::vector<RayHit>* out) const;
+  Result<std::optional<RayHit>> RaycastClosestExact(const Ray& ray,
+                                                    std::span<const Box> items) const;
+  // 2D: replaces *out with the items whose box meets the closed convex polygon (either
+  // orientation), by ConvexPolygon::Intersects (an exact separating-axis test), in tree
+  // order. Fails on an invalid polygon (see ConvexPolygon::Make). f32: a superset (refine
+  // with ConvexPolygon::Intersects on the f64 boxes).
+  Status SearchPolygon(std::span<const Point2> convex_polygon, std::vector<uint32_t>* out) const
+    requires(kDims == 2);
+  Status SearchPolygon(const ConvexPolygon& polygon, std::vector<uint32_t>* out) const
+    requires(kDims == 2);
+  // 3D: replaces *out with the items whose box passes Frustum::Intersects (the standard
+  // conservative p-vertex test: may include boxes near frustum edges that miss it), in tree
+  // order. Build frusta with engine/frustum.h (Eigen) or Frustum::FromColumnMajor.
+  Status SearchFrustum(const Frustum& frustum, std::vector<uint32_t>* out) const
+    requires(kDims == 3);
 
  private:
   Status Init(std::span<const Box> boxes, const RTreeOptions& options);

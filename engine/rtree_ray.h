@@ -1,0 +1,52 @@
+// Internal entry points of the per-target raycast and region walks (rtree_ray.cc).
+// PackedRTree validates the query and calls these: one dynamic dispatch per query, never per
+// node. All geometry is evaluated in f64: f32 trees' stored boxes are promoted on load, so
+// an f32 tree answers the f64 predicate on its outward-rounded boxes (a superset of the
+// exact answer; entry t values are lower bounds of the exact ones).
+//
+// Thread safety: pure functions of their arguments; safe to call concurrently.
+#ifndef LOCUS_ENGINE_RTREE_RAY_H_
+#define LOCUS_ENGINE_RTREE_RAY_H_
+
+#include <type_traits>
+#include <vector>
+
+#include "engine/ray_region.h"
+#include "engine/rtree_layout.h"
+#include "kernels/ray.h"
+#include "locus/geometry.h"
+
+namespace locus::engine::internal {
+
+// The f64 kernel ray of a dimension.
+template <int D>
+using KRay = std::conditional_t<D == 2, kernels::Ray2T<double>, kernels::Ray3T<double>>;
+
+// Appends every hit (id, entry t) in tree order (unsorted). REQUIRES: the ray is valid.
+#define LOCUS_RTREE_RAY_DECLS(D, T)                                                        \
+  void RayAll(const RTreeLayout<D, T>& l, const KRay<D>& ray,           \
+              std::vector<RayHit>* out);                                                   \
+  bool RayFirst(const RTreeLayout<D, T>& l, const KRay<D>& ray,         \
+                const Box##D* exact_items, RayHit* out);
+// RayFirst: the hit with the smallest entry t, ties to the smaller id; false when none.
+// With exact_items (the caller's f64 boxes, indexed by id), candidate leaves are re-tested
+// against them and the answer is the exact one.
+LOCUS_RTREE_RAY_DECLS(2, float)
+LOCUS_RTREE_RAY_DECLS(2, double)
+LOCUS_RTREE_RAY_DECLS(3, float)
+LOCUS_RTREE_RAY_DECLS(3, double)
+#undef LOCUS_RTREE_RAY_DECLS
+
+// Appends the items whose (stored) box satisfies poly.Intersects / frustum.Intersects, in
+// tree order; nodes satisfying Contains are swept without testing their leaves.
+void PolygonSearch(const RTreeLayout<2, float>& l, const ConvexPolygon& poly,
+                   std::vector<uint32_t>* out);
+void PolygonSearch(const RTreeLayout<2, double>& l, const ConvexPolygon& poly,
+                   std::vector<uint32_t>* out);
+void FrustumSearch(const RTreeLayout<3, float>& l, const Frustum& f, std::vector<uint32_t>* out);
+void FrustumSearch(const RTreeLayout<3, double>& l, const Frustum& f,
+                   std::vector<uint32_t>* out);
+
+}  // namespace locus::engine::internal
+
+#endif  // LOCUS_ENGINE_RTREE_RAY_H_
