@@ -29,6 +29,7 @@
 
 #include "engine/rtree_knn.h"
 #include "engine/rtree_layout.h"
+#include "engine/rtree_query-inl.h"  // LoadAsF64, LeafRuns
 #include "hwy/highway.h"
 #include "kernels/box_mask-inl.h"
 #include "kernels/knn.h"
@@ -38,16 +39,6 @@ namespace locus::engine {
 namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 namespace hk = locus::kernels::HWY_NAMESPACE;
-
-// Loads Lanes(d) slots of a T column as f64 (f32 promoted exactly).
-template <class D, typename T>
-HWY_INLINE hn::Vec<D> LoadAsF64(D d, const T* HWY_RESTRICT p) {
-  if constexpr (std::is_same_v<T, double>) {
-    return hn::LoadU(d, p);
-  } else {
-    return hn::PromoteTo(d, hn::LoadU(hn::Rebind<float, D>(), p));
-  }
-}
 
 // FilterBits predicate over the child slots at `slot`: values = squared gap distance to the
 // query, mask = valid child (min.x <= max.x, which rejects the +inf/-inf padding) with

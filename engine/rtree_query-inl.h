@@ -20,6 +20,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <type_traits>
 
 #include "engine/rtree_layout.h"
 #include "engine/rtree_query.h"
@@ -33,6 +34,27 @@ namespace locus::engine {
 namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 namespace hk = locus::kernels::HWY_NAMESPACE;
+
+// ---- helpers shared by every tree walk (range here; kNN and ray/region include this) ----
+
+// Loads Lanes(d) values of a T column as f64 (f32 promoted exactly).
+template <class D, typename T>
+HWY_INLINE hn::Vec<D> LoadAsF64(D d, const T* HWY_RESTRICT p) {
+  if constexpr (std::is_same_v<T, double>) {
+    return hn::LoadU(d, p);
+  } else {
+    return hn::PromoteTo(d, hn::LoadU(hn::Rebind<float, D>(), p));
+  }
+}
+
+// leaves[k] = node_size^k, saturated: the level-0 run under one level-k position.
+template <int kDims, typename T>
+HWY_INLINE void LeafRuns(const RTreeLayout<kDims, T>& l, uint64_t* leaves) {
+  leaves[0] = 1;
+  for (uint32_t k = 1; k <= l.num_levels; ++k) {
+    leaves[k] = leaves[k - 1] > (uint64_t{1} << 40) ? leaves[k - 1] : leaves[k - 1] * l.node_size;
+  }
+}
 
 // The overlap / inside predicate over the child slots starting at `slot`.
 template <bool kInside, typename T>
@@ -106,12 +128,8 @@ HWY_INLINE internal::RangeResult RangeQueryT(const RTreeLayout<kDims, T>& l, con
   internal::RangeResult result;
   if (l.num_levels == 0 || l.num_items == 0) return result;
   const uint64_t ns = l.node_size;
-  // leaves[k] = node_size^k, saturated: the level-0 run under one level-k position.
   uint64_t leaves[kMaxLevels + 1];
-  leaves[0] = 1;
-  for (uint32_t k = 1; k <= l.num_levels; ++k) {
-    leaves[k] = leaves[k - 1] > (uint64_t{1} << 40) ? leaves[k - 1] : leaves[k - 1] * ns;
-  }
+  LeafRuns(l, leaves);
 
   // A frame is a node: `level` >= 1 and its position there; its children are the node_size
   // slots of level - 1 starting at position pos * node_size.

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "engine/ray_region.h"
+#include "engine/rtree_query-inl.h"  // LoadAsF64, LeafRuns
 #include "engine/rtree_layout.h"
 #include "hwy/highway.h"
 #include "kernels/box_mask-inl.h"
@@ -40,25 +41,6 @@ namespace locus::engine {
 namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 namespace hk = locus::kernels::HWY_NAMESPACE;
-
-// Loads Lanes(d) values of a T column as f64.
-template <class D, typename T>
-HWY_INLINE hn::Vec<D> LoadF64(D d, const T* HWY_RESTRICT p) {
-  if constexpr (std::is_same_v<T, double>) {
-    return hn::LoadU(d, p);
-  } else {
-    return hn::PromoteTo(d, hn::LoadU(hn::Rebind<float, D>(), p));
-  }
-}
-
-// leaves[k] = node_size^k, saturated: the level-0 run under one level-k position.
-template <int kDims, typename T>
-HWY_INLINE void LeafRuns(const RTreeLayout<kDims, T>& l, uint64_t* leaves) {
-  leaves[0] = 1;
-  for (uint32_t k = 1; k <= l.num_levels; ++k) {
-    leaves[k] = leaves[k - 1] > (uint64_t{1} << 40) ? leaves[k - 1] : leaves[k - 1] * l.node_size;
-  }
-}
 
 // ---- rays ------------------------------------------------------------------------------
 
@@ -75,14 +57,14 @@ struct TreeRayPred {
     auto t_near = hn::Set(d, c.t_min);
     auto t_far = hn::Set(d, c.t_max);
     auto ok = hn::FirstN(d, hn::Lanes(d));
-    hk::SlabAxis<(kParallel & 1) != 0>(d, LoadF64(d, lo[0] + k), LoadF64(d, hi[0] + k),
+    hk::SlabAxis<(kParallel & 1) != 0>(d, LoadAsF64(d, lo[0] + k), LoadAsF64(d, hi[0] + k),
                                        hn::Set(d, c.o[0]), hn::Set(d, c.inv[0]), t_near, t_far,
                                        ok);
-    hk::SlabAxis<(kParallel & 2) != 0>(d, LoadF64(d, lo[1] + k), LoadF64(d, hi[1] + k),
+    hk::SlabAxis<(kParallel & 2) != 0>(d, LoadAsF64(d, lo[1] + k), LoadAsF64(d, hi[1] + k),
                                        hn::Set(d, c.o[1]), hn::Set(d, c.inv[1]), t_near, t_far,
                                        ok);
     if constexpr (kDims == 3) {
-      hk::SlabAxis<(kParallel & 4) != 0>(d, LoadF64(d, lo[2] + k), LoadF64(d, hi[2] + k),
+      hk::SlabAxis<(kParallel & 4) != 0>(d, LoadAsF64(d, lo[2] + k), LoadAsF64(d, hi[2] + k),
                                          hn::Set(d, c.o[2]), hn::Set(d, c.inv[2]), t_near,
                                          t_far, ok);
     }
@@ -233,8 +215,8 @@ struct PolygonPred {
   template <class D>
   HWY_INLINE hn::Mask<D> operator()(D d, size_t i, hn::Vec<D>* value) const {
     const size_t k = base + i;
-    const auto lx = LoadF64(d, lo[0] + k), ly = LoadF64(d, lo[1] + k);
-    const auto hx = LoadF64(d, hi[0] + k), hy = LoadF64(d, hi[1] + k);
+    const auto lx = LoadAsF64(d, lo[0] + k), ly = LoadAsF64(d, lo[1] + k);
+    const auto hx = LoadAsF64(d, hi[0] + k), hy = LoadAsF64(d, hi[1] + k);
     const Box2& bb = poly->bounds();
     const auto bx0 = hn::Set(d, bb.min.x), bx1 = hn::Set(d, bb.max.x);
     const auto by0 = hn::Set(d, bb.min.y), by1 = hn::Set(d, bb.max.y);
@@ -276,10 +258,10 @@ struct FrustumPred {
   template <class D>
   HWY_INLINE hn::Mask<D> operator()(D d, size_t i, hn::Vec<D>* value) const {
     const size_t k = base + i;
-    const auto lx = LoadF64(d, lo[0] + k), ly = LoadF64(d, lo[1] + k),
-               lz = LoadF64(d, lo[2] + k);
-    const auto hx = LoadF64(d, hi[0] + k), hy = LoadF64(d, hi[1] + k),
-               hz = LoadF64(d, hi[2] + k);
+    const auto lx = LoadAsF64(d, lo[0] + k), ly = LoadAsF64(d, lo[1] + k),
+               lz = LoadAsF64(d, lo[2] + k);
+    const auto hx = LoadAsF64(d, hi[0] + k), hy = LoadAsF64(d, hi[1] + k),
+               hz = LoadAsF64(d, hi[2] + k);
     auto ok = hn::And(hn::And(hn::Le(lx, hx), hn::Le(ly, hy)), hn::Le(lz, hz));
     const auto zero = hn::Zero(d);
     *value = zero;

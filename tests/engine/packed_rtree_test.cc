@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "tests/testing/data.h"
+#include "tests/testing/rtree_util.h"
 #include "tests/testing/harness.h"
 
 namespace locus::engine {
@@ -26,34 +27,9 @@ using ::locus::testing::MakeBoxes;
 using ::locus::testing::MakeQuery;
 using ::locus::testing::SeedTrace;
 using ::locus::testing::Sorted;
+using ::locus::testing::Stored;
 using ::locus::testing::TestSeed;
-
-template <typename Tree>
-struct TreeTraits;
-template <int D, typename T>
-struct TreeTraits<PackedRTree<D, T>> {
-  static constexpr int kDims = D;
-  using Scalar = T;
-};
-
-// Rounds a box outward to T and back to f64: what an f32 tree stores.
-template <typename T, typename Box>
-Box Stored(const Box& b) {
-  auto down = [](double v) {
-    T t = static_cast<T>(v);
-    if (static_cast<double>(t) > v) t = std::nextafter(t, -std::numeric_limits<T>::infinity());
-    return static_cast<double>(t);
-  };
-  auto up = [](double v) {
-    T t = static_cast<T>(v);
-    if (static_cast<double>(t) < v) t = std::nextafter(t, std::numeric_limits<T>::infinity());
-    return static_cast<double>(t);
-  };
-  Box s = b;
-  s.min.x = down(b.min.x), s.min.y = down(b.min.y), s.max.x = up(b.max.x), s.max.y = up(b.max.y);
-  if constexpr (std::is_same_v<Box, Box3>) s.min.z = down(b.min.z), s.max.z = up(b.max.z);
-  return s;
-}
+using ::locus::testing::TreeTraits;
 
 // Structural invariants: level sizes, ids a permutation, every node contains its children,
 // padding slots are the empty box and no real slot is.

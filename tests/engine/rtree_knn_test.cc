@@ -25,6 +25,7 @@
 #include "kernels/column.h"
 #include "kernels/geo.h"
 #include "tests/testing/data.h"
+#include "tests/testing/rtree_util.h"
 #include "tests/testing/harness.h"
 
 namespace locus::engine {
@@ -35,36 +36,11 @@ using ::locus::testing::kAllDistributions;
 using ::locus::testing::MakeBoxes;
 using ::locus::testing::MakeQuery;
 using ::locus::testing::SeedTrace;
+using ::locus::testing::Stored;
 using ::locus::testing::TestSeed;
+using ::locus::testing::TreeTraits;
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
-
-template <typename Tree>
-struct TreeTraits;
-template <int D, typename T>
-struct TreeTraits<PackedRTree<D, T>> {
-  static constexpr int kDims = D;
-  using Scalar = T;
-};
-
-// What an f32 tree stores: the box rounded outward to T, back in f64.
-template <typename T, typename Box>
-Box Stored(const Box& b) {
-  auto down = [](double v) {
-    T t = static_cast<T>(v);
-    if (static_cast<double>(t) > v) t = std::nextafter(t, -std::numeric_limits<T>::infinity());
-    return static_cast<double>(t);
-  };
-  auto up = [](double v) {
-    T t = static_cast<T>(v);
-    if (static_cast<double>(t) < v) t = std::nextafter(t, std::numeric_limits<T>::infinity());
-    return static_cast<double>(t);
-  };
-  Box s = b;
-  s.min.x = down(b.min.x), s.min.y = down(b.min.y), s.max.x = up(b.max.x), s.max.y = up(b.max.y);
-  if constexpr (std::is_same_v<Box, Box3>) s.min.z = down(b.min.z), s.max.z = up(b.max.z);
-  return s;
-}
 
 // The documented distance: per axis g = max(lo - q.max, q.min - hi, 0), d^2 = sum in axis order.
 double GapSq(const Box2& b, const Box2& q) {

@@ -16,6 +16,7 @@
 #include "engine/packed_rtree.h"
 #include "kernels/ray.h"
 #include "tests/testing/data.h"
+#include "tests/testing/rtree_util.h"
 #include "tests/testing/harness.h"
 
 namespace locus::engine {
@@ -25,28 +26,11 @@ using ::locus::testing::kAllDistributions;
 using ::locus::testing::MakeBoxes;
 using ::locus::testing::SeedTrace;
 using ::locus::testing::Sorted;
+using ::locus::testing::Stored;
 using ::locus::testing::TestSeed;
+using ::locus::testing::TreeTraits;
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
-
-// Rounds a box outward to T and back to f64: what the tree stores.
-template <typename T, typename Box>
-Box Stored(const Box& b) {
-  auto down = [](double v) {
-    T t = static_cast<T>(v);
-    if (static_cast<double>(t) > v) t = std::nextafter(t, -std::numeric_limits<T>::infinity());
-    return static_cast<double>(t);
-  };
-  auto up = [](double v) {
-    T t = static_cast<T>(v);
-    if (static_cast<double>(t) < v) t = std::nextafter(t, std::numeric_limits<T>::infinity());
-    return static_cast<double>(t);
-  };
-  Box s = b;
-  s.min.x = down(b.min.x), s.min.y = down(b.min.y), s.max.x = up(b.max.x), s.max.y = up(b.max.y);
-  if constexpr (std::is_same_v<Box, Box3>) s.min.z = down(b.min.z), s.max.z = up(b.max.z);
-  return s;
-}
 
 bool Hit(const Box2& b, const Ray2& r, double* t) {
   const kernels::Ray2T<double> k{r.origin.x, r.origin.y, r.direction.x, r.direction.y, 0,
