@@ -79,24 +79,14 @@ HWY_INLINE void WithTreeRayPred(const RTreeLayout<kDims, T>& l, const Ray& ray, 
   hk::RayConsts<double> c;
   unsigned parallel;
   if (!hk::SetUpRay(ray, &c, &parallel)) return;
-  auto make = [&](auto k) {
+  hk::WithParallelAxes<kDims>(parallel, [&](auto k) {
     constexpr unsigned kPar = decltype(k)::value;
     TreeRayPred<T, kDims, kPar> pred{{l.min[0], l.min[1], kDims == 3 ? l.min[kDims - 1] : nullptr},
                                      {l.max[0], l.max[1], kDims == 3 ? l.max[kDims - 1] : nullptr},
                                      0,
                                      c};
     fn(pred);
-  };
-  switch (parallel) {
-    case 0: return make(std::integral_constant<unsigned, 0>());
-    case 1: return make(std::integral_constant<unsigned, 1>());
-    case 2: return make(std::integral_constant<unsigned, 2>());
-    case 3: return make(std::integral_constant<unsigned, 3>());
-    case 4: return make(std::integral_constant<unsigned, kDims == 3 ? 4 : 0>());
-    case 5: return make(std::integral_constant<unsigned, kDims == 3 ? 5 : 0>());
-    case 6: return make(std::integral_constant<unsigned, kDims == 3 ? 6 : 0>());
-    default: return make(std::integral_constant<unsigned, kDims == 3 ? 7 : 0>());
-  }
+  });
 }
 
 // Runs pred over the node_size children at `slot`: returns the hit mask, entry t to t_out.

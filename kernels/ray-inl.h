@@ -139,15 +139,11 @@ HWY_INLINE bool SetUpRay(const Ray3T<T>& r, RayConsts<T>* c, unsigned* parallel)
   return true;
 }
 
-// Calls fn(pred) with the RayPred specialised for `parallel` (once per call).
-template <typename T, int kDims, class Fn>
-HWY_INLINE auto WithRayPred(const T* const* lo, const T* const* hi, const RayConsts<T>& c,
-                            unsigned parallel, const Fn& fn) {
-  auto make = [&](auto k) {
-    constexpr unsigned kPar = decltype(k)::value;
-    RayPred<T, kDims, kPar> pred{{lo[0], lo[1], lo[2]}, {hi[0], hi[1], hi[2]}, c};
-    return fn(pred);
-  };
+// Calls make(std::integral_constant<unsigned, parallel>()): turns the per-call mask of
+// parallel axes (bit a = axis a) into a compile-time constant, once per call, so the slab
+// loop is specialised. Bits beyond kDims are ignored. Shared with the engine's tree walks.
+template <int kDims, class Make>
+HWY_INLINE decltype(auto) WithParallelAxes(unsigned parallel, const Make& make) {
   switch (parallel) {
     case 0: return make(std::integral_constant<unsigned, 0>());
     case 1: return make(std::integral_constant<unsigned, 1>());
@@ -158,6 +154,17 @@ HWY_INLINE auto WithRayPred(const T* const* lo, const T* const* hi, const RayCon
     case 6: return make(std::integral_constant<unsigned, kDims == 3 ? 6 : 0>());
     default: return make(std::integral_constant<unsigned, kDims == 3 ? 7 : 0>());
   }
+}
+
+// Calls fn(pred) with the RayPred specialised for `parallel` (once per call).
+template <typename T, int kDims, class Fn>
+HWY_INLINE auto WithRayPred(const T* const* lo, const T* const* hi, const RayConsts<T>& c,
+                            unsigned parallel, const Fn& fn) {
+  return WithParallelAxes<kDims>(parallel, [&](auto k) {
+    constexpr unsigned kPar = decltype(k)::value;
+    RayPred<T, kDims, kPar> pred{{lo[0], lo[1], lo[2]}, {hi[0], hi[1], hi[2]}, c};
+    return fn(pred);
+  });
 }
 
 // The three kernels over kDims-dimensional boxes given as lo[kDims] / hi[kDims] columns.

@@ -17,7 +17,6 @@ namespace {
 constexpr int64_t k1M = 1'000'000;
 constexpr size_t kNode = 16;
 
-
 template <typename T>
 const BoxColumns<T>& GetBoxes(size_t n) {
   struct Boxes : BoxColumns<T> {
@@ -25,7 +24,6 @@ const BoxColumns<T>& GetBoxes(size_t n) {
   };
   return CachedBySize<Boxes>(n);
 }
-
 
 template <typename T>
 kernels::Box2T<T> Query2() {

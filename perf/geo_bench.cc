@@ -30,7 +30,6 @@ const LonLat<T>& GetLonLat(size_t n) {
   return CachedBySize<LonLat<T>>(n);
 }
 
-
 template <typename T>
 void LonLatToUnitBody(benchmark::State& st, bool reference) {
   const LonLat<T>& d = GetLonLat<T>(static_cast<size_t>(st.range(0)));

@@ -44,7 +44,6 @@ const Data& GetData(size_t n) {
   return CachedBySize<Data>(n);
 }
 
-
 const kernels::Box2T<float> kExtent2F{-180, -90, 180, 90};
 const kernels::Box2T<double> kExtent2D{-180, -90, 180, 90};
 const kernels::Box3T<float> kExtent3F{-180, -90, 0, 180, 90, 1000};

@@ -30,7 +30,6 @@ const Points<T>& GetPoints(size_t n) {
   return CachedBySize<Points<T>>(n);
 }
 
-
 void Register() {
   RegisterPerTarget("Kernels/SquaredDistances2F32", {k1M}, [](benchmark::State& st) {
     const auto& p = GetPoints<float>(static_cast<size_t>(st.range(0)));

@@ -37,7 +37,6 @@ const Points<T>& GetPoints(size_t n) {
   return CachedBySize<Points<T>>(n);
 }
 
-
 // Radius 0.056 over the unit square: ~1% of points, selectivity does not change a count.
 constexpr float kR2 = 0.056f * 0.056f;
 const kernels::Box2T<float> kBoxF32{0.45f, 0.45f, 0.55f, 0.55f};

@@ -18,7 +18,6 @@ namespace {
 constexpr int64_t k1M = 1'000'000;
 constexpr size_t kNode = 16;
 
-
 template <typename T>
 const BoxColumns<T>& GetBoxes(size_t n) {
   struct Boxes : BoxColumns<T> {
@@ -26,7 +25,6 @@ const BoxColumns<T>& GetBoxes(size_t n) {
   };
   return CachedBySize<Boxes>(n);
 }
-
 
 template <typename T>
 kernels::Ray3T<T> Diagonal3() {

@@ -19,6 +19,7 @@
 namespace locus::kernels {
 namespace {
 
+using ::locus::testing::kMisalignments;
 using ::locus::testing::PaddedArray;
 using ::locus::testing::RedZoneBuffer;
 using ::locus::testing::SeedTrace;
@@ -27,8 +28,6 @@ using ::locus::testing::TestSizes;
 
 class BoxMaskTest : public ::locus::testing::PerTargetTest {};
 LOCUS_INSTANTIATE_PER_TARGET(BoxMaskTest);
-
-constexpr size_t kMisaligns[] = {0, 1, 3};
 
 template <typename T>
 constexpr T kInf = std::numeric_limits<T>::infinity();
@@ -270,7 +269,7 @@ void CheckAgainstReference(size_t lanes) {
     sizes.push_back(n);
   }
   for (size_t n : sizes) {
-    for (size_t misalign : kMisaligns) {
+    for (size_t misalign : kMisalignments) {
       for (Layout layout : {Layout::kUniform, Layout::kClustered, Layout::kDuplicates}) {
         SCOPED_TRACE(::testing::Message() << "n=" << n << " misalign=" << misalign
                                           << " layout=" << static_cast<int>(layout));
@@ -334,7 +333,7 @@ TEST_P(BoxMaskTest, BoundaryCases2F32) {
       {2, 2, 3, 3, true, true, "strictly inside"},
   };
   const size_t n = sizeof(cases) / sizeof(cases[0]);
-  for (size_t misalign : kMisaligns) {
+  for (size_t misalign : kMisalignments) {
     PaddedArray<float> lx(n, misalign, 5.0f), ly(n, misalign, 5.0f), hx(n, misalign, 5.0f),
         hy(n, misalign, 5.0f);
     for (size_t i = 0; i < n; ++i) {

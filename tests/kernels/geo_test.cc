@@ -24,13 +24,13 @@
 namespace locus::kernels {
 namespace {
 
+using ::locus::testing::kMisalignments;
 using ::locus::testing::PaddedArray;
 using ::locus::testing::RedZoneBuffer;
 using ::locus::testing::SeedTrace;
 using ::locus::testing::TestSeed;
 using ::locus::testing::TestSizes;
 
-constexpr size_t kMisaligns[] = {0, 1, 3};
 constexpr double kPi = 3.14159265358979323846;
 constexpr double kR = kEarthRadiusMetres;
 
@@ -118,7 +118,7 @@ void CheckUnitVectors(double abs_tol, double norm_tol) {
   std::mt19937_64 rng(seed);
   ErrorStats comp(1.0), norm;
   for (size_t n : TestSizes(Lanes<T>())) {
-    for (size_t misalign : kMisaligns) {
+    for (size_t misalign : kMisalignments) {
       SCOPED_TRACE(::testing::Message() << "n=" << n << " misalign=" << misalign);
       const T nan = std::numeric_limits<T>::quiet_NaN();
       PaddedArray<T> lon(n, misalign, nan), lat(n, misalign, nan);  // poison: NaN padding
@@ -222,7 +222,7 @@ void CheckChordBatches(double chord_abs_tol, double metres_abs_tol) {
   std::uniform_real_distribution<double> um(-1000, kPi * kR * 1.01), uc(-0.01, 2.01);
   ErrorStats chord_err, metres_err;
   for (size_t n : TestSizes(Lanes<T>())) {
-    for (size_t misalign : kMisaligns) {
+    for (size_t misalign : kMisalignments) {
       SCOPED_TRACE(::testing::Message() << "n=" << n << " misalign=" << misalign);
       const T nan = std::numeric_limits<T>::quiet_NaN();
       PaddedArray<T> m(n, misalign, nan), c(n, misalign, nan);
@@ -345,7 +345,7 @@ void CheckHaversine(double rel, double abs) {
   for (const auto& qp : queries) {
     const T lon0 = static_cast<T>(qp[0]), lat0 = static_cast<T>(qp[1]);
     for (size_t n : TestSizes(Lanes<T>())) {
-      for (size_t misalign : kMisaligns) {
+      for (size_t misalign : kMisalignments) {
         SCOPED_TRACE(::testing::Message() << "query=(" << qp[0] << ", " << qp[1] << ") n=" << n
                                           << " misalign=" << misalign);
         const T nan = std::numeric_limits<T>::quiet_NaN();

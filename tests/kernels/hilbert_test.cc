@@ -23,13 +23,12 @@
 namespace locus::kernels {
 namespace {
 
+using ::locus::testing::kMisalignments;
 using ::locus::testing::PaddedArray;
 using ::locus::testing::RedZoneBuffer;
 using ::locus::testing::SeedTrace;
 using ::locus::testing::TestSeed;
 using ::locus::testing::TestSizes;
-
-constexpr size_t kMisaligns[] = {0, 1, 3};
 
 // flatbush's hilbert(x, y) (mourner/flatbush index.js, itself a port of rawrunprotected's
 // hilbert_curves), transcribed step by step with JavaScript's int32 semantics, which agree
@@ -250,7 +249,7 @@ TEST_P(HilbertTest, FromIntsMatchReference) {
   std::mt19937_64 rng(seed);
   const size_t lanes = LanesF32();
   for (size_t n : TestSizes(lanes)) {
-    for (size_t misalign : kMisaligns) {
+    for (size_t misalign : kMisalignments) {
       SCOPED_TRACE(::testing::Message() << "n=" << n << " misalign=" << misalign);
       // Poison: padding full of high garbage bits (it must not reach any key).
       PaddedArray<uint32_t> x(n, misalign, 0xDEADBEEFu), y(n, misalign, 0xDEADBEEFu),
@@ -318,7 +317,7 @@ void CheckQuantisedMatchReference(size_t lanes) {
   for (const Box3T<T>& e : extents) {
     const Box2T<T> e2{e.min_x, e.min_y, e.max_x, e.max_y};
     for (size_t n : TestSizes(lanes)) {
-      for (size_t misalign : kMisaligns) {
+      for (size_t misalign : kMisalignments) {
         SCOPED_TRACE(::testing::Message()
                      << "n=" << n << " misalign=" << misalign << " extent.min_x=" << e.min_x);
         const T poison = std::numeric_limits<T>::quiet_NaN();

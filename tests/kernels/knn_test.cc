@@ -29,6 +29,7 @@ void PrintTo(const Neighbor<T>& nb, std::ostream* os) {
 
 namespace {
 
+using ::locus::testing::kMisalignments;
 using ::locus::testing::PaddedArray;
 using ::locus::testing::RedZoneBuffer;
 using ::locus::testing::SeedTrace;
@@ -37,8 +38,6 @@ using ::locus::testing::TestSizes;
 
 class KnnTest : public ::locus::testing::PerTargetTest {};
 LOCUS_INSTANTIATE_PER_TARGET(KnnTest);
-
-constexpr size_t kMisaligns[] = {0, 1, 3};
 
 enum class Shape { kUniform, kClustered, kDuplicates };
 const char* ShapeName(Shape s) {
@@ -113,7 +112,7 @@ void CheckSquaredDistances(size_t lanes) {
   std::mt19937_64 rng(seed);
   for (Shape shape : {Shape::kUniform, Shape::kDuplicates}) {
     for (size_t n : TestSizes(lanes)) {
-      for (size_t misalign : kMisaligns) {
+      for (size_t misalign : kMisalignments) {
         SCOPED_TRACE(::testing::Message() << ShapeName(shape) << " n=" << n
                                           << " misalign=" << misalign);
         Cloud<T> c(n, misalign, shape, rng, T(1e30));
@@ -244,7 +243,7 @@ void CheckTopK(size_t lanes) {
   const T q = kQ<T>;
   for (Shape shape : {Shape::kUniform, Shape::kClustered, Shape::kDuplicates}) {
     for (size_t n : TestSizes(lanes)) {
-      for (size_t misalign : kMisaligns) {
+      for (size_t misalign : kMisalignments) {
         // Poison on the query: distance 0, so a kernel reading padding would report it.
         Cloud<T> c(n, misalign, shape, rng, q);
         const uint32_t base = 1000;
@@ -420,7 +419,7 @@ void CheckFromDistances(size_t lanes) {
   std::uniform_int_distribution<int> special(0, 15);
   const T inf = std::numeric_limits<T>::infinity();
   for (size_t n : TestSizes(lanes)) {
-    for (size_t misalign : kMisaligns) {
+    for (size_t misalign : kMisalignments) {
       PaddedArray<T> dist(n, misalign, T(-100));  // poison: it would be every top-1
       for (size_t i = 0; i < n; ++i) {
         const int s = special(rng);

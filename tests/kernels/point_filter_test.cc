@@ -15,6 +15,7 @@
 namespace locus::kernels {
 namespace {
 
+using ::locus::testing::kMisalignments;
 using ::locus::testing::PaddedArray;
 using ::locus::testing::RedZoneBuffer;
 using ::locus::testing::SeedTrace;
@@ -23,8 +24,6 @@ using ::locus::testing::TestSizes;
 
 class PointFilterTest : public ::locus::testing::PerTargetTest {};
 LOCUS_INSTANTIATE_PER_TARGET(PointFilterTest);
-
-constexpr size_t kMisaligns[] = {0, 1, 3};
 
 // Seeded points on a coarse grid (so many land exactly on query boundaries), with a few
 // NaN coordinates sprinkled in, plus time and expiry columns.
@@ -75,7 +74,7 @@ void CheckBoxAndRadius(size_t lanes) {
   const Box3T<T> box3{T(5), T(4), T(2), T(12.5), T(15), T(9)};
   const T qx = 10, qy = 10, qz = 5, r2 = 25;  // 3-4-5 triangles sit exactly on the radius
   for (size_t n : TestSizes(lanes)) {
-    for (size_t misalign : kMisaligns) {
+    for (size_t misalign : kMisalignments) {
       SCOPED_TRACE(::testing::Message() << "n=" << n << " misalign=" << misalign);
       Data<T> d(n, misalign, rng, T(10));  // poison: (10,10,10) is inside every query
       for (const RowFilter& rows : Filters(d.t.data(), d.expires.data())) {

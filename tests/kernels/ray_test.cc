@@ -22,6 +22,7 @@
 namespace locus::kernels {
 namespace {
 
+using ::locus::testing::kMisalignments;
 using ::locus::testing::PaddedArray;
 using ::locus::testing::RedZoneBuffer;
 using ::locus::testing::SeedTrace;
@@ -30,8 +31,6 @@ using ::locus::testing::TestSizes;
 
 class RayTest : public ::locus::testing::PerTargetTest {};
 LOCUS_INSTANTIATE_PER_TARGET(RayTest);
-
-constexpr size_t kMisaligns[] = {0, 1, 3};
 
 template <typename T>
 constexpr T kInf = std::numeric_limits<T>::infinity();
@@ -270,7 +269,7 @@ void CheckAgainstReference(size_t lanes) {
   std::vector<size_t> sizes = TestSizes(lanes);
   for (size_t n : {size_t{16}, size_t{64}, size_t{65}, size_t{129}}) sizes.push_back(n);
   for (size_t n : sizes) {
-    for (size_t misalign : kMisaligns) {
+    for (size_t misalign : kMisalignments) {
       for (Layout layout : {Layout::kUniform, Layout::kClustered, Layout::kDuplicates}) {
         SCOPED_TRACE(::testing::Message() << "n=" << n << " misalign=" << misalign
                                           << " layout=" << static_cast<int>(layout));
@@ -389,7 +388,7 @@ TEST_P(RayTest, InvalidBoxesNeverHit) {
 TEST_P(RayTest, ClosestTiesGoToSmallerId) {
   for (size_t lanes : {LanesF32(), LanesF64()}) {
     const size_t n = 3 * lanes + 3;
-    for (size_t misalign : kMisaligns) {
+    for (size_t misalign : kMisalignments) {
       Boxes<double> b(n, misalign);
       for (size_t i = 0; i < n; ++i) {  // all far away: entry t = 9
         b.lo[0][i] = 9, b.hi[0][i] = 10, b.lo[1][i] = -1, b.hi[1][i] = 1;

@@ -63,6 +63,9 @@ inline std::vector<size_t> TestSizes(size_t lanes, size_t large = 10007) {
   return sizes;
 }
 
+// Element offsets from a 64-byte boundary that every kernel is tested at.
+inline constexpr size_t kMisalignments[] = {0, 1, 3};
+
 // A padded input array whose first element sits `misalign` elements past a 64-byte
 // boundary, followed by kColumnPaddingElements of padding. The padding is filled with
 // `poison` (choose a value that WOULD match the query, to prove kernels mask their tails).
