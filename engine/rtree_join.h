@@ -1,0 +1,1 @@
+// placeholder: spatial joins (filled by the joins work)
