@@ -13,6 +13,7 @@
 #include <tbb/parallel_reduce.h>
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <cmath>
 #include <type_traits>
@@ -213,16 +214,21 @@ Status PackedRTree<kDims, T>::Init(std::span<const Box> boxes, const RTreeOption
   RadixSortPairs(keys, order, kDims == 2 ? 32 : 48, parallel);
 
   // 5. Level 0, then the levels above.
+  std::atomic<bool> all_points = true;
   ForRange(n, parallel, [&](size_t begin, size_t end) {
+    bool points = true;
     for (size_t p = begin; p < end; ++p) {
       const Box& b = boxes[order[p]];
       ids_[p] = order[p];
       for (int a = 0; a < kDims; ++a) {
         min_[a][p] = RoundDown<T>(Lo(b, a));
         max_[a][p] = RoundUp<T>(Hi(b, a));
+        points &= min_[a][p] == max_[a][p];
       }
     }
+    if (!points) all_points.store(false, std::memory_order_relaxed);
   });
+  points_ = all_points.load(std::memory_order_relaxed);
   for (size_t level = 1; level + 1 < level_begin_.size(); ++level) {
     const uint64_t child_begin = level_begin_[level - 1];
     const uint64_t begin = level_begin_[level];
@@ -272,6 +278,7 @@ RTreeLayout<kDims, T> PackedRTree<kDims, T>::layout() const {
   l.num_levels = num_levels();
   l.node_size = node_size_;
   l.num_items = num_items_;
+  l.points = points_;
   return l;
 }
 

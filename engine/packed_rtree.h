@@ -145,6 +145,20 @@ class PackedRTree {
   Status NearestExact(const Box& query, size_t k, std::span<const Box> items,
                       std::vector<Neighbor>* out, double max_distance = kNoMaxDistance) const;
 
+  // ---- radius queries (engine/packed_rtree_knn.cc) ----
+  // The items within distance `radius` of `center`, by the distance of Nearest (the gap
+  // between the point and the item's box, 0 inside it; between points, their Euclidean
+  // distance), inclusive: exactly the items Nearest would report with distance <= radius.
+  // In tree order. Subtrees entirely within the radius are swept, not tested. f32 trees test
+  // their stored (outward-rounded) boxes: a superset of the exact answer. radius = +inf
+  // matches everything. Errors: InvalidArgument for a NaN/infinite center ("center.x = nan:
+  // ...") or a NaN or negative radius.
+  Status SearchRadius(const Point& center, double radius, std::vector<uint32_t>* out) const;
+  // Calls sink with batches of the items until it returns false; returns whether the query
+  // ran to the end.
+  Result<bool> VisitRadius(const Point& center, double radius, IdBatchSink sink) const;
+  Result<size_t> CountRadius(const Point& center, double radius) const;
+
   // A caller-defined metric for NearestBy. Contract (admissibility): for every node box B the
   // tree holds (as stored) and every item i whose stored box lies inside B,
   //   lower_bound(B) <= item_distance(i, stored box of i).
@@ -207,6 +221,7 @@ class PackedRTree {
 
   size_t num_items_ = 0;
   uint32_t node_size_ = 16;
+  bool points_ = false;  // every stored item box is a point: RTreeLayout::points
   std::vector<uint64_t> level_begin_ = {0};  // slot offset of each level; back() = total slots
   kernels::Column<T> min_[kDims];
   kernels::Column<T> max_[kDims];

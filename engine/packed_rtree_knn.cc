@@ -61,12 +61,12 @@ Status RunEuclidean(const RTreeLayout<kDims, T>& layout, const Box& query, size_
   LOCUS_RETURN_IF_ERROR(ValidateMaxDistance(max_distance, "max_distance"));
   out->clear();
   if (k == 0 || layout.num_items == 0) return Status();
-  thread_local kernels::TopK<double> top;
-  top.Reset(k, MaxDistSq(max_distance));
-  internal::NearestWalk(layout, ToKnnQuery(query), exact, &top);
-  const std::vector<kernels::Neighbor<double>> sorted = top.Sorted();
-  out->reserve(sorted.size());
-  for (const auto& n : sorted) out->push_back({n.id, std::sqrt(n.dist_sq)});
+  thread_local std::vector<kernels::Neighbor<double>> nearest;  // no allocation per query
+  internal::NearestWalk(layout, ToKnnQuery(query), exact, k, MaxDistSq(max_distance), &nearest);
+  out->resize(nearest.size());
+  for (size_t i = 0; i < nearest.size(); ++i) {
+    (*out)[i] = {nearest[i].id, std::sqrt(nearest[i].dist_sq)};
+  }
   return Status();
 }
 
@@ -129,6 +129,37 @@ double LonLatBoxMetres(double lon0, double lat0, const Box2& b) {
 }
 
 }  // namespace internal
+
+template <int kDims, typename T>
+Result<bool> PackedRTree<kDims, T>::VisitRadius(const Point& center, double radius,
+                                                IdBatchSink sink) const {
+  LOCUS_RETURN_IF_ERROR(ValidatePoint(center, "center"));
+  LOCUS_RETURN_IF_ERROR(ValidateMaxDistance(radius, "radius"));
+  return internal::WithinQuery(layout(), ToKnnQuery(BoxAround(center)), MaxDistSq(radius),
+                               internal::RangeMode::kVisit, &sink)
+      .completed;
+}
+
+template <int kDims, typename T>
+Status PackedRTree<kDims, T>::SearchRadius(const Point& center, double radius,
+                                           std::vector<uint32_t>* out) const {
+  out->clear();
+  auto append = [out](std::span<const uint32_t> ids) {
+    out->insert(out->end(), ids.begin(), ids.end());
+    return true;
+  };
+  return VisitRadius(center, radius, append).status();
+}
+
+template <int kDims, typename T>
+Result<size_t> PackedRTree<kDims, T>::CountRadius(const Point& center, double radius) const {
+  LOCUS_RETURN_IF_ERROR(ValidatePoint(center, "center"));
+  LOCUS_RETURN_IF_ERROR(ValidateMaxDistance(radius, "radius"));
+  return static_cast<size_t>(internal::WithinQuery(layout(), ToKnnQuery(BoxAround(center)),
+                                                   MaxDistSq(radius),
+                                                   internal::RangeMode::kCount, nullptr)
+                                 .count);
+}
 
 template <int kDims, typename T>
 Status PackedRTree<kDims, T>::Nearest(const Point& p, size_t k, std::vector<Neighbor>* out,
@@ -247,7 +278,12 @@ Status PackedRTree<kDims, T>::NearestHaversine(const Point& lon_lat, size_t k,
   template Status PackedRTree<D, T>::NearestExact(const Box&, size_t, std::span<const Box>,  \
                                                   std::vector<Neighbor>*, double) const;     \
   template Status PackedRTree<D, T>::NearestBy(const KnnMetric&, size_t,                     \
-                                               std::vector<Neighbor>*, double) const;
+                                               std::vector<Neighbor>*, double) const;        \
+  template Status PackedRTree<D, T>::SearchRadius(const Point&, double,                      \
+                                                  std::vector<uint32_t>*) const;             \
+  template Result<bool> PackedRTree<D, T>::VisitRadius(const Point&, double, IdBatchSink)    \
+      const;                                                                                 \
+  template Result<size_t> PackedRTree<D, T>::CountRadius(const Point&, double) const;
 LOCUS_INSTANTIATE_KNN(2, double)
 LOCUS_INSTANTIATE_KNN(3, double)
 LOCUS_INSTANTIATE_KNN(2, float)

@@ -1,8 +1,9 @@
 // Per-target R-tree kNN walk (best-first). Included once per Highway target by rtree_knn.cc.
 //
 // Shape: a dive to the nearest leaf node seeds the TopK's bound, then a binary min-heap of
-// nodes keyed by the squared gap distance from the query to the node box. Popping a node whose key exceeds the TopK's pruning bound ends the walk (every
-// remaining node is at least as far). For a popped node, one inlined FilterBits pass
+// nodes keyed by the squared gap distance from the query to the node box. Popping a node
+// whose key exceeds the TopK's pruning bound ends the walk (every remaining node is at least
+// as far). For a popped node, one inlined FilterBits pass
 // (box_mask-inl.h) over its node_size child slots computes every child's squared gap
 // distance in f64 (f32 slots are promoted exactly) and the mask of valid children within the
 // bound; inner children in the mask are pushed onto the heap, leaf children are offered to
@@ -29,10 +30,10 @@
 
 #include "engine/rtree_knn.h"
 #include "engine/rtree_layout.h"
-#include "engine/rtree_query-inl.h"  // LoadAsF64, LeafRuns
+#include "engine/rtree_query-inl.h"  // LoadAsF64, LeafRuns, Emitter, prefetches
 #include "hwy/highway.h"
 #include "kernels/box_mask-inl.h"
-#include "kernels/knn.h"
+#include "kernels/knn.h"  // Neighbor
 
 HWY_BEFORE_NAMESPACE();
 namespace locus::engine {
@@ -42,8 +43,10 @@ namespace hk = locus::kernels::HWY_NAMESPACE;
 
 // FilterBits predicate over the child slots at `slot`: values = squared gap distance to the
 // query, mask = valid child (min.x <= max.x, which rejects the +inf/-inf padding) with
-// distance <= bound.
-template <int kDims, typename T>
+// distance <= bound. kPoints: the children are level-0 slots of a points layout, so only
+// min[] is read (max == min there); validity is then min.x < +inf, and every value equals
+// what the box form computes (same operations on equal inputs).
+template <int kDims, typename T, bool kPoints = false>
 struct ChildGapSq {
   const RTreeLayout<kDims, T>* l;
   uint64_t slot;
@@ -51,19 +54,17 @@ struct ChildGapSq {
   double bound;
   template <class D>
   HWY_INLINE hn::Mask<D> operator()(D d, size_t i, hn::Vec<D>* values) const {
-    const auto lx = LoadAsF64(d, l->min[0] + slot + i);
-    const auto hx = LoadAsF64(d, l->max[0] + slot + i);
-    const auto valid = hn::Le(lx, hx);
     const auto zero = hn::Zero(d);
-    auto g = hn::Max(hn::Max(hn::Sub(lx, hn::Set(d, q->hi[0])), hn::Sub(hn::Set(d, q->lo[0]), hx)),
-                     zero);
-    auto d2 = hn::Mul(g, g);
-    for (int a = 1; a < kDims; ++a) {
+    hn::Vec<D> d2;
+    hn::Mask<D> valid;
+    for (int a = 0; a < kDims; ++a) {
       const auto lo = LoadAsF64(d, l->min[a] + slot + i);
-      const auto hi = LoadAsF64(d, l->max[a] + slot + i);
-      g = hn::Max(hn::Max(hn::Sub(lo, hn::Set(d, q->hi[a])), hn::Sub(hn::Set(d, q->lo[a]), hi)),
+      const auto hi = kPoints ? lo : LoadAsF64(d, l->max[a] + slot + i);
+      if (a == 0) valid = kPoints ? hn::Lt(lo, hn::Inf(d)) : hn::Le(lo, hi);
+      const auto g =
+          hn::Max(hn::Max(hn::Sub(lo, hn::Set(d, q->hi[a])), hn::Sub(hn::Set(d, q->lo[a]), hi)),
                   zero);
-      d2 = hn::Add(d2, hn::Mul(g, g));
+      d2 = a == 0 ? hn::Mul(g, g) : hn::Add(d2, hn::Mul(g, g));
     }
     *values = d2;
     return hn::And(valid, hn::Le(d2, hn::Set(d, bound)));
@@ -90,6 +91,8 @@ HWY_INLINE double ExactGapSq(const Box& b, const internal::KnnQuery& q) {
   return d2;
 }
 
+using Candidate = kernels::Neighbor<double>;  // (dist_sq, id), ordered by (dist_sq, id)
+
 struct KnnEntry {
   double d2;
   uint32_t level;  // the node's level (>= 1); its children are slots of level - 1
@@ -102,6 +105,7 @@ class KnnHeap {
  public:
   explicit KnnHeap(std::vector<KnnEntry>* v) : v_(*v) { v_.clear(); }
   bool empty() const { return v_.empty(); }
+  const KnnEntry& top() const { return v_[0]; }  // REQUIRES: !empty()
   void Push(const KnnEntry& e) {
     size_t i = v_.size();
     v_.push_back(e);
@@ -137,75 +141,230 @@ class KnnHeap {
   std::vector<KnnEntry>& v_;
 };
 
-// Walk in two phases. 1. Dive: from the root, follow the nearest child down to one leaf node
-// and offer its items, which gives the TopK a finite bound (when the leaf holds >= k items)
-// before any node is queued. 2. Best-first from the root under that bound, skipping the leaf
-// node already offered. Without the dive, every child of every node on the way down would be
-// queued under an infinite bound.
-template <int kDims, typename T, class ExactBox>
-HWY_INLINE void NearestWalkT(const RTreeLayout<kDims, T>& l, const internal::KnnQuery& q,
-                             const ExactBox* exact, kernels::TopK<double>* top) {
-  if (l.num_levels == 0 || l.num_items == 0 || top->k() == 0) return;
+// Computes the children of node (level, pos) within `bound` (squared gap distance) into
+// d2s; returns their mask.
+template <uint32_t kNs, int kDims, typename T>
+HWY_INLINE uint64_t ChildrenWithin(const RTreeLayout<kDims, T>& l, const internal::KnnQuery& q,
+                                   uint32_t level, uint64_t pos, double bound, double* d2s) {
   const hn::ScalableTag<double> d;
-  const uint64_t ns = l.node_size;
-  HWY_ALIGN double d2s[kMaxNodeSize];
-
-  // Computes the children of the node (level, pos) within `bound`; returns their mask.
-  auto children = [&](uint32_t level, uint64_t pos, double bound) HWY_ATTR {
-    uint64_t bits = 0;
-    const uint64_t slot = l.level_begin[level - 1] + pos * ns;
+  const uint64_t ns = kNs != 0 ? kNs : l.node_size;
+  uint64_t bits = 0;
+  const uint64_t slot = l.level_begin[level - 1] + pos * ns;
+  if (level == 1 && l.points) {
+    hk::FilterBits(d, ns, ChildGapSq<kDims, T, true>{&l, slot, &q, bound}, &bits, d2s);
+  } else {
     hk::FilterBits(d, ns, ChildGapSq<kDims, T>{&l, slot, &q, bound}, &bits, d2s);
+  }
+  return bits;
+}
+
+// FilterBits predicate: valid children whose farthest point is within `bound` of the query
+// (per axis f = max(hi - q.lo, q.hi - lo), d2 = sum of f * f): every item below such a child
+// is within the bound (each operation is monotone, so an item's computed gap distance cannot
+// exceed the child's computed far distance), so its leaves can be swept without tests.
+template <int kDims, typename T>
+struct ChildFarSq {
+  const RTreeLayout<kDims, T>* l;
+  uint64_t slot;
+  const internal::KnnQuery* q;
+  double bound;
+  template <class D>
+  HWY_INLINE hn::Mask<D> operator()(D d, size_t i, hn::Vec<D>* /*values*/) const {
+    hn::Vec<D> d2;
+    hn::Mask<D> valid;
+    for (int a = 0; a < kDims; ++a) {
+      const auto lo = LoadAsF64(d, l->min[a] + slot + i);
+      const auto hi = LoadAsF64(d, l->max[a] + slot + i);
+      if (a == 0) valid = hn::Le(lo, hi);
+      const auto f = hn::Max(hn::Sub(hi, hn::Set(d, q->lo[a])), hn::Sub(hn::Set(d, q->hi[a]), lo));
+      d2 = a == 0 ? hn::Mul(f, f) : hn::Add(d2, hn::Mul(f, f));
+    }
+    return hn::And(valid, hn::Le(d2, hn::Set(d, bound)));
+  }
+};
+
+// Radius query predicates for FilterWalk (rtree_query-inl.h): items within `bound` (squared
+// gap distance <= bound, the distance of Nearest). A node is pruned when its own distance
+// exceeds the bound, which is sound because a node's computed distance never exceeds that of
+// anything inside it; a node whose far distance is within the bound is swept.
+template <uint32_t kNs, int kDims, typename T>
+struct WithinPreds {
+  const RTreeLayout<kDims, T>& l;
+  const internal::KnnQuery& q;
+  double bound;
+  HWY_INLINE uint64_t Overlap(uint32_t child_level, uint64_t slot) const {
+    const hn::ScalableTag<double> d;
+    const size_t ns = kNs != 0 ? kNs : l.node_size;
+    uint64_t bits = 0;
+    if (child_level == 0 && l.points) {
+      hk::FilterBits(d, ns, ChildGapSq<kDims, T, true>{&l, slot, &q, bound}, &bits,
+                     static_cast<double*>(nullptr));
+    } else {
+      hk::FilterBits(d, ns, ChildGapSq<kDims, T>{&l, slot, &q, bound}, &bits,
+                     static_cast<double*>(nullptr));
+    }
     return bits;
-  };
-  auto offer_items = [&](uint64_t pos, uint64_t bits) HWY_ATTR {
-    const uint64_t first = pos * ns;
+  }
+  HWY_INLINE uint64_t Inside(uint32_t /*child_level*/, uint64_t slot) const {
+    uint64_t bits = 0;
+    hk::FilterBits(hn::ScalableTag<double>(), kNs != 0 ? kNs : l.node_size,
+                   ChildFarSq<kDims, T>{&l, slot, &q, bound}, &bits,
+                   static_cast<double*>(nullptr));
+    return bits;
+  }
+};
+
+template <int kDims, typename T>
+HWY_INLINE internal::RangeResult WithinQueryT(const RTreeLayout<kDims, T>& l,
+                                              const internal::KnnQuery& q, double bound,
+                                              internal::RangeMode mode, IdBatchSink* sink) {
+  if (l.num_levels == 0 || l.num_items == 0) return {};
+  return WithNodeSize(l.node_size, [&](auto ns) HWY_ATTR {
+    constexpr uint32_t kNs = decltype(ns)::value;
+    return FilterWalk<kNs>(l, WithinPreds<kNs, kDims, T>{l, q, bound}, mode, sink);
+  });
+}
+
+// The k best (dist_sq, id) pairs so far, for small k: a sorted array with insertion from the
+// back, inlined into the walk (a binary heap behind a call cost a quarter of a query at
+// k = 10). threshold() is the inclusive pruning bound: max_dist_sq until k pairs are kept,
+// then the k-th dist_sq (a tie may still enter with a smaller id).
+class SmallTopK {
+ public:
+  static constexpr size_t kMaxK = 32;
+  SmallTopK(size_t k, double max_dist_sq) : k_(k), bound_(max_dist_sq) {}
+  double threshold() const { return bound_; }
+  HWY_INLINE void Push(double d2, uint32_t id) {
+    if (!(d2 <= bound_)) return;  // also rejects NaN
+    const Candidate c{d2, id};
+    size_t i = size_;
+    if (size_ == k_) {
+      if (!(c < v_[k_ - 1])) return;
+      i = k_ - 1;
+    } else {
+      ++size_;
+    }
+    for (; i > 0 && c < v_[i - 1]; --i) v_[i] = v_[i - 1];
+    v_[i] = c;
+    if (size_ == k_) bound_ = v_[k_ - 1].dist_sq;
+  }
+  const Candidate* begin() const { return v_; }
+  const Candidate* end() const { return v_ + size_; }
+
+ private:
+  size_t k_;
+  size_t size_ = 0;
+  double bound_;
+  Candidate v_[kMaxK];
+};
+
+// Walk in two phases. 1. Dive: from the root, follow the nearest child down to one leaf node
+// and offer its items, which gives the top-k a finite bound (when the leaf holds >= k items)
+// before any node is queued. 2. Best-first over a heap seeded with the dive path's other
+// children (their distances were computed on the way down) that are within the bound the
+// dive established: every node off the path lies under exactly one of them, so nothing is
+// missed and no node on the path is evaluated twice. Top is SmallTopK (k <= 32) or
+// kernels::TopK (any k).
+template <uint32_t kNs, int kDims, typename T, class ExactBox, class Top>
+HWY_INLINE void NearestWalkNs(const RTreeLayout<kDims, T>& l, const internal::KnnQuery& q,
+                              const ExactBox* exact, Top& top) {
+  const uint64_t ns = kNs != 0 ? kNs : l.node_size;
+  HWY_ALIGN double d2s[kMaxNodeSize];
+  auto offer_items = [&](uint64_t first, uint64_t bits) HWY_ATTR {
     for (; bits != 0; bits &= bits - 1) {
       const size_t j = hwy::Num0BitsBelowLS1Bit_Nonzero64(bits);
       const uint32_t id = l.ids[first + j];
-      top->Push(exact != nullptr ? ExactGapSq<kDims>(exact[id], q) : d2s[j], id);
+      top.Push(exact != nullptr ? ExactGapSq<kDims>(exact[id], q) : d2s[j], id);
     }
   };
 
-  // 1. Dive.
+  // 1. Dive, keeping each path node's child distances and mask.
+  struct PathNode {
+    uint64_t pos;   // the path node's position in its level
+    uint64_t bits;  // its children within the bound when it was evaluated
+    uint64_t best;  // the child the dive followed
+  };
+  PathNode path[kMaxLevels + 1];
+  HWY_ALIGN double path_d2[kMaxLevels + 1][kMaxNodeSize];
   uint64_t pos = 0;
   uint32_t level = l.num_levels;
   for (; level > 1; --level) {
-    uint64_t bits = children(level, pos, top->threshold());
-    if (bits == 0) break;  // nothing within max distance below: the walk below finds it too
-    size_t best = hwy::Num0BitsBelowLS1Bit_Nonzero64(bits);
-    for (bits &= bits - 1; bits != 0; bits &= bits - 1) {
-      const size_t j = hwy::Num0BitsBelowLS1Bit_Nonzero64(bits);
-      if (d2s[j] < d2s[best]) best = j;
+    double* dist = path_d2[level];
+    const uint64_t bits = ChildrenWithin<kNs>(l, q, level, pos, top.threshold(), dist);
+    if (bits == 0) break;  // nothing within max distance below this node
+    uint64_t best = hwy::Num0BitsBelowLS1Bit_Nonzero64(bits);
+    for (uint64_t b = bits & (bits - 1); b != 0; b &= b - 1) {
+      const size_t j = hwy::Num0BitsBelowLS1Bit_Nonzero64(b);
+      if (dist[j] < dist[best]) best = j;
     }
+    path[level] = {pos, bits, best};
     pos = pos * ns + best;
   }
-  uint64_t dived = ~uint64_t{0};  // the level-1 node whose items were offered, if any
-  if (level == 1) {
-    dived = pos;
-    offer_items(dived, children(1, dived, top->threshold()));
-    if (l.num_levels == 1) return;  // the whole tree was that node
-  }
+  const uint32_t stop = level;  // path[l] is valid for l in (stop, num_levels]
+  if (level == 1) offer_items(pos * ns, ChildrenWithin<kNs>(l, q, 1, pos, top.threshold(), d2s));
 
-  // 2. Best-first.
+  // 2. Best-first, seeded with the path's other children.
   thread_local std::vector<KnnEntry> storage;  // the walk calls nothing that re-enters it
   KnnHeap heap(&storage);
-  heap.Push({0.0, l.num_levels, 0});
+  {
+    const double bound = top.threshold();
+    for (uint32_t lv = stop + 1; lv <= l.num_levels; ++lv) {
+      const PathNode& p = path[lv];
+      const uint64_t first = p.pos * ns;
+      for (uint64_t b = p.bits & ~(uint64_t{1} << p.best); b != 0; b &= b - 1) {
+        const size_t j = hwy::Num0BitsBelowLS1Bit_Nonzero64(b);
+        if (path_d2[lv][j] <= bound) {
+          heap.Push({path_d2[lv][j], lv - 1, static_cast<uint32_t>(first + j)});
+        }
+      }
+    }
+  }
+  // Prefetches what popping `e` will read: its child slots and, for a leaf node, its ids.
+  // Issued for the next heap top while the current node is processed, so the walk's
+  // dependent cache misses overlap one node deep.
+  auto prefetch = [&](const KnnEntry& e) HWY_ATTR {
+    const uint64_t first = uint64_t{e.pos} * ns;
+    PrefetchChildren(l, ns, l.level_begin[e.level - 1] + first, e.level == 1 && l.points);
+    if (e.level == 1) PrefetchIds(l, ns, first);
+  };
   while (!heap.empty()) {
     const KnnEntry e = heap.Pop();
-    const double bound = top->threshold();
+    const double bound = top.threshold();
     if (e.d2 > bound) break;  // ties (==) may still enter with a smaller id
-    if (e.level == 1 && e.pos == dived) continue;
-    const uint64_t bits = children(e.level, e.pos, bound);
+    if (!heap.empty() && heap.top().d2 <= bound) prefetch(heap.top());
+    const uint64_t bits = ChildrenWithin<kNs>(l, q, e.level, e.pos, bound, d2s);
+    const uint64_t first = uint64_t{e.pos} * ns;
     if (e.level == 1) {
-      offer_items(e.pos, bits);
+      offer_items(first, bits);
       continue;
     }
-    const uint64_t first = uint64_t{e.pos} * ns;
     for (uint64_t b = bits; b != 0; b &= b - 1) {
       const size_t j = hwy::Num0BitsBelowLS1Bit_Nonzero64(b);
       heap.Push({d2s[j], e.level - 1, static_cast<uint32_t>(first + j)});
     }
   }
+}
+
+template <int kDims, typename T, class ExactBox>
+HWY_INLINE void NearestWalkT(const RTreeLayout<kDims, T>& l, const internal::KnnQuery& q,
+                             const ExactBox* exact, size_t k, double max_dist_sq,
+                             std::vector<Candidate>* out) {
+  out->clear();
+  if (l.num_levels == 0 || l.num_items == 0 || k == 0) return;
+  WithNodeSize(l.node_size, [&](auto ns) HWY_ATTR {
+    constexpr uint32_t kNs = decltype(ns)::value;
+    if (k <= SmallTopK::kMaxK) {
+      SmallTopK top(k, max_dist_sq);
+      NearestWalkNs<kNs>(l, q, exact, top);
+      out->assign(top.begin(), top.end());  // already sorted
+    } else {
+      thread_local kernels::TopK<double> top;
+      top.Reset(k, max_dist_sq);
+      NearestWalkNs<kNs>(l, q, exact, top);
+      out->assign(top.unsorted().begin(), top.unsorted().end());
+      std::sort(out->begin(), out->end());
+    }
+  });
 }
 
 }  // namespace HWY_NAMESPACE

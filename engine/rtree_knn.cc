@@ -12,20 +12,45 @@ namespace locus::engine {
 namespace HWY_NAMESPACE {
 
 void NearestWalk2F32(const RTreeLayout<2, float>& l, const internal::KnnQuery& q,
-                     const Box2* exact, kernels::TopK<double>* top) {
-  NearestWalkT(l, q, exact, top);
+                     const Box2* exact, size_t k, double max_dist_sq,
+                     std::vector<kernels::Neighbor<double>>* out) {
+  NearestWalkT(l, q, exact, k, max_dist_sq, out);
 }
 void NearestWalk2F64(const RTreeLayout<2, double>& l, const internal::KnnQuery& q,
-                     const Box2* exact, kernels::TopK<double>* top) {
-  NearestWalkT(l, q, exact, top);
+                     const Box2* exact, size_t k, double max_dist_sq,
+                     std::vector<kernels::Neighbor<double>>* out) {
+  NearestWalkT(l, q, exact, k, max_dist_sq, out);
 }
 void NearestWalk3F32(const RTreeLayout<3, float>& l, const internal::KnnQuery& q,
-                     const Box3* exact, kernels::TopK<double>* top) {
-  NearestWalkT(l, q, exact, top);
+                     const Box3* exact, size_t k, double max_dist_sq,
+                     std::vector<kernels::Neighbor<double>>* out) {
+  NearestWalkT(l, q, exact, k, max_dist_sq, out);
 }
 void NearestWalk3F64(const RTreeLayout<3, double>& l, const internal::KnnQuery& q,
-                     const Box3* exact, kernels::TopK<double>* top) {
-  NearestWalkT(l, q, exact, top);
+                     const Box3* exact, size_t k, double max_dist_sq,
+                     std::vector<kernels::Neighbor<double>>* out) {
+  NearestWalkT(l, q, exact, k, max_dist_sq, out);
+}
+
+internal::RangeResult WithinQuery2F32(const RTreeLayout<2, float>& l,
+                                        const internal::KnnQuery& q, double bound,
+                                        internal::RangeMode m, IdBatchSink* s) {
+  return WithinQueryT(l, q, bound, m, s);
+}
+internal::RangeResult WithinQuery2F64(const RTreeLayout<2, double>& l,
+                                        const internal::KnnQuery& q, double bound,
+                                        internal::RangeMode m, IdBatchSink* s) {
+  return WithinQueryT(l, q, bound, m, s);
+}
+internal::RangeResult WithinQuery3F32(const RTreeLayout<3, float>& l,
+                                        const internal::KnnQuery& q, double bound,
+                                        internal::RangeMode m, IdBatchSink* s) {
+  return WithinQueryT(l, q, bound, m, s);
+}
+internal::RangeResult WithinQuery3F64(const RTreeLayout<3, double>& l,
+                                        const internal::KnnQuery& q, double bound,
+                                        internal::RangeMode m, IdBatchSink* s) {
+  return WithinQueryT(l, q, bound, m, s);
 }
 
 }  // namespace HWY_NAMESPACE
@@ -39,23 +64,43 @@ HWY_EXPORT(NearestWalk2F32);
 HWY_EXPORT(NearestWalk2F64);
 HWY_EXPORT(NearestWalk3F32);
 HWY_EXPORT(NearestWalk3F64);
+HWY_EXPORT(WithinQuery2F32);
+HWY_EXPORT(WithinQuery2F64);
+HWY_EXPORT(WithinQuery3F32);
+HWY_EXPORT(WithinQuery3F64);
 
 namespace internal {
-void NearestWalk(const RTreeLayout<2, float>& l, const KnnQuery& q, const Box2* exact,
-                 kernels::TopK<double>* top) {
-  HWY_DYNAMIC_DISPATCH(NearestWalk2F32)(l, q, exact, top);
+void NearestWalk(const RTreeLayout<2, float>& l, const KnnQuery& q, const Box2* exact, size_t k,
+                 double max_dist_sq, std::vector<kernels::Neighbor<double>>* out) {
+  HWY_DYNAMIC_DISPATCH(NearestWalk2F32)(l, q, exact, k, max_dist_sq, out);
 }
-void NearestWalk(const RTreeLayout<2, double>& l, const KnnQuery& q, const Box2* exact,
-                 kernels::TopK<double>* top) {
-  HWY_DYNAMIC_DISPATCH(NearestWalk2F64)(l, q, exact, top);
+void NearestWalk(const RTreeLayout<2, double>& l, const KnnQuery& q, const Box2* exact, size_t k,
+                 double max_dist_sq, std::vector<kernels::Neighbor<double>>* out) {
+  HWY_DYNAMIC_DISPATCH(NearestWalk2F64)(l, q, exact, k, max_dist_sq, out);
 }
-void NearestWalk(const RTreeLayout<3, float>& l, const KnnQuery& q, const Box3* exact,
-                 kernels::TopK<double>* top) {
-  HWY_DYNAMIC_DISPATCH(NearestWalk3F32)(l, q, exact, top);
+void NearestWalk(const RTreeLayout<3, float>& l, const KnnQuery& q, const Box3* exact, size_t k,
+                 double max_dist_sq, std::vector<kernels::Neighbor<double>>* out) {
+  HWY_DYNAMIC_DISPATCH(NearestWalk3F32)(l, q, exact, k, max_dist_sq, out);
 }
-void NearestWalk(const RTreeLayout<3, double>& l, const KnnQuery& q, const Box3* exact,
-                 kernels::TopK<double>* top) {
-  HWY_DYNAMIC_DISPATCH(NearestWalk3F64)(l, q, exact, top);
+void NearestWalk(const RTreeLayout<3, double>& l, const KnnQuery& q, const Box3* exact, size_t k,
+                 double max_dist_sq, std::vector<kernels::Neighbor<double>>* out) {
+  HWY_DYNAMIC_DISPATCH(NearestWalk3F64)(l, q, exact, k, max_dist_sq, out);
+}
+RangeResult WithinQuery(const RTreeLayout<2, float>& l, const KnnQuery& q, double bound_sq,
+                        RangeMode m, IdBatchSink* s) {
+  return HWY_DYNAMIC_DISPATCH(WithinQuery2F32)(l, q, bound_sq, m, s);
+}
+RangeResult WithinQuery(const RTreeLayout<2, double>& l, const KnnQuery& q, double bound_sq,
+                        RangeMode m, IdBatchSink* s) {
+  return HWY_DYNAMIC_DISPATCH(WithinQuery2F64)(l, q, bound_sq, m, s);
+}
+RangeResult WithinQuery(const RTreeLayout<3, float>& l, const KnnQuery& q, double bound_sq,
+                        RangeMode m, IdBatchSink* s) {
+  return HWY_DYNAMIC_DISPATCH(WithinQuery3F32)(l, q, bound_sq, m, s);
+}
+RangeResult WithinQuery(const RTreeLayout<3, double>& l, const KnnQuery& q, double bound_sq,
+                        RangeMode m, IdBatchSink* s) {
+  return HWY_DYNAMIC_DISPATCH(WithinQuery3F64)(l, q, bound_sq, m, s);
 }
 }  // namespace internal
 

@@ -1,14 +1,18 @@
 // Internal entry points of the per-target R-tree kNN walks (rtree_knn.cc) and the scalar
 // lon/lat helpers behind PackedRTree::NearestHaversine (packed_rtree_knn.cc). PackedRTree
-// validates the query and sets up the TopK; these run the walk with one dynamic dispatch per
+// validates the query; these run the walk with one dynamic dispatch per
 // query, never per node.
 //
-// Thread safety: pure functions of their arguments apart from the TopK they fill (one per
-// query); safe to call concurrently with distinct TopKs.
+// Thread safety: pure functions of their arguments apart from the vector they fill (one per
+// query) and per-thread scratch; safe to call concurrently with distinct outputs.
 #ifndef LOCUS_ENGINE_RTREE_KNN_H_
 #define LOCUS_ENGINE_RTREE_KNN_H_
 
+#include <cstddef>
+#include <vector>
+
 #include "engine/rtree_layout.h"
+#include "engine/rtree_query.h"  // RangeMode, RangeResult
 #include "kernels/knn.h"
 #include "locus/geometry.h"
 
@@ -20,18 +24,30 @@ struct KnnQuery {
   double hi[3] = {0, 0, 0};
 };
 
-// Offers to *top (keyed by squared gap distance, see PackedRTree::Nearest) every item that can
-// enter it, walking best-first. With `exact` non-null, item distances are computed from
-// exact[id] (f64) and the stored boxes only prune. REQUIRES: the query is valid; top->k() > 0
-// or the call is a no-op.
-void NearestWalk(const RTreeLayout<2, float>& l, const KnnQuery& q, const Box2* exact,
-                 kernels::TopK<double>* top);
-void NearestWalk(const RTreeLayout<2, double>& l, const KnnQuery& q, const Box2* exact,
-                 kernels::TopK<double>* top);
-void NearestWalk(const RTreeLayout<3, float>& l, const KnnQuery& q, const Box3* exact,
-                 kernels::TopK<double>* top);
-void NearestWalk(const RTreeLayout<3, double>& l, const KnnQuery& q, const Box3* exact,
-                 kernels::TopK<double>* top);
+// Replaces *out with the min(k, matches) items nearest to q by squared gap distance (see
+// PackedRTree::Nearest), ascending by (dist_sq, id), among items with dist_sq <= max_dist_sq;
+// walking best-first. With `exact` non-null, item distances are computed from exact[id]
+// (f64) and the stored boxes only prune. REQUIRES: the query is valid; k > 0.
+void NearestWalk(const RTreeLayout<2, float>& l, const KnnQuery& q, const Box2* exact, size_t k,
+                 double max_dist_sq, std::vector<kernels::Neighbor<double>>* out);
+void NearestWalk(const RTreeLayout<2, double>& l, const KnnQuery& q, const Box2* exact, size_t k,
+                 double max_dist_sq, std::vector<kernels::Neighbor<double>>* out);
+void NearestWalk(const RTreeLayout<3, float>& l, const KnnQuery& q, const Box3* exact, size_t k,
+                 double max_dist_sq, std::vector<kernels::Neighbor<double>>* out);
+void NearestWalk(const RTreeLayout<3, double>& l, const KnnQuery& q, const Box3* exact, size_t k,
+                 double max_dist_sq, std::vector<kernels::Neighbor<double>>* out);
+
+// Range-walk modes (rtree_query.h) over the items within squared gap distance `bound_sq` of
+// q: PackedRTree::SearchRadius and friends. REQUIRES: the query is valid; sink non-null for
+// kVisit.
+RangeResult WithinQuery(const RTreeLayout<2, float>& l, const KnnQuery& q, double bound_sq,
+                        RangeMode mode, IdBatchSink* sink);
+RangeResult WithinQuery(const RTreeLayout<2, double>& l, const KnnQuery& q, double bound_sq,
+                        RangeMode mode, IdBatchSink* sink);
+RangeResult WithinQuery(const RTreeLayout<3, float>& l, const KnnQuery& q, double bound_sq,
+                        RangeMode mode, IdBatchSink* sink);
+RangeResult WithinQuery(const RTreeLayout<3, double>& l, const KnnQuery& q, double bound_sq,
+                        RangeMode mode, IdBatchSink* sink);
 
 // Great-circle distance in metres (sphere of radius kernels::kEarthRadiusMetres, haversine
 // formula, <cmath>, f64) between two lon/lat points in degrees. REQUIRES: |lat| <= 90.

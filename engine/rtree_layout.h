@@ -15,6 +15,9 @@
 //   node fully inside a query be swept without tests.
 // - ids[p] is the caller's item index at level-0 position p (padding: kNoId).
 // Boxes are SoA: min[a][slot], max[a][slot] for axis a.
+// - points: every level-0 box is a point (min == max on every axis, as stored; padding
+//   stays the empty box). Walks then read only min[] at level 0, half the bytes of the
+//   level that dominates a query's cache misses; max[] at level 0 is still present and equal.
 #ifndef LOCUS_ENGINE_RTREE_LAYOUT_H_
 #define LOCUS_ENGINE_RTREE_LAYOUT_H_
 
@@ -36,6 +39,7 @@ struct RTreeLayout {
   uint32_t num_levels = 0;                // 0 for an empty tree
   uint32_t node_size = 16;
   uint64_t num_items = 0;
+  bool points = false;  // every stored item box is a point (see above)
 };
 
 }  // namespace locus::engine

@@ -27,6 +27,7 @@
 #include "hwy/cache_control.h"
 #include "hwy/highway.h"
 #include "kernels/box_mask-inl.h"
+#include "kernels/point_filter-inl.h"  // BoxPred2/3: point leaves
 #include "kernels/types.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -71,22 +72,79 @@ HWY_INLINE hk::BoxBoxPred3<T, kInside> ChildPred(const RTreeLayout<3, T>& l, uin
 
 // Returns the mask of the node_size children at `slot` that satisfy the predicate.
 template <bool kInside, int kDims, typename T, class QBox>
-HWY_INLINE uint64_t ChildMask(const RTreeLayout<kDims, T>& l, uint64_t slot, const QBox& q) {
+HWY_INLINE uint64_t ChildMask(const RTreeLayout<kDims, T>& l, size_t ns, uint64_t slot,
+                              const QBox& q) {
   uint64_t bits = 0;
-  hk::FilterBits(hn::ScalableTag<T>(), l.node_size, ChildPred<kInside>(l, slot, q), &bits,
+  hk::FilterBits(hn::ScalableTag<T>(), ns, ChildPred<kInside>(l, slot, q), &bits,
                  static_cast<T*>(nullptr));
   return bits;
 }
 
-// Prefetches the node_size child slots at `slot` (every axis, min and max).
+// Prefetches the node_size child slots at `slot` (every axis; min and max, or min only when
+// the children are points of a points layout).
 template <int kDims, typename T>
-HWY_INLINE void PrefetchChildren(const RTreeLayout<kDims, T>& l, uint64_t slot) {
-  const size_t bytes = l.node_size * sizeof(T);
+HWY_INLINE void PrefetchChildren(const RTreeLayout<kDims, T>& l, size_t ns, uint64_t slot,
+                                 bool min_only = false) {
+  const size_t bytes = ns * sizeof(T);
   for (int a = 0; a < kDims; ++a) {
     for (size_t off = 0; off < bytes; off += 64) {
       hwy::Prefetch(reinterpret_cast<const char*>(l.min[a] + slot) + off);
-      hwy::Prefetch(reinterpret_cast<const char*>(l.max[a] + slot) + off);
+      if (!min_only) hwy::Prefetch(reinterpret_cast<const char*>(l.max[a] + slot) + off);
     }
+  }
+}
+
+// The mask of the node_size level-0 children at `slot` of a points layout (l.points) inside
+// the closed query: reads only min[], and equals ChildMask<false> there (padding is +inf).
+template <typename T>
+HWY_INLINE uint64_t PointMask(const RTreeLayout<2, T>& l, size_t ns, uint64_t slot,
+                              const kernels::Box2T<T>& q) {
+  uint64_t bits = 0;
+  hk::FilterBits(hn::ScalableTag<T>(), ns,
+                 hk::BoxPred2<T>{l.min[0] + slot, l.min[1] + slot, q}, &bits,
+                 static_cast<T*>(nullptr));
+  return bits;
+}
+template <typename T>
+HWY_INLINE uint64_t PointMask(const RTreeLayout<3, T>& l, size_t ns, uint64_t slot,
+                              const kernels::Box3T<T>& q) {
+  uint64_t bits = 0;
+  hk::FilterBits(hn::ScalableTag<T>(), ns,
+                 hk::BoxPred3<T>{l.min[0] + slot, l.min[1] + slot, l.min[2] + slot, q}, &bits,
+                 static_cast<T*>(nullptr));
+  return bits;
+}
+
+// The overlap mask of the children at `slot` of level `child_level`.
+template <int kDims, typename T, class QBox>
+HWY_INLINE uint64_t OverlapMask(const RTreeLayout<kDims, T>& l, size_t ns, uint32_t child_level,
+                                uint64_t slot, const QBox& q) {
+  return child_level == 0 && l.points ? PointMask(l, ns, slot, q)
+                                      : ChildMask<false>(l, ns, slot, q);
+}
+
+// Calls fn(std::integral_constant<uint32_t, N>()) with N = node_size for the common sizes 16
+// (the default) and 32, so that per-node loops see a constant trip count and unroll, and
+// N = 0 (meaning: read l.node_size at run time) for any other size.
+template <class Fn>
+HWY_INLINE decltype(auto) WithNodeSize(uint32_t node_size, Fn&& fn) {
+  switch (node_size) {
+    case 16:
+      return fn(std::integral_constant<uint32_t, 16>());
+    case 32:
+      return fn(std::integral_constant<uint32_t, 32>());
+    default:
+      return fn(std::integral_constant<uint32_t, 0>());
+  }
+}
+
+// Prefetches the ids of the node_size items at level-0 position `pos`: reading them after
+// the box test is otherwise a cache miss of its own (the id array is as random as the boxes).
+template <int kDims, typename T>
+HWY_INLINE void PrefetchIds(const RTreeLayout<kDims, T>& l, size_t ns, uint64_t pos) {
+  const size_t bytes = ns * sizeof(uint32_t);
+  for (size_t off = 0; off < bytes; off += 64) {
+    hwy::Prefetch(reinterpret_cast<const char*>(l.ids + pos) + off);
   }
 }
 
@@ -97,6 +155,24 @@ class Emitter {
   explicit Emitter(IdBatchSink* sink) : sink_(sink) {}
   bool Add(uint32_t id) {
     buffer_[size_++] = id;
+    return size_ < kCapacity || Flush();
+  }
+  // Adds ids[j] for each set bit j of `bits` (j < ns): one compress-store per vector of ids
+  // when ns is a multiple of the vector length, else one id at a time.
+  bool AddMasked(const uint32_t* HWY_RESTRICT ids, size_t ns, uint64_t bits) {
+    const hn::ScalableTag<uint32_t> du;
+    const size_t N = hn::Lanes(du);
+    if (ns % N != 0 || ns > kSlack) {
+      for (; bits != 0; bits &= bits - 1) {
+        if (!Add(ids[hwy::Num0BitsBelowLS1Bit_Nonzero64(bits)])) return false;
+      }
+      return true;
+    }
+    const uint64_t lane_mask = N >= 64 ? ~uint64_t{0} : (uint64_t{1} << N) - 1;
+    for (size_t i = 0; i < ns; i += N) {
+      const uint64_t b = (bits >> i) & lane_mask;
+      if (b != 0) size_ += hk::CompressBitsStoreU(du, hn::LoadU(du, ids + i), b, buffer_ + size_);
+    }
     return size_ < kCapacity || Flush();
   }
   bool AddRun(const uint32_t* ids, size_t n) {
@@ -114,25 +190,34 @@ class Emitter {
   uint64_t delivered() const { return delivered_; }
 
  private:
-  static constexpr size_t kCapacity = 256;
+  static constexpr size_t kCapacity = 256;  // flush at or above this many
+  static constexpr size_t kSlack = kMaxNodeSize;  // room for one AddMasked past kCapacity - 1
   IdBatchSink* sink_;
-  uint32_t buffer_[kCapacity];
+  uint32_t buffer_[kCapacity + kSlack];
   size_t size_ = 0;
   uint64_t delivered_ = 0;
 };
 
-template <int kDims, typename T, class QBox>
-HWY_INLINE internal::RangeResult RangeQueryT(const RTreeLayout<kDims, T>& l, const QBox& q,
-                                             internal::RangeMode mode, IdBatchSink* sink) {
+// The depth-first walk behind range and radius queries, in tree (Hilbert) order. `preds`
+// supplies two masks over the node_size child slots at `slot` of level `child_level`:
+//   Overlap(child_level, slot): children that may hold matches (at level 0: the matches);
+//   Inside(child_level, slot):  children (level >= 1) all of whose items match.
+// Children inside are swept: their leaves are a contiguous run of level-0 positions, so their
+// ids are delivered straight from the id array (kVisit) or counted by length (kCount) without
+// testing a box below them. The others are descended into. For kVisit both kinds are pushed as
+// frames (a sweep is a frame too), so ids come out in tree order.
+template <uint32_t kNs, int kDims, typename T, class Preds>
+HWY_INLINE internal::RangeResult FilterWalk(const RTreeLayout<kDims, T>& l, const Preds& preds,
+                                            internal::RangeMode mode, IdBatchSink* sink) {
   using internal::RangeMode;
-  internal::RangeResult result;
-  if (l.num_levels == 0 || l.num_items == 0) return result;
-  const uint64_t ns = l.node_size;
+  const uint64_t ns = kNs != 0 ? kNs : l.node_size;
   uint64_t leaves[kMaxLevels + 1];
   LeafRuns(l, leaves);
 
-  // A frame is a node: `level` >= 1 and its position there; its children are the node_size
-  // slots of level - 1 starting at position pos * node_size.
+  // A frame is a node: its level (>= 1) and position there; its children are the node_size
+  // slots of level - 1 starting at position pos * node_size. With kSweep set in `level`, the
+  // frame is instead a node (at any level) whose leaves are all delivered.
+  constexpr uint32_t kSweep = 0x80000000u;
   struct Frame {
     uint32_t level;
     uint32_t pos;
@@ -142,59 +227,99 @@ HWY_INLINE internal::RangeResult RangeQueryT(const RTreeLayout<kDims, T>& l, con
   stack[top++] = {l.num_levels, 0};  // the virtual parent of the top level's first node_size slots
   Emitter emit(sink);
   uint64_t count = 0;
+  auto sweep_range = [&](uint32_t level, uint64_t c, uint64_t* begin, uint64_t* end) {
+    *begin = c * leaves[level];
+    *end = std::min<uint64_t>(*begin + leaves[level], l.num_items);
+  };
 
   while (top > 0) {
     const Frame f = stack[--top];
+    if (f.level & kSweep) {  // kVisit only
+      uint64_t begin, end;
+      sweep_range(f.level & ~kSweep, f.pos, &begin, &end);
+      if (!emit.AddRun(l.ids + begin, static_cast<size_t>(end - begin))) {
+        return {false, emit.delivered()};
+      }
+      continue;
+    }
     const uint32_t child_level = f.level - 1;
     const uint64_t first = uint64_t{f.pos} * ns;  // first child's position in child_level
     const uint64_t slot = l.level_begin[child_level] + first;
-    uint64_t overlap = ChildMask<false>(l, slot, q);
+    const uint64_t overlap = preds.Overlap(child_level, slot);
     if (overlap == 0) continue;
 
     if (child_level == 0) {  // children are items
       if (mode == RangeMode::kAny) return {false, 1};
       if (mode == RangeMode::kCount) {
         count += static_cast<uint64_t>(hwy::PopCount(overlap));
-        continue;
-      }
-      for (; overlap != 0; overlap &= overlap - 1) {
-        const uint64_t j = hwy::Num0BitsBelowLS1Bit_Nonzero64(overlap);
-        if (!emit.Add(l.ids[first + j])) return {false, emit.delivered()};
+      } else if (!emit.AddMasked(l.ids + first, ns, overlap)) {
+        return {false, emit.delivered()};
       }
       continue;
     }
 
-    const uint64_t inside = ChildMask<true>(l, slot, q);
-    // Sweep children entirely inside the query: their leaves are contiguous.
-    for (uint64_t bits = inside; bits != 0; bits &= bits - 1) {
-      const uint64_t c = first + hwy::Num0BitsBelowLS1Bit_Nonzero64(bits);
-      const uint64_t begin = c * leaves[child_level];
-      const uint64_t end = std::min<uint64_t>(begin + leaves[child_level], l.num_items);
+    const uint64_t inside = preds.Inside(child_level, slot) & overlap;
+    if (inside != 0 && mode != RangeMode::kVisit) {
       if (mode == RangeMode::kAny) return {false, 1};
-      if (mode == RangeMode::kCount) {
+      for (uint64_t bits = inside; bits != 0; bits &= bits - 1) {
+        uint64_t begin, end;
+        sweep_range(child_level, first + hwy::Num0BitsBelowLS1Bit_Nonzero64(bits), &begin, &end);
         count += end - begin;
-      } else if (!emit.AddRun(l.ids + begin, static_cast<size_t>(end - begin))) {
-        return {false, emit.delivered()};
       }
     }
-    // Descend into the others, pushed in reverse so they pop in ascending order. Each
-    // pushed node's child slots are prefetched now: a walk over a large tree is bound by
-    // cache misses on those slots, and this overlaps them instead of taking them one pop at
-    // a time.
-    uint64_t descend = overlap & ~inside;
-    while (descend != 0) {
-      const uint64_t j = 63 - hwy::Num0BitsAboveMS1Bit_Nonzero64(descend);
-      descend &= ~(uint64_t{1} << j);
+    // Push in reverse so frames pop in ascending order. Each descended node's child slots
+    // are prefetched now: a walk over a large tree is bound by cache misses on those slots,
+    // and this overlaps them instead of taking them one pop at a time.
+    uint64_t push = mode == RangeMode::kVisit ? overlap : overlap & ~inside;
+    while (push != 0) {
+      const uint64_t j = 63 - hwy::Num0BitsAboveMS1Bit_Nonzero64(push);
+      const uint64_t bit = uint64_t{1} << j;
+      push &= ~bit;
+      if (inside & bit) {
+        stack[top++] = {child_level | kSweep, static_cast<uint32_t>(first + j)};
+        continue;
+      }
       stack[top++] = {child_level, static_cast<uint32_t>(first + j)};
-      PrefetchChildren(l, l.level_begin[child_level - 1] + (first + j) * ns);
+      PrefetchChildren(l, ns, l.level_begin[child_level - 1] + (first + j) * ns,
+                       child_level == 1 && l.points);
+      if (child_level == 1) PrefetchIds(l, ns, (first + j) * ns);
     }
   }
+  internal::RangeResult result;
   if (mode == RangeMode::kVisit) {
     if (!emit.Flush()) return {false, emit.delivered()};
     count = emit.delivered();
   }
   result.count = count;
   return result;
+}
+
+// Range query predicates: box overlap, and box inside the query.
+template <uint32_t kNs, int kDims, typename T, class QBox>
+struct RangePreds {
+  const RTreeLayout<kDims, T>& l;
+  const QBox& q;
+  HWY_INLINE uint64_t Overlap(uint32_t child_level, uint64_t slot) const {
+    return OverlapMask(l, kNs != 0 ? kNs : l.node_size, child_level, slot, q);
+  }
+  HWY_INLINE uint64_t Inside(uint32_t /*child_level*/, uint64_t slot) const {
+    return ChildMask<true>(l, kNs != 0 ? kNs : l.node_size, slot, q);
+  }
+};
+
+template <uint32_t kNs, int kDims, typename T, class QBox>
+HWY_INLINE internal::RangeResult RangeWalk(const RTreeLayout<kDims, T>& l, const QBox& q,
+                                           internal::RangeMode mode, IdBatchSink* sink) {
+  return FilterWalk<kNs>(l, RangePreds<kNs, kDims, T, QBox>{l, q}, mode, sink);
+}
+
+template <int kDims, typename T, class QBox>
+HWY_INLINE internal::RangeResult RangeQueryT(const RTreeLayout<kDims, T>& l, const QBox& q,
+                                             internal::RangeMode mode, IdBatchSink* sink) {
+  if (l.num_levels == 0 || l.num_items == 0) return {};
+  return WithNodeSize(l.node_size, [&](auto ns) HWY_ATTR {
+    return RangeWalk<decltype(ns)::value>(l, q, mode, sink);
+  });
 }
 
 }  // namespace HWY_NAMESPACE

@@ -5,6 +5,8 @@
 // Rows (names are parsed by perf/run: "W2/<Row>/<impl>/<n>"):
 //   Build2DPoints   build over 1M uniform points (Boost: rtree<rstar<16>> packing constructor)
 //   Bbox10k         10k box queries with ~100 hits each over the 1M-point tree
+//   Radius10k       10k radius queries with ~100 hits each (r = sqrt(100 / (pi n))); Boost:
+//                   the query's bounding box, then the exact distance filter (PERF.md)
 #include <benchmark/benchmark.h>
 
 #include <cmath>
@@ -29,6 +31,8 @@ constexpr int kQueries = 10'000;
 struct W2Data {
   std::vector<Point2> points;
   std::vector<Box2> queries;  // ~100 hits each: side sqrt(100 / n) of the unit square
+  std::vector<Point2> centres;  // radius queries: ~100 hits each at radius `radius`
+  double radius = 0;
 };
 
 const W2Data& Data(size_t n) {
@@ -46,6 +50,9 @@ const W2Data& Data(size_t n) {
       const double x = corner(rng), y = corner(rng);
       data->queries.push_back({{x, y}, {x + side, y + side}});
     }
+    data->radius = std::sqrt(100.0 / (3.141592653589793 * static_cast<double>(n)));
+    std::uniform_real_distribution<double> centre(data->radius, 1 - data->radius);
+    for (int q = 0; q < kQueries; ++q) data->centres.push_back({centre(rng), centre(rng)});
   }
   return *data;
 }
@@ -84,6 +91,24 @@ void LocusBbox(benchmark::State& st) {
   st.SetLabel(kernels::DispatchedTargetName());
 }
 
+template <typename Tree>
+void LocusRadius(benchmark::State& st) {
+  const W2Data& d = Data(static_cast<size_t>(st.range(0)));
+  const Tree tree = Tree::Build(std::span<const Point2>(d.points)).value();
+  std::vector<uint32_t> out;
+  size_t hits = 0;
+  for (auto _ : st) {
+    hits = 0;
+    for (const Point2& c : d.centres) {
+      (void)tree.SearchRadius(c, d.radius, &out);
+      hits += out.size();
+    }
+    benchmark::DoNotOptimize(hits);
+  }
+  SetQueryCounters(st, hits);
+  st.SetLabel(kernels::DispatchedTargetName());
+}
+
 BENCHMARK_TEMPLATE(LocusBuild, engine::PackedRTree2D)
     ->Name("W2/Build2DPoints/locus_f64")->Arg(kPoints)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_TEMPLATE(LocusBuild, engine::PackedRTree2F)
@@ -92,6 +117,10 @@ BENCHMARK_TEMPLATE(LocusBbox, engine::PackedRTree2D)
     ->Name("W2/Bbox10k/locus_f64")->Arg(kPoints)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_TEMPLATE(LocusBbox, engine::PackedRTree2F)
     ->Name("W2/Bbox10k/locus_f32")->Arg(kPoints)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_TEMPLATE(LocusRadius, engine::PackedRTree2D)
+    ->Name("W2/Radius10k/locus_f64")->Arg(kPoints)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_TEMPLATE(LocusRadius, engine::PackedRTree2F)
+    ->Name("W2/Radius10k/locus_f32")->Arg(kPoints)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 #ifdef LOCUS_WITH_PEERS
 namespace bg = boost::geometry;
@@ -139,9 +168,35 @@ void BoostBbox(benchmark::State& st) {
   SetQueryCounters(st, hits);
 }
 
+void BoostRadius(benchmark::State& st) {
+  const W2Data& d = Data(static_cast<size_t>(st.range(0)));
+  const std::vector<BValue> values = BoostValues(d);
+  const BTree tree(values.begin(), values.end());
+  std::vector<BValue> out;
+  size_t hits = 0;
+  const double r = d.radius;
+  for (auto _ : st) {
+    hits = 0;
+    for (const Point2& c : d.centres) {
+      out.clear();
+      const BPoint centre(c.x, c.y);
+      tree.query(bgi::intersects(BBox(BPoint(c.x - r, c.y - r), BPoint(c.x + r, c.y + r))) &&
+                     bgi::satisfies([&](const BValue& v) {
+                       return bg::comparable_distance(v.first, centre) <= r * r;
+                     }),
+                 std::back_inserter(out));
+      hits += out.size();
+    }
+    benchmark::DoNotOptimize(hits);
+  }
+  SetQueryCounters(st, hits);
+}
+
 BENCHMARK(BoostBuild)->Name("W2/Build2DPoints/boost_rstar16_packed")->Arg(kPoints)
     ->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BoostBbox)->Name("W2/Bbox10k/boost_rstar16_packed")->Arg(kPoints)
+    ->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BoostRadius)->Name("W2/Radius10k/boost_rstar16_packed")->Arg(kPoints)
     ->Unit(benchmark::kMillisecond)->UseRealTime();
 #endif  // LOCUS_WITH_PEERS
 

@@ -100,10 +100,17 @@ void CheckQueries(const Tree& tree, const std::vector<typename Tree::Box>& boxes
     queries.push_back(boxes[0]);                   // exactly an item's box
     queries.push_back(BoxAround(boxes.back().max));  // a corner point: touching counts
   }
+  // Tree order: each result's level-0 position must increase along the result.
+  const auto layout = tree.layout();
+  std::vector<uint64_t> position(boxes.size());
+  for (uint64_t p = 0; p < boxes.size(); ++p) position[layout.ids[p]] = p;
   std::vector<uint32_t> got;
   for (const Box& q : queries) {
     const std::vector<uint32_t> exact = BruteForceIntersects(boxes, q);
     ASSERT_TRUE(tree.Search(q, &got).ok());
+    for (size_t i = 1; i < got.size(); ++i) {
+      ASSERT_LT(position[got[i - 1]], position[got[i]]) << "not in tree order at " << i;
+    }
     if constexpr (std::is_same_v<T, double>) {
       ASSERT_EQ(Sorted(got), exact);
     } else {
@@ -144,6 +151,17 @@ void RunOracle(uint32_t node_size) {
       auto tree = Tree::Build(boxes, options);
       ASSERT_TRUE(tree.ok()) << tree.status().ToString();
       CheckStructure(*tree, n);
+      // The points layout (walks read only min[] at level 0) is on exactly when every
+      // stored item box is a point.
+      bool points = n > 0;
+      for (const Box& b : boxes) {
+        const Box s = Stored<typename TreeTraits<Tree>::Scalar>(b);
+        points &= s.min == s.max;
+      }
+      EXPECT_EQ(tree->layout().points, points);
+      if (dist == Distribution::kPoints && std::is_same_v<typename TreeTraits<Tree>::Scalar, double>) {
+        EXPECT_EQ(tree->layout().points, n > 0);
+      }
       CheckQueries(*tree, boxes, rng);
     }
   }
@@ -155,6 +173,7 @@ TEST(PackedRTreeTest, OracleF32_2D) { RunOracle<PackedRTree2F>(16); }
 TEST(PackedRTreeTest, OracleF32_3D) { RunOracle<PackedRTree3F>(16); }
 TEST(PackedRTreeTest, OracleNodeSize2) { RunOracle<PackedRTree2D>(2); }
 TEST(PackedRTreeTest, OracleNodeSize5) { RunOracle<PackedRTree3F>(5); }
+TEST(PackedRTreeTest, OracleNodeSize32) { RunOracle<PackedRTree3D>(32); }
 TEST(PackedRTreeTest, OracleNodeSize64) { RunOracle<PackedRTree2F>(64); }
 
 // Every compiled target walks the tree identically.
@@ -163,6 +182,8 @@ LOCUS_INSTANTIATE_PER_TARGET(PackedRTreeTargetTest);
 TEST_P(PackedRTreeTargetTest, OracleOnEveryTarget) {
   RunOracle<PackedRTree2F>(16);
   RunOracle<PackedRTree3D>(16);
+  RunOracle<PackedRTree2D>(32);  // the other unrolled node size; 2D f64 point leaves
+  RunOracle<PackedRTree3F>(7);   // the run-time node size path
 }
 
 TEST(PackedRTreeTest, PointsAreZeroSizeBoxes) {

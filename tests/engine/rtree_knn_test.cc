@@ -1,4 +1,4 @@
-// Tests PackedRTree kNN queries against brute force: Nearest (point and box queries) for
+// Tests PackedRTree kNN and radius queries against brute force: Nearest (point and box queries) for
 // 2D/3D, f64/f32 storage (f32 against the stored, outward-rounded boxes), NearestExact
 // against the exact boxes, several node sizes, every data distribution of
 // tests/testing/data.h (duplicates and identical boxes give heavy ties), k in {1, 10, n,
@@ -129,7 +129,29 @@ void RunKnnOracle(uint32_t node_size, std::vector<size_t> extra_sizes = {}) {
           maxes.push_back(std::nextafter(dj, 0.0));   // just below: it is not
           maxes.push_back(dj * 1.5 + 1);
         }
-        for (size_t k : {size_t{1}, size_t{10}, n, n + 3}) {
+        if (is_point) {  // radius queries: every item with distance <= r, as a set
+          std::vector<uint32_t> ids;
+          for (double r : maxes) {
+            SCOPED_TRACE(::testing::Message() << "query " << qi << " radius=" << r);
+            std::vector<uint32_t> want;
+            for (const auto& [d2, id] : all_stored) {
+              if (std::sqrt(d2) <= r) want.push_back(id);
+            }
+            std::sort(want.begin(), want.end());
+            ASSERT_TRUE(tree->SearchRadius(q.min, r, &ids).ok());
+            std::sort(ids.begin(), ids.end());
+            ASSERT_EQ(ids, want);
+            ASSERT_EQ(tree->CountRadius(q.min, r).value(), want.size());
+            size_t seen = 0;
+            auto stop = [&](std::span<const uint32_t> batch) {
+              seen += batch.size();
+              return false;
+            };
+            ASSERT_EQ(tree->VisitRadius(q.min, r, stop).value(), want.empty());
+            ASSERT_LE(seen, want.size());
+          }
+        }
+        for (size_t k : {size_t{1}, size_t{10}, size_t{32}, size_t{33}, n, n + 3}) {
           for (double m : maxes) {
             SCOPED_TRACE(::testing::Message() << "query " << qi << " k=" << k << " max=" << m);
             if (is_point) {
@@ -195,6 +217,42 @@ TEST(RTreeKnnTest, F32StoredVsExactDistances) {
     for (size_t i = 0; i < got.size(); ++i) ASSERT_LE(lower[i].second, got[i].distance);
   }
   EXPECT_GT(differ, 0);  // the exact variant is not a no-op here
+}
+
+// Radius queries with many hits: whole subtrees inside the circle are swept (not tested),
+// in tree order, and the answer still equals brute force.
+TEST(RTreeKnnTest, RadiusSweepsCoveredSubtrees) {
+  std::mt19937_64 rng(TestSeed());
+  SCOPED_TRACE(SeedTrace(TestSeed()));
+  std::uniform_real_distribution<double> u(0, 1);
+  std::vector<Point2> points(50000);
+  for (Point2& p : points) p = {u(rng), u(rng)};
+  auto tree = PackedRTree2D::Build(points);
+  ASSERT_TRUE(tree.ok());
+  std::vector<uint32_t> got;
+  for (int qi = 0; qi < 20; ++qi) {
+    const Point2 c{u(rng), u(rng)};
+    const double r = 0.02 + 0.2 * u(rng);
+    std::vector<uint32_t> want;
+    for (uint32_t i = 0; i < points.size(); ++i) {
+      const double dx = points[i].x - c.x, dy = points[i].y - c.y;
+      if (std::sqrt(dx * dx + dy * dy) <= r) want.push_back(i);
+    }
+    ASSERT_TRUE(tree->SearchRadius(c, r, &got).ok());
+    ASSERT_GT(got.size(), 50u);
+    // Tree order: the same order Search over the bounding box gives, filtered.
+    std::vector<uint32_t> in_box;
+    ASSERT_TRUE(tree->Search(Box2{{c.x - r, c.y - r}, {c.x + r, c.y + r}}, &in_box).ok());
+    std::erase_if(in_box, [&](uint32_t i) {
+      return !std::binary_search(want.begin(), want.end(), i);
+    });
+    ASSERT_EQ(got.size(), want.size());
+    ASSERT_EQ(got, in_box);
+  }
+  EXPECT_EQ(tree->SearchRadius(Point2{0.5, 0.5}, -1, &got).message(),
+            "radius = -1: must be >= 0 (+inf for no limit)");
+  EXPECT_FALSE(tree->CountRadius(Point2{std::nan(""), 0.5}, 1).ok());
+  EXPECT_EQ(tree->CountRadius(Point2{0.5, 0.5}, kInf).value(), points.size());
 }
 
 TEST(RTreeKnnTest, EmptyTreeAndZeroK) {

@@ -158,7 +158,8 @@ void CheckRays(uint64_t seed) {
           }
         }
         if (n >= 1000) {
-          EXPECT_GE(total, 3u);  // the rays do hit things
+          // The rays do hit things (aimed at items; a ray aimed at a point may round past it).
+          EXPECT_GE(total, dist == testing::Distribution::kPoints ? 1u : 3u);
         }
       }
     }

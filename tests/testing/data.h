@@ -15,7 +15,8 @@
 
 namespace locus::testing {
 
-enum class Distribution { kUniform, kClustered, kDuplicates, kZeroArea, kIdentical };
+// kPoints: uniform points (zero-size boxes on every axis), the "points layout" of a tree.
+enum class Distribution { kUniform, kClustered, kDuplicates, kZeroArea, kIdentical, kPoints };
 
 inline const char* Name(Distribution d) {
   switch (d) {
@@ -24,13 +25,14 @@ inline const char* Name(Distribution d) {
     case Distribution::kDuplicates: return "duplicates";
     case Distribution::kZeroArea: return "zero_area";
     case Distribution::kIdentical: return "identical";
+    case Distribution::kPoints: return "points";
   }
   return "?";
 }
 
 inline constexpr Distribution kAllDistributions[] = {
     Distribution::kUniform, Distribution::kClustered, Distribution::kDuplicates,
-    Distribution::kZeroArea, Distribution::kIdentical};
+    Distribution::kZeroArea, Distribution::kIdentical, Distribution::kPoints};
 
 // Returns n boxes in roughly [0, 1000]^D (D = 2 or 3 via Box2/Box3).
 template <typename Box>
@@ -60,7 +62,8 @@ std::vector<Box> MakeBoxes(size_t n, Distribution dist, uint64_t seed) {
       out[i] = b;
       continue;
     }
-    const bool zero = dist == Distribution::kZeroArea || dist == Distribution::kDuplicates;
+    const bool zero = dist == Distribution::kZeroArea || dist == Distribution::kDuplicates ||
+                      dist == Distribution::kPoints;
     b.min.x = coordinate(0);
     b.min.y = coordinate(1);
     b.max.x = b.min.x + (zero ? 0 : size(rng));
