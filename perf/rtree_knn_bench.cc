@@ -70,9 +70,9 @@ void LocusKnn(benchmark::State& st) {
 }
 
 BENCHMARK_TEMPLATE(LocusKnn, engine::PackedRTree2D)
-    ->Name("W2/Knn10k/locus_f64")->Arg(kPoints)->Arg(10000)->Unit(benchmark::kMillisecond)->UseRealTime();
+    ->Name("W2/Knn10k/locus_f64")->Arg(kPoints)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_TEMPLATE(LocusKnn, engine::PackedRTree2F)
-    ->Name("W2/Knn10k/locus_f32")->Arg(kPoints)->Arg(10000)->Unit(benchmark::kMillisecond)->UseRealTime();
+    ->Name("W2/Knn10k/locus_f32")->Arg(kPoints)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 #ifdef LOCUS_WITH_PEERS
 // nanoflann: a dataset adaptor over the same points.
@@ -138,9 +138,9 @@ void BoostKnn(benchmark::State& st) {
   SetKnnCounters(st, sum);
 }
 
-BENCHMARK(NanoflannKnn)->Name("W2/Knn10k/nanoflann_kd10")->Arg(kPoints)->Arg(10000)
+BENCHMARK(NanoflannKnn)->Name("W2/Knn10k/nanoflann_kd10")->Arg(kPoints)
     ->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BoostKnn)->Name("W2/Knn10k/boost_rstar16_packed")->Arg(kPoints)->Arg(10000)
+BENCHMARK(BoostKnn)->Name("W2/Knn10k/boost_rstar16_packed")->Arg(kPoints)
     ->Unit(benchmark::kMillisecond)->UseRealTime();
 #endif  // LOCUS_WITH_PEERS
 
