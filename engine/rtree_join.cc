@@ -186,23 +186,22 @@ RunResult Run(const JoinSpec<kDims, T>& spec, const JoinOptions& options, Mode m
   const uint64_t items = spec.left.layout.num_items + (spec.self ? 0 : spec.right.layout.num_items);
   std::atomic<bool> stop{false};
 
+  // kCollect appends to `pairs`; kCount and kVisit never touch it.
   auto make_out = [&](std::vector<IdPair>* pairs) {
     PairOut po;
     po.count_only = mode == Mode::kCount;
-    po.pairs = pairs;
+    po.pairs = mode == Mode::kCollect ? pairs : nullptr;
     if (mode == Mode::kVisit) {
       po.sink = sink;
-      po.flush_at = kVisitBatch;
+      po.batch = kVisitBatch;
       po.stop = &stop;
     }
     return po;
   };
 
   if (threads <= 1 || items < options.parallel_threshold) {
-    std::vector<IdPair> buffer;
-    PairOut po = make_out(mode == Mode::kCollect ? out : &buffer);
-    bool completed = internal::WalkPairs(spec, std::span<const NodePair>(&root, 1), &po);
-    if (mode == Mode::kVisit && completed) completed = po.Flush();
+    PairOut po = make_out(out);
+    const bool completed = internal::WalkPairs(spec, std::span<const NodePair>(&root, 1), &po);
     if (mode == Mode::kCollect && options.sorted) std::sort(out->begin(), out->end());
     result.count = mode == Mode::kCount ? po.count : 0;
     result.completed = completed;
@@ -220,19 +219,15 @@ RunResult Run(const JoinSpec<kDims, T>& spec, const JoinOptions& options, Mode m
   }
 
   tbb::task_arena arena(static_cast<int>(std::min<size_t>(threads, 1 << 16)));
-  std::vector<std::vector<IdPair>> buffers(mode == Mode::kCount ? 0 : tasks.size());
+  std::vector<std::vector<IdPair>> buffers(mode == Mode::kCollect ? tasks.size() : 0);
   std::vector<uint64_t> counts(mode == Mode::kCount ? tasks.size() : 0);
   arena.execute([&] {
     tbb::parallel_for(tbb::blocked_range<size_t>(0, tasks.size(), 1),
                       [&](const tbb::blocked_range<size_t>& r) {
                         for (size_t t = r.begin(); t < r.end(); ++t) {
-                          std::vector<IdPair> local;
-                          std::vector<IdPair>* pairs = mode == Mode::kCount ? &local : &buffers[t];
-                          PairOut po = make_out(pairs);
+                          PairOut po = make_out(mode == Mode::kCollect ? &buffers[t] : nullptr);
                           const std::span<const NodePair> task(&tasks[t], 1);
-                          if (internal::WalkPairs(spec, task, &po) && mode == Mode::kVisit) {
-                            po.Flush();
-                          }
+                          internal::WalkPairs(spec, task, &po);
                           if (mode == Mode::kCount) counts[t] = po.count;
                         }
                       });

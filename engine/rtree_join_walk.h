@@ -44,22 +44,26 @@ struct NodePair {
   friend bool operator==(const NodePair&, const NodePair&) = default;
 };
 
-// Where a walk's item pairs go: counted (count_only), or appended to *pairs. With a sink,
-// *pairs is handed to it and cleared whenever it reaches flush_at pairs and at the end.
+// Where a walk's item pairs go: counted (count_only); or, with a sink, delivered to it in
+// batches of about `batch` pairs; or else appended to *pairs. The walk stages pairs in a local
+// array and hands them over in bulk.
 struct PairOut {
   bool count_only = false;
   uint64_t count = 0;
   std::vector<IdPair>* pairs = nullptr;
   PairBatchSink* sink = nullptr;
-  size_t flush_at = 1024;
-  std::atomic<bool>* stop = nullptr;  // with a sink: set when it returned false
+  size_t batch = 1024;
+  std::atomic<bool>* stop = nullptr;  // with a sink: set once it returned false
 
-  // Delivers *pairs to the sink; returns false when the join must stop.
-  bool Flush() {
+  // Hands `staged` over; returns false when the join must stop.
+  bool Take(std::span<const IdPair> staged) {
+    if (sink == nullptr) {
+      pairs->insert(pairs->end(), staged.begin(), staged.end());
+      return true;
+    }
     if (stop->load(std::memory_order_relaxed)) return false;
-    if (pairs->empty()) return true;
-    const bool go = (*sink)(std::span<const IdPair>(*pairs));
-    pairs->clear();
+    if (staged.empty()) return true;
+    const bool go = (*sink)(staged);
     if (!go) stop->store(true, std::memory_order_relaxed);
     return go;
   }
