@@ -30,6 +30,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -304,8 +305,8 @@ void ExpandPairsT(const internal::JoinSpec<kDims, T>& spec, std::span<const inte
   }
 }
 
-// Pairs staged per walk before they are handed to PairOut (64 KiB on the stack; at least
-// one leaf pair's worth at node size 64).
+// Pairs staged per walk before they are handed to PairOut: at least one leaf pair's worth at
+// node size 64. 64 KiB, on the heap (one allocation per task; callers' stacks may be small).
 constexpr size_t kStagedPairs = 8192;
 static_assert(kStagedPairs >= size_t{kMaxNodeSize} * kMaxNodeSize);
 
@@ -317,7 +318,11 @@ bool WalkPairsT(const internal::JoinSpec<kDims, T>& spec, std::span<const intern
   // With a sink, hand over batches of about out->batch pairs; else only when the stage is full.
   const size_t hand_over_at = out->sink != nullptr ? std::min(out->batch, kStagedPairs - max_leaf)
                                                    : kStagedPairs - max_leaf;
-  IdPair staged[kStagedPairs + kStageSlack];
+  std::unique_ptr<IdPair[]> stage;
+  if (!out->count_only) {
+    stage = std::make_unique_for_overwrite<IdPair[]>(kStagedPairs + kStageSlack);
+  }
+  IdPair* HWY_RESTRICT staged = stage.get();
   size_t used = 0;
   std::vector<internal::NodePair> stack;
   stack.reserve(256);
