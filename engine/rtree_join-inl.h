@@ -111,10 +111,10 @@ HWY_INLINE uint64_t MatchMask(const RTreeLayout<kDims, T>& l, uint64_t slot,
                               const JoinBox<kDims, T>& q, double bound) {
   if constexpr (!kWithin) {
     if constexpr (kDims == 2) {
-      return ChildMask<false>(l, slot, kernels::Box2T<T>{q.lo[0], q.lo[1], q.hi[0], q.hi[1]});
+      return ChildMask<false>(l, l.node_size, slot, kernels::Box2T<T>{q.lo[0], q.lo[1], q.hi[0], q.hi[1]});
     } else {
       return ChildMask<false>(
-          l, slot, kernels::Box3T<T>{q.lo[0], q.lo[1], q.lo[2], q.hi[0], q.hi[1], q.hi[2]});
+          l, l.node_size, slot, kernels::Box3T<T>{q.lo[0], q.lo[1], q.lo[2], q.hi[0], q.hi[1], q.hi[2]});
     }
   } else {
     GapWithin<kDims, T> pred{&l, slot, {}, {}, bound};
@@ -135,7 +135,7 @@ HWY_INLINE uint64_t MatchMask(const RTreeLayout<kDims, T>& l, uint64_t slot,
 template <int kDims, typename T>
 HWY_INLINE void PrefetchNode(const RTreeLayout<kDims, T>& l, uint32_t level, uint64_t pos) {
   const uint64_t first = pos * l.node_size;
-  PrefetchChildren(l, l.level_begin[level - 1] + first);
+  PrefetchChildren(l, l.node_size, l.level_begin[level - 1] + first);
   if (level == 1) {
     for (uint64_t off = 0; off < l.node_size; off += 64 / sizeof(uint32_t)) {
       hwy::Prefetch(l.ids + first + off);
