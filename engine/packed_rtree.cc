@@ -98,6 +98,7 @@ Result<PackedRTree<kDims, T>> PackedRTree<kDims, T>::Build(std::span<const Box> 
                                                            const RTreeOptions& options) {
   PackedRTree tree;
   LOCUS_RETURN_IF_ERROR(tree.Init(boxes, options));
+  tree.SyncLayout();
   return tree;
 }
 
@@ -252,38 +253,69 @@ Status PackedRTree<kDims, T>::Init(std::span<const Box> boxes, const RTreeOption
 }
 
 template <int kDims, typename T>
-typename PackedRTree<kDims, T>::Box PackedRTree<kDims, T>::bounds() const {
+typename RTreeView<kDims, T>::Box RTreeView<kDims, T>::bounds() const {
   LOCUS_CHECK(!empty());
-  const uint64_t root = level_begin_[num_levels() - 1];
+  // The union of the top level's slots (the children of the virtual root; padding slots are
+  // the empty box and change nothing).
+  const RTreeLayout<kDims, T>& l = layout_;
+  double lo[kDims], hi[kDims];
+  for (int a = 0; a < kDims; ++a) {
+    lo[a] = std::numeric_limits<double>::infinity();
+    hi[a] = -std::numeric_limits<double>::infinity();
+    for (uint64_t s = l.level_begin[l.num_levels - 1]; s < l.level_begin[l.num_levels]; ++s) {
+      lo[a] = std::min(lo[a], static_cast<double>(l.min[a][s]));
+      hi[a] = std::max(hi[a], static_cast<double>(l.max[a][s]));
+    }
+  }
   Box b;
   if constexpr (kDims == 2) {
-    b.min = {min_[0][root], min_[1][root]};
-    b.max = {max_[0][root], max_[1][root]};
+    b.min = {lo[0], lo[1]};
+    b.max = {hi[0], hi[1]};
   } else {
-    b.min = {min_[0][root], min_[1][root], min_[2][root]};
-    b.max = {max_[0][root], max_[1][root], max_[2][root]};
+    b.min = {lo[0], lo[1], lo[2]};
+    b.max = {hi[0], hi[1], hi[2]};
   }
   return b;
 }
 
 template <int kDims, typename T>
-RTreeLayout<kDims, T> PackedRTree<kDims, T>::layout() const {
-  RTreeLayout<kDims, T> l;
+void PackedRTree<kDims, T>::SyncLayout() {
+  RTreeLayout<kDims, T>& l = this->layout_;
   for (int a = 0; a < kDims; ++a) {
     l.min[a] = min_[a].data();
     l.max[a] = max_[a].data();
   }
   l.ids = ids_.data();
   l.level_begin = level_begin_.data();
-  l.num_levels = num_levels();
+  l.num_levels = static_cast<uint32_t>(level_begin_.size()) - 1;
   l.node_size = node_size_;
   l.num_items = num_items_;
   l.points = points_;
-  return l;
 }
 
 template <int kDims, typename T>
-Result<bool> PackedRTree<kDims, T>::Visit(const Box& query, IdBatchSink sink) const {
+PackedRTree<kDims, T>& PackedRTree<kDims, T>::operator=(PackedRTree&& other) noexcept {
+  if (this == &other) return *this;
+  node_size_ = other.node_size_;
+  points_ = other.points_;
+  level_begin_ = std::move(other.level_begin_);
+  for (int a = 0; a < kDims; ++a) {
+    min_[a] = std::move(other.min_[a]);
+    max_[a] = std::move(other.max_[a]);
+  }
+  ids_ = std::move(other.ids_);
+  num_items_ = other.num_items_;
+  SyncLayout();
+  // The source is left the empty tree.
+  other.level_begin_.assign(1, 0);
+  other.num_items_ = 0;
+  other.points_ = false;
+  other.SyncLayout();
+  return *this;
+}
+
+template <int kDims, typename T>
+Result<bool> RTreeView<kDims, T>::Visit(const Box& query, IdBatchSink sink) const {
   LOCUS_RETURN_IF_ERROR(ValidateBox(query, "query"));
   return internal::RangeQuery(layout(), ToKernelBox<T>(query), internal::RangeMode::kVisit,
                               &sink)
@@ -291,7 +323,7 @@ Result<bool> PackedRTree<kDims, T>::Visit(const Box& query, IdBatchSink sink) co
 }
 
 template <int kDims, typename T>
-Status PackedRTree<kDims, T>::Search(const Box& query, std::vector<uint32_t>* out) const {
+Status RTreeView<kDims, T>::Search(const Box& query, std::vector<uint32_t>* out) const {
   out->clear();
   auto append = [out](std::span<const uint32_t> ids) {
     out->insert(out->end(), ids.begin(), ids.end());
@@ -301,7 +333,7 @@ Status PackedRTree<kDims, T>::Search(const Box& query, std::vector<uint32_t>* ou
 }
 
 template <int kDims, typename T>
-Result<bool> PackedRTree<kDims, T>::Any(const Box& query) const {
+Result<bool> RTreeView<kDims, T>::Any(const Box& query) const {
   LOCUS_RETURN_IF_ERROR(ValidateBox(query, "query"));
   return !internal::RangeQuery(layout(), ToKernelBox<T>(query), internal::RangeMode::kAny,
                                nullptr)
@@ -309,7 +341,7 @@ Result<bool> PackedRTree<kDims, T>::Any(const Box& query) const {
 }
 
 template <int kDims, typename T>
-Result<size_t> PackedRTree<kDims, T>::Count(const Box& query) const {
+Result<size_t> RTreeView<kDims, T>::Count(const Box& query) const {
   LOCUS_RETURN_IF_ERROR(ValidateBox(query, "query"));
   return static_cast<size_t>(internal::RangeQuery(layout(), ToKernelBox<T>(query),
                                                   internal::RangeMode::kCount, nullptr)
@@ -317,11 +349,11 @@ Result<size_t> PackedRTree<kDims, T>::Count(const Box& query) const {
 }
 
 template <int kDims, typename T>
-Status PackedRTree<kDims, T>::SearchExact(const Box& query, std::span<const Box> items,
+Status RTreeView<kDims, T>::SearchExact(const Box& query, std::span<const Box> items,
                                           std::vector<uint32_t>* out) const {
-  if (items.size() != num_items_) {
+  if (items.size() != size()) {
     return InvalidArgumentError("items.size() = " + std::to_string(items.size()) +
-                                ": must equal the tree's size " + std::to_string(num_items_));
+                                ": must equal the tree's size " + std::to_string(size()));
   }
   LOCUS_RETURN_IF_ERROR(Search(query, out));
   if constexpr (std::is_same_v<T, float>) {
@@ -330,6 +362,10 @@ Status PackedRTree<kDims, T>::SearchExact(const Box& query, std::span<const Box>
   return Status();
 }
 
+template class RTreeView<2, double>;
+template class RTreeView<3, double>;
+template class RTreeView<2, float>;
+template class RTreeView<3, float>;
 template class PackedRTree<2, double>;
 template class PackedRTree<3, double>;
 template class PackedRTree<2, float>;

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/packed_rtree.h"
+#include "engine/rtree_view.h"
 #include "engine/rtree_knn.h"
 #include "kernels/geo.h"
 #include "kernels/knn.h"
@@ -71,8 +71,8 @@ Status RunEuclidean(const RTreeLayout<kDims, T>& layout, const Box& query, size_
 }
 
 template <int kDims, typename T>
-typename PackedRTree<kDims, T>::Box StoredBox(const RTreeLayout<kDims, T>& l, uint64_t slot) {
-  typename PackedRTree<kDims, T>::Box b;
+typename RTreeView<kDims, T>::Box StoredBox(const RTreeLayout<kDims, T>& l, uint64_t slot) {
+  typename RTreeView<kDims, T>::Box b;
   if constexpr (kDims == 2) {
     b.min = {static_cast<double>(l.min[0][slot]), static_cast<double>(l.min[1][slot])};
     b.max = {static_cast<double>(l.max[0][slot]), static_cast<double>(l.max[1][slot])};
@@ -131,7 +131,7 @@ double LonLatBoxMetres(double lon0, double lat0, const Box2& b) {
 }  // namespace internal
 
 template <int kDims, typename T>
-Result<bool> PackedRTree<kDims, T>::VisitRadius(const Point& center, double radius,
+Result<bool> RTreeView<kDims, T>::VisitRadius(const Point& center, double radius,
                                                 IdBatchSink sink) const {
   LOCUS_RETURN_IF_ERROR(ValidatePoint(center, "center"));
   LOCUS_RETURN_IF_ERROR(ValidateMaxDistance(radius, "radius"));
@@ -141,7 +141,7 @@ Result<bool> PackedRTree<kDims, T>::VisitRadius(const Point& center, double radi
 }
 
 template <int kDims, typename T>
-Status PackedRTree<kDims, T>::SearchRadius(const Point& center, double radius,
+Status RTreeView<kDims, T>::SearchRadius(const Point& center, double radius,
                                            std::vector<uint32_t>* out) const {
   out->clear();
   auto append = [out](std::span<const uint32_t> ids) {
@@ -152,7 +152,7 @@ Status PackedRTree<kDims, T>::SearchRadius(const Point& center, double radius,
 }
 
 template <int kDims, typename T>
-Result<size_t> PackedRTree<kDims, T>::CountRadius(const Point& center, double radius) const {
+Result<size_t> RTreeView<kDims, T>::CountRadius(const Point& center, double radius) const {
   LOCUS_RETURN_IF_ERROR(ValidatePoint(center, "center"));
   LOCUS_RETURN_IF_ERROR(ValidateMaxDistance(radius, "radius"));
   return static_cast<size_t>(internal::WithinQuery(layout(), ToKnnQuery(BoxAround(center)),
@@ -162,7 +162,7 @@ Result<size_t> PackedRTree<kDims, T>::CountRadius(const Point& center, double ra
 }
 
 template <int kDims, typename T>
-Status PackedRTree<kDims, T>::Nearest(const Point& p, size_t k, std::vector<Neighbor>* out,
+Status RTreeView<kDims, T>::Nearest(const Point& p, size_t k, std::vector<Neighbor>* out,
                                       double max_distance) const {
   LOCUS_RETURN_IF_ERROR(ValidatePoint(p, "point"));
   const Box query = BoxAround(p);
@@ -170,14 +170,14 @@ Status PackedRTree<kDims, T>::Nearest(const Point& p, size_t k, std::vector<Neig
 }
 
 template <int kDims, typename T>
-Status PackedRTree<kDims, T>::Nearest(const Box& query, size_t k, std::vector<Neighbor>* out,
+Status RTreeView<kDims, T>::Nearest(const Box& query, size_t k, std::vector<Neighbor>* out,
                                       double max_distance) const {
   LOCUS_RETURN_IF_ERROR(ValidateBox(query, "query"));
   return RunEuclidean(layout(), query, k, static_cast<const Box*>(nullptr), out, max_distance);
 }
 
 template <int kDims, typename T>
-Status PackedRTree<kDims, T>::NearestExact(const Point& p, size_t k, std::span<const Box> items,
+Status RTreeView<kDims, T>::NearestExact(const Point& p, size_t k, std::span<const Box> items,
                                            std::vector<Neighbor>* out,
                                            double max_distance) const {
   LOCUS_RETURN_IF_ERROR(ValidatePoint(p, "point"));
@@ -185,13 +185,13 @@ Status PackedRTree<kDims, T>::NearestExact(const Point& p, size_t k, std::span<c
 }
 
 template <int kDims, typename T>
-Status PackedRTree<kDims, T>::NearestExact(const Box& query, size_t k,
+Status RTreeView<kDims, T>::NearestExact(const Box& query, size_t k,
                                            std::span<const Box> items,
                                            std::vector<Neighbor>* out,
                                            double max_distance) const {
-  if (items.size() != num_items_) {
+  if (items.size() != size()) {
     return InvalidArgumentError("items.size() = " + std::to_string(items.size()) +
-                                ": must equal the tree's size " + std::to_string(num_items_));
+                                ": must equal the tree's size " + std::to_string(size()));
   }
   LOCUS_RETURN_IF_ERROR(ValidateBox(query, "query"));
   // f64 trees store the exact boxes: the plain walk is already exact.
@@ -200,11 +200,11 @@ Status PackedRTree<kDims, T>::NearestExact(const Box& query, size_t k,
 }
 
 template <int kDims, typename T>
-Status PackedRTree<kDims, T>::NearestBy(const KnnMetric& metric, size_t k,
+Status RTreeView<kDims, T>::NearestBy(const KnnMetric& metric, size_t k,
                                         std::vector<Neighbor>* out, double max_distance) const {
   LOCUS_RETURN_IF_ERROR(ValidateMaxDistance(max_distance, "max_distance"));
   out->clear();
-  if (k == 0 || num_items_ == 0) return Status();
+  if (k == 0 || size() == 0) return Status();
   const RTreeLayout<kDims, T> l = layout();
   kernels::TopK<double> top(k, max_distance);  // keyed by the metric's distance
   struct Entry {
@@ -242,7 +242,7 @@ Status PackedRTree<kDims, T>::NearestBy(const KnnMetric& metric, size_t k,
 }
 
 template <int kDims, typename T>
-Status PackedRTree<kDims, T>::NearestHaversine(const Point& lon_lat, size_t k,
+Status RTreeView<kDims, T>::NearestHaversine(const Point& lon_lat, size_t k,
                                                std::vector<Neighbor>* out,
                                                double max_metres) const
   requires(kDims == 2)
@@ -269,29 +269,29 @@ Status PackedRTree<kDims, T>::NearestHaversine(const Point& lon_lat, size_t k,
 // Member-wise explicit instantiation: packed_rtree.cc holds the class's one explicit
 // instantiation definition (the header's extern template declarations point there).
 #define LOCUS_INSTANTIATE_KNN(D, T)                                                          \
-  template Status PackedRTree<D, T>::Nearest(const Point&, size_t, std::vector<Neighbor>*,  \
+  template Status RTreeView<D, T>::Nearest(const Point&, size_t, std::vector<Neighbor>*,  \
                                              double) const;                                  \
-  template Status PackedRTree<D, T>::Nearest(const Box&, size_t, std::vector<Neighbor>*,    \
+  template Status RTreeView<D, T>::Nearest(const Box&, size_t, std::vector<Neighbor>*,    \
                                              double) const;                                  \
-  template Status PackedRTree<D, T>::NearestExact(const Point&, size_t, std::span<const Box>, \
+  template Status RTreeView<D, T>::NearestExact(const Point&, size_t, std::span<const Box>, \
                                                   std::vector<Neighbor>*, double) const;     \
-  template Status PackedRTree<D, T>::NearestExact(const Box&, size_t, std::span<const Box>,  \
+  template Status RTreeView<D, T>::NearestExact(const Box&, size_t, std::span<const Box>,  \
                                                   std::vector<Neighbor>*, double) const;     \
-  template Status PackedRTree<D, T>::NearestBy(const KnnMetric&, size_t,                     \
+  template Status RTreeView<D, T>::NearestBy(const KnnMetric&, size_t,                     \
                                                std::vector<Neighbor>*, double) const;        \
-  template Status PackedRTree<D, T>::SearchRadius(const Point&, double,                      \
+  template Status RTreeView<D, T>::SearchRadius(const Point&, double,                      \
                                                   std::vector<uint32_t>*) const;             \
-  template Result<bool> PackedRTree<D, T>::VisitRadius(const Point&, double, IdBatchSink)    \
+  template Result<bool> RTreeView<D, T>::VisitRadius(const Point&, double, IdBatchSink)    \
       const;                                                                                 \
-  template Result<size_t> PackedRTree<D, T>::CountRadius(const Point&, double) const;
+  template Result<size_t> RTreeView<D, T>::CountRadius(const Point&, double) const;
 LOCUS_INSTANTIATE_KNN(2, double)
 LOCUS_INSTANTIATE_KNN(3, double)
 LOCUS_INSTANTIATE_KNN(2, float)
 LOCUS_INSTANTIATE_KNN(3, float)
 #undef LOCUS_INSTANTIATE_KNN
-template Status PackedRTree<2, double>::NearestHaversine(const Point&, size_t,
+template Status RTreeView<2, double>::NearestHaversine(const Point&, size_t,
                                                          std::vector<Neighbor>*, double) const;
-template Status PackedRTree<2, float>::NearestHaversine(const Point&, size_t,
+template Status RTreeView<2, float>::NearestHaversine(const Point&, size_t,
                                                         std::vector<Neighbor>*, double) const;
 
 }  // namespace locus::engine

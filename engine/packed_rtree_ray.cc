@@ -11,7 +11,7 @@
 #include <optional>
 #include <string>
 
-#include "engine/packed_rtree.h"
+#include "engine/rtree_view.h"
 #include "engine/ray_region.h"
 #include "engine/rtree_ray.h"
 
@@ -221,7 +221,7 @@ bool Frustum::Contains(const Box3& b) const { return FrustumTest<true>(*this, b)
 // ---- PackedRTree --------------------------------------------------------------------------
 
 template <int kDims, typename T>
-Status PackedRTree<kDims, T>::Raycast(const Ray& ray, std::vector<RayHit>* out) const {
+Status RTreeView<kDims, T>::Raycast(const Ray& ray, std::vector<RayHit>* out) const {
   out->clear();
   LOCUS_RETURN_IF_ERROR(ValidateRay(ray, "ray"));
   internal::RayAll(layout(), ToKernelRay(ray), out);
@@ -230,7 +230,7 @@ Status PackedRTree<kDims, T>::Raycast(const Ray& ray, std::vector<RayHit>* out) 
 }
 
 template <int kDims, typename T>
-Result<std::optional<RayHit>> PackedRTree<kDims, T>::RaycastClosest(const Ray& ray) const {
+Result<std::optional<RayHit>> RTreeView<kDims, T>::RaycastClosest(const Ray& ray) const {
   LOCUS_RETURN_IF_ERROR(ValidateRay(ray, "ray"));
   RayHit hit;
   if (!internal::RayFirst(layout(), ToKernelRay(ray), nullptr, &hit)) {
@@ -240,10 +240,10 @@ Result<std::optional<RayHit>> PackedRTree<kDims, T>::RaycastClosest(const Ray& r
 }
 
 template <int kDims, typename T>
-Status PackedRTree<kDims, T>::RaycastExact(const Ray& ray, std::span<const Box> items,
+Status RTreeView<kDims, T>::RaycastExact(const Ray& ray, std::span<const Box> items,
                                            std::vector<RayHit>* out) const {
   out->clear();
-  LOCUS_RETURN_IF_ERROR(CheckItems(items.size(), num_items_));
+  LOCUS_RETURN_IF_ERROR(CheckItems(items.size(), size()));
   LOCUS_RETURN_IF_ERROR(ValidateRay(ray, "ray"));
   const auto kray = ToKernelRay(ray);
   internal::RayAll(layout(), kray, out);
@@ -255,9 +255,9 @@ Status PackedRTree<kDims, T>::RaycastExact(const Ray& ray, std::span<const Box> 
 }
 
 template <int kDims, typename T>
-Result<std::optional<RayHit>> PackedRTree<kDims, T>::RaycastClosestExact(
+Result<std::optional<RayHit>> RTreeView<kDims, T>::RaycastClosestExact(
     const Ray& ray, std::span<const Box> items) const {
-  LOCUS_RETURN_IF_ERROR(CheckItems(items.size(), num_items_));
+  LOCUS_RETURN_IF_ERROR(CheckItems(items.size(), size()));
   LOCUS_RETURN_IF_ERROR(ValidateRay(ray, "ray"));
   RayHit hit;
   const Box* exact = std::is_same_v<T, float> ? items.data() : nullptr;
@@ -268,7 +268,7 @@ Result<std::optional<RayHit>> PackedRTree<kDims, T>::RaycastClosestExact(
 }
 
 template <int kDims, typename T>
-Status PackedRTree<kDims, T>::SearchPolygon(std::span<const Point2> convex_polygon,
+Status RTreeView<kDims, T>::SearchPolygon(std::span<const Point2> convex_polygon,
                                             std::vector<uint32_t>* out) const
   requires(kDims == 2)
 {
@@ -279,7 +279,7 @@ Status PackedRTree<kDims, T>::SearchPolygon(std::span<const Point2> convex_polyg
 }
 
 template <int kDims, typename T>
-Status PackedRTree<kDims, T>::SearchPolygon(const ConvexPolygon& polygon,
+Status RTreeView<kDims, T>::SearchPolygon(const ConvexPolygon& polygon,
                                             std::vector<uint32_t>* out) const
   requires(kDims == 2)
 {
@@ -289,7 +289,7 @@ Status PackedRTree<kDims, T>::SearchPolygon(const ConvexPolygon& polygon,
 }
 
 template <int kDims, typename T>
-Status PackedRTree<kDims, T>::SearchFrustum(const Frustum& frustum,
+Status RTreeView<kDims, T>::SearchFrustum(const Frustum& frustum,
                                             std::vector<uint32_t>* out) const
   requires(kDims == 3)
 {
@@ -299,26 +299,26 @@ Status PackedRTree<kDims, T>::SearchFrustum(const Frustum& frustum,
   return Status();
 }
 
-template Status PackedRTree<2, double>::SearchPolygon(std::span<const Point2>,
+template Status RTreeView<2, double>::SearchPolygon(std::span<const Point2>,
                                                       std::vector<uint32_t>*) const;
-template Status PackedRTree<2, float>::SearchPolygon(std::span<const Point2>,
+template Status RTreeView<2, float>::SearchPolygon(std::span<const Point2>,
                                                      std::vector<uint32_t>*) const;
-template Status PackedRTree<2, double>::SearchPolygon(const ConvexPolygon&,
+template Status RTreeView<2, double>::SearchPolygon(const ConvexPolygon&,
                                                       std::vector<uint32_t>*) const;
-template Status PackedRTree<2, float>::SearchPolygon(const ConvexPolygon&,
+template Status RTreeView<2, float>::SearchPolygon(const ConvexPolygon&,
                                                      std::vector<uint32_t>*) const;
-template Status PackedRTree<3, double>::SearchFrustum(const Frustum&,
+template Status RTreeView<3, double>::SearchFrustum(const Frustum&,
                                                       std::vector<uint32_t>*) const;
-template Status PackedRTree<3, float>::SearchFrustum(const Frustum&,
+template Status RTreeView<3, float>::SearchFrustum(const Frustum&,
                                                      std::vector<uint32_t>*) const;
 
 #define LOCUS_RTREE_RAY_INSTANTIATE(D, T)                                                  \
-  template Status PackedRTree<D, T>::Raycast(const Ray&, std::vector<RayHit>*) const;      \
-  template Result<std::optional<RayHit>> PackedRTree<D, T>::RaycastClosest(const Ray&)     \
+  template Status RTreeView<D, T>::Raycast(const Ray&, std::vector<RayHit>*) const;      \
+  template Result<std::optional<RayHit>> RTreeView<D, T>::RaycastClosest(const Ray&)     \
       const;                                                                               \
-  template Status PackedRTree<D, T>::RaycastExact(const Ray&, std::span<const Box>,        \
+  template Status RTreeView<D, T>::RaycastExact(const Ray&, std::span<const Box>,        \
                                                   std::vector<RayHit>*) const;             \
-  template Result<std::optional<RayHit>> PackedRTree<D, T>::RaycastClosestExact(           \
+  template Result<std::optional<RayHit>> RTreeView<D, T>::RaycastClosestExact(           \
       const Ray&, std::span<const Box>) const;
 LOCUS_RTREE_RAY_INSTANTIATE(2, double)
 LOCUS_RTREE_RAY_INSTANTIATE(2, float)

@@ -142,7 +142,7 @@ double MaxDistSq(double m) {
 }
 
 template <int kDims, typename T>
-JoinSide<kDims, T> MakeSide(const PackedRTree<kDims, T>& tree) {
+JoinSide<kDims, T> MakeSide(const RTreeView<kDims, T>& tree) {
   JoinSide<kDims, T> side;
   side.layout = tree.layout();
   for (int a = 0; a < kDims; ++a) {
@@ -258,8 +258,8 @@ RunResult Run(const JoinSpec<kDims, T>& spec, const JoinOptions& options, Mode m
 }
 
 template <int kDims, typename T>
-Result<JoinSpec<kDims, T>> MakeSpec(const PackedRTree<kDims, T>& left,
-                                    const PackedRTree<kDims, T>* right, double distance) {
+Result<JoinSpec<kDims, T>> MakeSpec(const RTreeView<kDims, T>& left,
+                                    const RTreeView<kDims, T>* right, double distance) {
   LOCUS_RETURN_IF_ERROR(ValidateDistance(distance, "distance"));
   JoinSpec<kDims, T> spec;
   spec.left = MakeSide(left);
@@ -271,8 +271,8 @@ Result<JoinSpec<kDims, T>> MakeSpec(const PackedRTree<kDims, T>& left,
 }
 
 template <int kDims, typename T>
-Result<JoinSpec<kDims, T>> MakeSelfSpec(const PackedRTree<kDims, T>& tree, double distance) {
-  return MakeSpec(tree, static_cast<const PackedRTree<kDims, T>*>(nullptr), distance);
+Result<JoinSpec<kDims, T>> MakeSelfSpec(const RTreeView<kDims, T>& tree, double distance) {
+  return MakeSpec(tree, static_cast<const RTreeView<kDims, T>*>(nullptr), distance);
 }
 
 // The exact per-pair rule of rtree_join.h, in f64 (same operation order as the walk).
@@ -316,19 +316,19 @@ Status RefineJoinT(std::span<const Box> left_items, std::span<const Box> right_i
 }  // namespace
 
 template <int kDims, typename T>
-Status Join(const PackedRTree<kDims, T>& left, const PackedRTree<kDims, T>& right,
+Status Join(const RTreeView<kDims, T>& left, const RTreeView<kDims, T>& right,
             std::vector<IdPair>* out, const JoinOptions& options) {
   return JoinWithin(left, right, 0.0, out, options);
 }
 
 template <int kDims, typename T>
-Status SelfJoin(const PackedRTree<kDims, T>& tree, std::vector<IdPair>* out,
+Status SelfJoin(const RTreeView<kDims, T>& tree, std::vector<IdPair>* out,
                 const JoinOptions& options) {
   return SelfJoinWithin(tree, 0.0, out, options);
 }
 
 template <int kDims, typename T>
-Status JoinWithin(const PackedRTree<kDims, T>& left, const PackedRTree<kDims, T>& right,
+Status JoinWithin(const RTreeView<kDims, T>& left, const RTreeView<kDims, T>& right,
                   double distance, std::vector<IdPair>* out, const JoinOptions& options) {
   LOCUS_ASSIGN_OR_RETURN(const auto spec, MakeSpec(left, &right, distance));
   Run(spec, options, Mode::kCollect, out, nullptr);
@@ -336,7 +336,7 @@ Status JoinWithin(const PackedRTree<kDims, T>& left, const PackedRTree<kDims, T>
 }
 
 template <int kDims, typename T>
-Status SelfJoinWithin(const PackedRTree<kDims, T>& tree, double distance, std::vector<IdPair>* out,
+Status SelfJoinWithin(const RTreeView<kDims, T>& tree, double distance, std::vector<IdPair>* out,
                       const JoinOptions& options) {
   LOCUS_ASSIGN_OR_RETURN(const auto spec, MakeSelfSpec(tree, distance));
   Run(spec, options, Mode::kCollect, out, nullptr);
@@ -344,28 +344,28 @@ Status SelfJoinWithin(const PackedRTree<kDims, T>& tree, double distance, std::v
 }
 
 template <int kDims, typename T>
-Result<uint64_t> CountJoin(const PackedRTree<kDims, T>& left, const PackedRTree<kDims, T>& right,
+Result<uint64_t> CountJoin(const RTreeView<kDims, T>& left, const RTreeView<kDims, T>& right,
                            double distance, const JoinOptions& options) {
   LOCUS_ASSIGN_OR_RETURN(const auto spec, MakeSpec(left, &right, distance));
   return Run(spec, options, Mode::kCount, nullptr, nullptr).count;
 }
 
 template <int kDims, typename T>
-Result<uint64_t> CountSelfJoin(const PackedRTree<kDims, T>& tree, double distance,
+Result<uint64_t> CountSelfJoin(const RTreeView<kDims, T>& tree, double distance,
                                const JoinOptions& options) {
   LOCUS_ASSIGN_OR_RETURN(const auto spec, MakeSelfSpec(tree, distance));
   return Run(spec, options, Mode::kCount, nullptr, nullptr).count;
 }
 
 template <int kDims, typename T>
-Result<bool> VisitJoin(const PackedRTree<kDims, T>& left, const PackedRTree<kDims, T>& right,
+Result<bool> VisitJoin(const RTreeView<kDims, T>& left, const RTreeView<kDims, T>& right,
                        double distance, PairBatchSink sink, const JoinOptions& options) {
   LOCUS_ASSIGN_OR_RETURN(const auto spec, MakeSpec(left, &right, distance));
   return Run(spec, options, Mode::kVisit, nullptr, &sink).completed;
 }
 
 template <int kDims, typename T>
-Result<bool> VisitSelfJoin(const PackedRTree<kDims, T>& tree, double distance, PairBatchSink sink,
+Result<bool> VisitSelfJoin(const RTreeView<kDims, T>& tree, double distance, PairBatchSink sink,
                            const JoinOptions& options) {
   LOCUS_ASSIGN_OR_RETURN(const auto spec, MakeSelfSpec(tree, distance));
   return Run(spec, options, Mode::kVisit, nullptr, &sink).completed;
@@ -381,19 +381,19 @@ Status RefineJoin(std::span<const Box3> left_items, std::span<const Box3> right_
 }
 
 #define LOCUS_INSTANTIATE_JOINS(D, T)                                                             \
-  template Status Join(const PackedRTree<D, T>&, const PackedRTree<D, T>&, std::vector<IdPair>*,  \
+  template Status Join(const RTreeView<D, T>&, const RTreeView<D, T>&, std::vector<IdPair>*,  \
                        const JoinOptions&);                                                       \
-  template Status SelfJoin(const PackedRTree<D, T>&, std::vector<IdPair>*, const JoinOptions&);   \
-  template Status JoinWithin(const PackedRTree<D, T>&, const PackedRTree<D, T>&, double,          \
+  template Status SelfJoin(const RTreeView<D, T>&, std::vector<IdPair>*, const JoinOptions&);   \
+  template Status JoinWithin(const RTreeView<D, T>&, const RTreeView<D, T>&, double,          \
                              std::vector<IdPair>*, const JoinOptions&);                           \
-  template Status SelfJoinWithin(const PackedRTree<D, T>&, double, std::vector<IdPair>*,          \
+  template Status SelfJoinWithin(const RTreeView<D, T>&, double, std::vector<IdPair>*,          \
                                  const JoinOptions&);                                             \
-  template Result<uint64_t> CountJoin(const PackedRTree<D, T>&, const PackedRTree<D, T>&, double, \
+  template Result<uint64_t> CountJoin(const RTreeView<D, T>&, const RTreeView<D, T>&, double, \
                                       const JoinOptions&);                                        \
-  template Result<uint64_t> CountSelfJoin(const PackedRTree<D, T>&, double, const JoinOptions&);  \
-  template Result<bool> VisitJoin(const PackedRTree<D, T>&, const PackedRTree<D, T>&, double,     \
+  template Result<uint64_t> CountSelfJoin(const RTreeView<D, T>&, double, const JoinOptions&);  \
+  template Result<bool> VisitJoin(const RTreeView<D, T>&, const RTreeView<D, T>&, double,     \
                                   PairBatchSink, const JoinOptions&);                             \
-  template Result<bool> VisitSelfJoin(const PackedRTree<D, T>&, double, PairBatchSink,            \
+  template Result<bool> VisitSelfJoin(const RTreeView<D, T>&, double, PairBatchSink,            \
                                       const JoinOptions&);
 
 LOCUS_INSTANTIATE_JOINS(2, double)

@@ -74,43 +74,43 @@ using PairBatchSink = FunctionRef<bool(std::span<const IdPair>)>;
 
 // Replaces *out with the pairs (a, b): box a of `left` intersects box b of `right`.
 template <int kDims, typename T>
-Status Join(const PackedRTree<kDims, T>& left, const PackedRTree<kDims, T>& right,
+Status Join(const RTreeView<kDims, T>& left, const RTreeView<kDims, T>& right,
             std::vector<IdPair>* out, const JoinOptions& options = {});
 
 // Replaces *out with every unordered pair {i, j}, i != j, of items of `tree` whose boxes
 // intersect, once each, as (a, b) with a < b.
 template <int kDims, typename T>
-Status SelfJoin(const PackedRTree<kDims, T>& tree, std::vector<IdPair>* out,
+Status SelfJoin(const RTreeView<kDims, T>& tree, std::vector<IdPair>* out,
                 const JoinOptions& options = {});
 
 // Replaces *out with the pairs (a, b) whose boxes are within gap distance `distance`
 // (inclusive; distance 0 is Join). For points: pairs of points at distance <= `distance`.
 template <int kDims, typename T>
-Status JoinWithin(const PackedRTree<kDims, T>& left, const PackedRTree<kDims, T>& right,
+Status JoinWithin(const RTreeView<kDims, T>& left, const RTreeView<kDims, T>& right,
                   double distance, std::vector<IdPair>* out, const JoinOptions& options = {});
 
 // The self-join version of JoinWithin: each unordered pair once, a < b.
 template <int kDims, typename T>
-Status SelfJoinWithin(const PackedRTree<kDims, T>& tree, double distance, std::vector<IdPair>* out,
+Status SelfJoinWithin(const RTreeView<kDims, T>& tree, double distance, std::vector<IdPair>* out,
                       const JoinOptions& options = {});
 
 // Returns how many pairs JoinWithin / SelfJoinWithin would produce (distance 0: Join /
 // SelfJoin), without materialising them.
 template <int kDims, typename T>
-Result<uint64_t> CountJoin(const PackedRTree<kDims, T>& left, const PackedRTree<kDims, T>& right,
+Result<uint64_t> CountJoin(const RTreeView<kDims, T>& left, const RTreeView<kDims, T>& right,
                            double distance = 0, const JoinOptions& options = {});
 template <int kDims, typename T>
-Result<uint64_t> CountSelfJoin(const PackedRTree<kDims, T>& tree, double distance = 0,
+Result<uint64_t> CountSelfJoin(const RTreeView<kDims, T>& tree, double distance = 0,
                                const JoinOptions& options = {});
 
 // Streams the pairs of JoinWithin / SelfJoinWithin (distance 0: Join / SelfJoin) to `sink` in
 // per-thread batches (see PairBatchSink: called concurrently; no order). options.sorted is
 // ignored. Returns whether the join ran to the end (false when the sink stopped it).
 template <int kDims, typename T>
-Result<bool> VisitJoin(const PackedRTree<kDims, T>& left, const PackedRTree<kDims, T>& right,
+Result<bool> VisitJoin(const RTreeView<kDims, T>& left, const RTreeView<kDims, T>& right,
                        double distance, PairBatchSink sink, const JoinOptions& options = {});
 template <int kDims, typename T>
-Result<bool> VisitSelfJoin(const PackedRTree<kDims, T>& tree, double distance, PairBatchSink sink,
+Result<bool> VisitSelfJoin(const RTreeView<kDims, T>& tree, double distance, PairBatchSink sink,
                            const JoinOptions& options = {});
 
 // For f32 trees: keeps only the pairs whose EXACT boxes (the caller's f64 spans given to

@@ -8,7 +8,7 @@
 
 #include <cstdint>
 
-#include "engine/packed_rtree.h"
+#include "engine/rtree_view.h"
 #include "engine/rtree_layout.h"
 #include "kernels/types.h"
 

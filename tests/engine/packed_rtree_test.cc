@@ -159,6 +159,18 @@ void RunOracle(uint32_t node_size) {
         points &= s.min == s.max;
       }
       EXPECT_EQ(tree->layout().points, points);
+      if (n > 0) {  // bounds() is the union of every stored item box
+        Box u = Stored<typename TreeTraits<Tree>::Scalar>(boxes[0]);
+        for (const Box& b : boxes) {
+          const Box s = Stored<typename TreeTraits<Tree>::Scalar>(b);
+          u.min.x = std::min(u.min.x, s.min.x), u.max.x = std::max(u.max.x, s.max.x);
+          u.min.y = std::min(u.min.y, s.min.y), u.max.y = std::max(u.max.y, s.max.y);
+          if constexpr (std::is_same_v<Box, Box3>) {
+            u.min.z = std::min(u.min.z, s.min.z), u.max.z = std::max(u.max.z, s.max.z);
+          }
+        }
+        EXPECT_EQ(tree->bounds(), u);
+      }
       if (dist == Distribution::kPoints && std::is_same_v<typename TreeTraits<Tree>::Scalar, double>) {
         EXPECT_EQ(tree->layout().points, n > 0);
       }
@@ -279,6 +291,23 @@ TEST(PackedRTreeTest, EmptyTreeAnswersNothing) {
   ASSERT_TRUE(tree->Search(Box3{{0, 0, 0}, {1, 1, 1}}, &out).ok());
   EXPECT_TRUE(out.empty());
   EXPECT_EQ(tree->Count(Box3{{0, 0, 0}, {1, 1, 1}}).value(), 0u);
+}
+
+// Moving a tree keeps its arrays (the view's pointers stay valid); the source is empty.
+TEST(PackedRTreeTest, MoveKeepsTheViewValid) {
+  const auto boxes = MakeBoxes<Box2>(5000, Distribution::kUniform, TestSeed());
+  PackedRTree2D a = PackedRTree2D::Build(boxes).value();
+  const size_t want = a.Count(Box2{{0, 0}, {500, 500}}).value();
+  PackedRTree2D b = std::move(a);
+  EXPECT_TRUE(a.empty());                                          // NOLINT(bugprone-use-after-move)
+  EXPECT_EQ(a.Count(Box2{{0, 0}, {500, 500}}).value(), 0u);        // NOLINT(bugprone-use-after-move)
+  EXPECT_EQ(b.Count(Box2{{0, 0}, {500, 500}}).value(), want);
+  const RTreeView<2, double> view = b.view();  // a copy of the view, not of the arrays
+  EXPECT_EQ(view.Count(Box2{{0, 0}, {500, 500}}).value(), want);
+  EXPECT_EQ(view.layout().min[0], b.layout().min[0]);
+  a = std::move(b);
+  EXPECT_EQ(a.Count(Box2{{0, 0}, {500, 500}}).value(), want);
+  EXPECT_TRUE(b.empty());  // NOLINT(bugprone-use-after-move)
 }
 
 // Many threads query one tree at once (run under TSan to check for races).
