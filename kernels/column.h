@@ -21,10 +21,6 @@
 #include <type_traits>
 #include <utility>
 
-#ifdef __linux__
-#include <sys/mman.h>  // madvise
-#endif
-
 #include "locus/check.h"
 
 namespace locus::kernels {
@@ -136,9 +132,6 @@ class Column {
   }
 
  private:
-  static constexpr size_t kHugePageBytes = size_t{2} << 20;
-  static constexpr size_t kHugePageThreshold = size_t{4} << 20;  // waste < 1/3 above this
-
   static size_t Grow(size_t n) {
     size_t grown = 16;
     while (grown < n) grown += grown / 2 + 16;
@@ -147,16 +140,9 @@ class Column {
 
   void Reallocate(size_t new_capacity) {
     size_t bytes = (new_capacity + kPaddingElements) * sizeof(T);
-    // Large columns are 2 MiB aligned and asked to be backed by transparent huge pages
-    // (Linux's default THP mode is "madvise"): random access into a column of millions of
-    // rows, as a tree walk does, otherwise takes a TLB miss per access on 4 KiB pages.
-    const size_t alignment = bytes >= kHugePageThreshold ? kHugePageBytes : kColumnAlignment;
-    bytes = (bytes + alignment - 1) / alignment * alignment;
-    T* fresh = static_cast<T*>(std::aligned_alloc(alignment, bytes));
+    bytes = (bytes + kColumnAlignment - 1) / kColumnAlignment * kColumnAlignment;
+    T* fresh = static_cast<T*>(std::aligned_alloc(kColumnAlignment, bytes));
     if (!fresh) throw std::bad_alloc();  // allocation failure is fatal, as for std::vector
-#ifdef __linux__
-    if (alignment == kHugePageBytes) (void)madvise(fresh, bytes, MADV_HUGEPAGE);  // a hint only
-#endif
     std::memset(fresh, 0, bytes);
     if (size_) std::memcpy(fresh, data_, size_ * sizeof(T));
     std::free(data_);
