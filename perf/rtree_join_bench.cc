@@ -9,6 +9,9 @@
 //   PointsInBoxes   1M uniform points x 10k square boxes of side sqrt(100/n) (~100 points each)
 //   Within1M        within-distance self-join of 1M uniform points, d = sqrt(5 / (pi n))
 //                   (~5 neighbours per point); every unordered pair once
+//   PointsInPolygons 1M uniform points x 10k convex octagons (~100 points each), as an index
+//                   nested loop on both sides (SearchPolygon per polygon, single thread; Boost:
+//                   intersects(polygon) per polygon)
 // impls: locus_f64 / locus_f32 (all threads), locus_f64_serial (max_threads = 1),
 // boost_rstar16_packed (rtree<rstar<16>> packing constructor + one query per item; single
 // threaded). The "pairs" counter is the result size (the same for every impl of a row).
@@ -45,6 +48,7 @@ struct W3Data {
   std::vector<Point2> points;  // PointsInBoxes, Within1M
   std::vector<Box2> queries;   // PointsInBoxes: the 10k boxes
   double within = 0;           // Within1M distance
+  std::vector<std::vector<Point2>> polygons;  // PointsInPolygons: 10k convex octagons
 
   explicit W3Data(size_t n) {
     std::mt19937_64 rng(20261122);
@@ -65,6 +69,18 @@ struct W3Data {
       queries.push_back({{x, y}, {x + q, y + q}});
     }
     within = std::sqrt(5.0 / (std::numbers::pi * static_cast<double>(n)));
+    // Regular octagons (area 2 sqrt(2) R^2 holds ~100 points), randomly rotated.
+    const double radius = std::sqrt(100.0 / (2 * std::numbers::sqrt2 * static_cast<double>(n)));
+    std::uniform_real_distribution<double> centre(radius, 1 - radius), turn(0, std::numbers::pi);
+    for (int i = 0; i < kBoxes; ++i) {
+      const double cx = centre(rng), cy = centre(rng), phase = turn(rng);
+      std::vector<Point2> poly;
+      for (int k = 0; k < 8; ++k) {
+        const double a = phase + k * std::numbers::pi / 4;
+        poly.push_back({cx + radius * std::cos(a), cy + radius * std::sin(a)});
+      }
+      polygons.push_back(std::move(poly));
+    }
   }
 };
 
@@ -137,6 +153,27 @@ void LocusWithin(benchmark::State& st) {
   st.SetLabel(kernels::DispatchedTargetName());
 }
 
+template <typename Tree, size_t kThreads>
+void LocusPointsInPolygons(benchmark::State& st) {
+  static_assert(kThreads == 1, "an index nested loop on the calling thread");
+  const W3Data& d = Data(st);
+  const auto& t = Trees<Tree>(d);
+  std::vector<engine::ConvexPolygon> polygons;
+  for (const auto& p : d.polygons) polygons.push_back(engine::ConvexPolygon::Make(p).value());
+  std::vector<IdPair> out;
+  std::vector<uint32_t> ids;
+  for (auto _ : st) {
+    out.clear();
+    for (uint32_t i = 0; i < polygons.size(); ++i) {
+      (void)t.points.SearchPolygon(polygons[i], &ids);
+      for (uint32_t id : ids) out.push_back({i, id});
+    }
+    benchmark::DoNotOptimize(out.data());
+  }
+  SetPairCounters(st, d.points.size(), out.size());
+  st.SetLabel(kernels::DispatchedTargetName());
+}
+
 #define LOCUS_W3(fn, row, impl, tree, threads) \
   BENCHMARK_TEMPLATE(fn, tree, threads)        \
       ->Name("W3/" row "/" impl)               \
@@ -153,6 +190,7 @@ LOCUS_W3(LocusPointsInBoxes, "PointsInBoxes", "locus_f64_serial", engine::Packed
 LOCUS_W3(LocusWithin, "Within1M", "locus_f64", engine::PackedRTree2D, 0);
 LOCUS_W3(LocusWithin, "Within1M", "locus_f32", engine::PackedRTree2F, 0);
 LOCUS_W3(LocusWithin, "Within1M", "locus_f64_serial", engine::PackedRTree2D, 1);
+LOCUS_W3(LocusPointsInPolygons, "PointsInPolygons", "locus_f64_serial", engine::PackedRTree2D, 1);
 
 #ifdef LOCUS_WITH_PEERS
 namespace bg = boost::geometry;
@@ -250,6 +288,38 @@ void BoostWithin(benchmark::State& st) {
   SetPairCounters(st, d.points.size(), out.size());
 }
 
+// Index nested loop: one intersects(polygon) query per polygon into the point tree.
+void BoostPointsInPolygons(benchmark::State& st) {
+  const W3Data& d = Data(st);
+  const BoostTrees& t = Boost(d);
+  using BPolygon = bg::model::polygon<BPoint>;
+  std::vector<BPolygon> polygons;
+  for (const auto& p : d.polygons) {
+    BPolygon poly;
+    for (const Point2& v : p) bg::append(poly.outer(), BPoint(v.x, v.y));
+    bg::append(poly.outer(), BPoint(p[0].x, p[0].y));
+    bg::correct(poly);  // orientation and closure as Boost expects
+    polygons.push_back(std::move(poly));
+  }
+  std::vector<IdPair> out;
+  for (auto _ : st) {
+    out.clear();
+    for (uint32_t i = 0; i < polygons.size(); ++i) {
+      t.points.query(bgi::intersects(polygons[i]),
+                     boost::make_function_output_iterator([&](const BPointValue& v) {
+                       out.push_back({i, v.second});
+                     }));
+    }
+    benchmark::DoNotOptimize(out.data());
+  }
+  SetPairCounters(st, d.points.size(), out.size());
+}
+
+BENCHMARK(BoostPointsInPolygons)
+    ->Name("W3/PointsInPolygons/boost_rstar16_packed")
+    ->Arg(kN)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 BENCHMARK(BoostSelfJoin)
     ->Name("W3/SelfJoin1M/boost_rstar16_packed")
     ->Arg(kN)
