@@ -79,31 +79,6 @@ HWY_INLINE JoinBox<kDims, T> NodeBox(const internal::JoinSide<kDims, T>& side, u
   return SlotBox(side.layout, side.layout.level_begin[level] + pos);
 }
 
-// FilterBits predicate: the child at i is valid (not padding) and its squared gap to the query
-// box, in f64, is <= bound. Same operation order as the scalar oracle (no FMA).
-template <int kDims, typename T>
-struct GapWithin {
-  const RTreeLayout<kDims, T>* l;
-  uint64_t slot;
-  double lo[kDims];
-  double hi[kDims];
-  double bound;
-  template <class D>
-  HWY_INLINE hn::Mask<D> operator()(D d, size_t i, hn::Vec<D>* /*values*/) const {
-    const auto zero = hn::Zero(d);
-    hn::Vec<D> d2 = zero;
-    hn::Mask<D> valid;
-    for (int a = 0; a < kDims; ++a) {
-      const auto cl = LoadAsF64(d, l->min[a] + slot + i);
-      const auto ch = LoadAsF64(d, l->max[a] + slot + i);
-      if (a == 0) valid = hn::Le(cl, ch);  // padding is min=+inf, max=-inf on every axis
-      const auto g =
-          hn::Max(hn::Max(hn::Sub(cl, hn::Set(d, hi[a])), hn::Sub(hn::Set(d, lo[a]), ch)), zero);
-      d2 = a == 0 ? hn::Mul(g, g) : hn::Add(d2, hn::Mul(g, g));
-    }
-    return hn::And(valid, hn::Le(d2, hn::Set(d, bound)));
-  }
-};
 
 // Returns the mask of the node_size children at `slot` of `l` that match box q.
 template <bool kWithin, int kDims, typename T>
@@ -117,13 +92,14 @@ HWY_INLINE uint64_t MatchMask(const RTreeLayout<kDims, T>& l, uint64_t slot,
           l, l.node_size, slot, kernels::Box3T<T>{q.lo[0], q.lo[1], q.lo[2], q.hi[0], q.hi[1], q.hi[2]});
     }
   } else {
-    GapWithin<kDims, T> pred{&l, slot, {}, {}, bound};
+    internal::KnnQuery box;  // the squared gap distance of kNN (rtree_query-inl.h)
     for (int a = 0; a < kDims; ++a) {
-      pred.lo[a] = static_cast<double>(q.lo[a]);
-      pred.hi[a] = static_cast<double>(q.hi[a]);
+      box.lo[a] = static_cast<double>(q.lo[a]);
+      box.hi[a] = static_cast<double>(q.hi[a]);
     }
     uint64_t bits = 0;
-    hk::FilterBits(hn::ScalableTag<double>(), l.node_size, pred, &bits,
+    hk::FilterBits(hn::ScalableTag<double>(), l.node_size,
+                   ChildGapSq<kDims, T>{&l, slot, &box, bound}, &bits,
                    static_cast<double*>(nullptr));
     return bits;
   }

@@ -41,36 +41,6 @@ namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 namespace hk = locus::kernels::HWY_NAMESPACE;
 
-// FilterBits predicate over the child slots at `slot`: values = squared gap distance to the
-// query, mask = valid child (min.x <= max.x, which rejects the +inf/-inf padding) with
-// distance <= bound. kPoints: the children are level-0 slots of a points layout, so only
-// min[] is read (max == min there); validity is then min.x < +inf, and every value equals
-// what the box form computes (same operations on equal inputs).
-template <int kDims, typename T, bool kPoints = false>
-struct ChildGapSq {
-  const RTreeLayout<kDims, T>* l;
-  uint64_t slot;
-  const internal::KnnQuery* q;
-  double bound;
-  template <class D>
-  HWY_INLINE hn::Mask<D> operator()(D d, size_t i, hn::Vec<D>* values) const {
-    const auto zero = hn::Zero(d);
-    hn::Vec<D> d2;
-    hn::Mask<D> valid;
-    for (int a = 0; a < kDims; ++a) {
-      const auto lo = LoadAsF64(d, l->min[a] + slot + i);
-      const auto hi = kPoints ? lo : LoadAsF64(d, l->max[a] + slot + i);
-      if (a == 0) valid = kPoints ? hn::Lt(lo, hn::Inf(d)) : hn::Le(lo, hi);
-      const auto g =
-          hn::Max(hn::Max(hn::Sub(lo, hn::Set(d, q->hi[a])), hn::Sub(hn::Set(d, q->lo[a]), hi)),
-                  zero);
-      d2 = a == 0 ? hn::Mul(g, g) : hn::Add(d2, hn::Mul(g, g));
-    }
-    *values = d2;
-    return hn::And(valid, hn::Le(d2, hn::Set(d, bound)));
-  }
-};
-
 // The scalar twin of ChildGapSq for one exact f64 box (same operations, same order).
 HWY_INLINE void BoxAxes(const Box2& b, double* lo, double* hi) {
   lo[0] = b.min.x, lo[1] = b.min.y, hi[0] = b.max.x, hi[1] = b.max.y;

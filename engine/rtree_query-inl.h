@@ -22,6 +22,7 @@
 #include <span>
 #include <type_traits>
 
+#include "engine/rtree_knn.h"  // KnnQuery: the f64 query box of distance predicates
 #include "engine/rtree_layout.h"
 #include "engine/rtree_query.h"
 #include "hwy/cache_control.h"
@@ -47,6 +48,36 @@ HWY_INLINE hn::Vec<D> LoadAsF64(D d, const T* HWY_RESTRICT p) {
     return hn::PromoteTo(d, hn::LoadU(hn::Rebind<float, D>(), p));
   }
 }
+
+// FilterBits predicate over the child slots at `slot`: values = squared gap distance to the
+// query, mask = valid child (min.x <= max.x, which rejects the +inf/-inf padding) with
+// distance <= bound. kPoints: the children are level-0 slots of a points layout, so only
+// min[] is read (max == min there); validity is then min.x < +inf, and every value equals
+// what the box form computes (same operations on equal inputs).
+template <int kDims, typename T, bool kPoints = false>
+struct ChildGapSq {
+  const RTreeLayout<kDims, T>* l;
+  uint64_t slot;
+  const internal::KnnQuery* q;
+  double bound;
+  template <class D>
+  HWY_INLINE hn::Mask<D> operator()(D d, size_t i, hn::Vec<D>* values) const {
+    const auto zero = hn::Zero(d);
+    hn::Vec<D> d2;
+    hn::Mask<D> valid;
+    for (int a = 0; a < kDims; ++a) {
+      const auto lo = LoadAsF64(d, l->min[a] + slot + i);
+      const auto hi = kPoints ? lo : LoadAsF64(d, l->max[a] + slot + i);
+      if (a == 0) valid = kPoints ? hn::Lt(lo, hn::Inf(d)) : hn::Le(lo, hi);
+      const auto g =
+          hn::Max(hn::Max(hn::Sub(lo, hn::Set(d, q->hi[a])), hn::Sub(hn::Set(d, q->lo[a]), hi)),
+                  zero);
+      d2 = a == 0 ? hn::Mul(g, g) : hn::Add(d2, hn::Mul(g, g));
+    }
+    *values = d2;
+    return hn::And(valid, hn::Le(d2, hn::Set(d, bound)));
+  }
+};
 
 // leaves[k] = node_size^k, saturated: the level-0 run under one level-k position.
 template <int kDims, typename T>
