@@ -2,8 +2,9 @@
 // (docs/FORMAT.md) and read back many times, as
 //   - OwnedTree::FromBytes: a copy, independent of the caller's bytes afterwards;
 //   - TreeView::Open: a zero-copy view over the caller's bytes (which must outlive it and not
-//     change); when the bytes are not 8-byte aligned it copies them into an aligned buffer
-//     and says so (zero_copy() == false) instead of ever reading a misaligned value;
+//     change); when the bytes are not aligned for T (4 bytes for f32, 8 for f64) it copies
+//     them into an aligned buffer and says so (zero_copy() == false) instead of ever reading
+//     a misaligned value;
 //   - MappedTree::Open: a read-only memory map of a file (zero-copy; unmapped on destruction).
 // All three validate everything before they return (docs/FORMAT.md, "Validation"): hostile
 // bytes give a Corruption error naming what is wrong, never a crash or undefined behaviour.
@@ -137,7 +138,7 @@ class OwnedTree : public LoadedTree<kDims, T> {
 };
 
 // A view over the caller's bytes, which must stay alive and unchanged while the view is used.
-// Zero-copy when bytes.data() is 8-byte aligned (the file puts every array at a 64-byte
+// Zero-copy when bytes.data() is aligned for T (the file puts every array at a 64-byte
 // aligned offset); otherwise it copies into an aligned buffer and zero_copy() is false.
 template <int kDims, typename T>
 class TreeView : public LoadedTree<kDims, T> {

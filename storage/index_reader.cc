@@ -215,12 +215,15 @@ Status LoadedTree<kDims, T>::Init(std::span<const uint8_t> bytes, const LoadOpti
   const uint8_t dims = r.U8("dims");
   const uint8_t coord = r.U8("coordinate type");
   const uint8_t layout_kind = r.U8("layout");
-  r.U8("reserved");
+  const uint8_t reserved8 = r.U8("reserved");
   const uint32_t node_size = r.U32("node_size");
   const uint64_t n = r.U64("num_items");
   const uint32_t num_levels = r.U32("num_levels");
-  r.U32("reserved");
+  const uint32_t reserved32 = r.U32("reserved");
   LOCUS_RETURN_IF_ERROR(r.status());
+  if (reserved8 != 0 || reserved32 != 0) {
+    return CorruptionError("tree chunk: reserved header bytes are not zero");
+  }
   if (dims != 2 && dims != 3) {
     return CorruptionError("tree chunk: dims = " + std::to_string(dims) + ": must be 2 or 3");
   }
@@ -526,9 +529,10 @@ template <int kDims, typename T>
 Result<TreeView<kDims, T>> TreeView<kDims, T>::Open(std::span<const uint8_t> bytes,
                                                     const LoadOptions& options) {
   TreeView t;
-  // Every array sits at a 64-byte aligned file offset, so 8-byte alignment of the buffer
-  // makes every typed read aligned. Otherwise: copy (never a misaligned typed read).
-  if (reinterpret_cast<uintptr_t>(bytes.data()) % 8 == 0) {
+  // Every array sits at a 64-byte aligned file offset, so a buffer aligned for T (4 bytes
+  // for f32, 8 for f64; ids need 4) makes every typed read aligned. Otherwise: copy (never a
+  // misaligned typed read). Other fields are read with memcpy and need no alignment.
+  if (reinterpret_cast<uintptr_t>(bytes.data()) % alignof(T) == 0) {
     t.zero_copy_ = true;
     LOCUS_RETURN_IF_ERROR(t.Init(bytes, options));
     return t;

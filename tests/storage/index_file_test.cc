@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/rtree_join.h"
 #include "engine/rtree_query.h"
 #include "storage/crc32c.h"
 #include "tests/testing/data.h"
@@ -422,6 +423,15 @@ TYPED_TEST(IndexFileTest, EveryQueryAnswersTheSameOnEveryLoader) {
       ASSERT_TRUE(mapped->tree().SearchFrustum(f, &b).ok());
     }
     EXPECT_EQ(a, b);
+    // Joins take views: the loaded index against the original, and with itself.
+    std::vector<engine::IdPair> ja, jb;
+    ASSERT_TRUE(engine::SelfJoin(*tree, &ja, {.sorted = true}).ok());
+    ASSERT_TRUE(engine::Join(mapped->tree(), view->tree(), &jb, {.sorted = true}).ok());
+    std::vector<engine::IdPair> self_pairs;  // Join of a tree with itself: every pair both ways
+    ASSERT_TRUE(engine::Join(*tree, *tree, &self_pairs, {.sorted = true}).ok());
+    EXPECT_EQ(jb, self_pairs);
+    ASSERT_TRUE(engine::SelfJoin(owned->tree(), &jb, {.sorted = true}).ok());
+    EXPECT_EQ(ja, jb);
     // A loaded index is itself writable, to the same bytes.
     Bytes again;
     ASSERT_TRUE(WriteIndex(mapped->tree(), {}, &again).ok());
@@ -509,6 +519,19 @@ TEST(IndexFileTest, MisalignedBuffersAreCopiedNeverReadMisaligned) {
     EXPECT_EQ(view->zero_copy(), offset % 8 == 0);
     ExpectSameLayout(tree->layout(), view->layout());
     EXPECT_EQ(CountAll(view->layout()), 300u);
+  }
+  // f32 arrays need only 4-byte alignment.
+  auto tree32 = engine::PackedRTree2F::Build(boxes, {.node_size = 4});
+  ASSERT_TRUE(tree32.ok());
+  ASSERT_TRUE(WriteIndex(*tree32, {}, &bytes).ok());
+  padded.assign(bytes.size() + 64, 0);
+  for (size_t offset : {2, 4, 6}) {
+    std::memcpy(padded.data() + offset, bytes.data(), bytes.size());
+    auto view =
+        TreeView<2, float>::Open(std::span<const uint8_t>(padded.data() + offset, bytes.size()));
+    ASSERT_TRUE(view.ok()) << view.status().ToString();
+    EXPECT_EQ(view->zero_copy(), offset % 4 == 0) << offset;
+    ExpectSameLayout(tree32->layout(), view->layout());
   }
 }
 
@@ -667,6 +690,10 @@ TEST(IndexFileHostileTest, StructuralEditsAreRejectedWithNamedMessages) {
        "tree chunk: array min.x at offset 192 length 288, expected offset 192 length 320"},
       {"num_items huge", [&](Bytes& b) { Set<uint64_t>(b, tree + 8, uint64_t{1} << 40); },
        "num_items = 1099511627776: at most"},
+      {"reserved header byte", [&](Bytes& b) { b[tree + 3] = 1; },
+       "tree chunk: reserved header bytes are not zero"},
+      {"reserved header word", [&](Bytes& b) { b[tree + 22] = 1; },
+       "tree chunk: reserved header bytes are not zero"},
       {"node_size 1", [&](Bytes& b) { Set<uint32_t>(b, tree + 4, 1); }, "node_size = 1"},
       {"node_size 65", [&](Bytes& b) { Set<uint32_t>(b, tree + 4, 65); }, "node_size = 65"},
       {"dims 4", [&](Bytes& b) { b[tree] = 4; }, "dims = 4"},
