@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <limits>
@@ -158,13 +159,18 @@ void ExpectSameLayout(const engine::RTreeLayout<D, T>& want, const engine::RTree
   ASSERT_EQ(std::memcmp(got.ids, want.ids, want.level_begin[1] * 4), 0);
 }
 
+// A fresh directory per test process, removed when the process ends.
 std::string TempDir() {
-  static std::string dir = [] {
-    std::string t = "/tmp/locus_storage_test.XXXXXX";
-    LOCUS_CHECK(::mkdtemp(t.data()) != nullptr);
-    return t;
-  }();
-  return dir;
+  struct Dir {
+    std::string path = "/tmp/locus_storage_test.XXXXXX";
+    Dir() { LOCUS_CHECK(::mkdtemp(path.data()) != nullptr); }
+    ~Dir() {
+      std::error_code ignored;
+      std::filesystem::remove_all(path, ignored);
+    }
+  };
+  static Dir dir;
+  return dir.path;
 }
 void WriteRaw(const std::string& path, const Bytes& b) {
   std::ofstream f(path, std::ios::binary | std::ios::trunc);
