@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -957,6 +958,43 @@ TEST(IndexFileWriteTest, LoadedIndexesMoveAndOutliveTheirSource) {
     EXPECT_EQ((*moved.payload(4)).size(), 4u);
   }
   EXPECT_FALSE(owned->zero_copy());
+}
+
+}  // namespace
+}  // namespace locus::storage
+
+namespace locus::storage {
+namespace {
+
+// Writes the seed corpus of tests/fuzz (index_loader_fuzz) when LOCUS_WRITE_FUZZ_SEEDS names
+// a directory, e.g. LOCUS_WRITE_FUZZ_SEEDS=tests/fuzz/corpus/index_loader
+// build-rel/tests/locus_storage_test --gtest_filter='*FuzzSeeds*'. Skipped otherwise.
+TEST(IndexFileFuzzSeeds, WriteWhenAsked) {
+  const char* dir = std::getenv("LOCUS_WRITE_FUZZ_SEEDS");
+  if (dir == nullptr || *dir == '\0') GTEST_SKIP() << "LOCUS_WRITE_FUZZ_SEEDS not set";
+  Bytes b;
+  // 2D f64, variable payloads and metadata (every chunk kind).
+  const Small s = MakeSmall();
+  WriteRaw(std::string(dir) + "/2d_f64_payloads_meta.locus", s.bytes);
+  // 3D f32, fixed-width payloads, node size 2.
+  auto t3 = engine::PackedRTree3F::Build(MakeBoxes<Box3>(10, Distribution::kUniform, 2),
+                                         {.node_size = 2});
+  ASSERT_TRUE(t3.ok());
+  Bytes fixed(10 * 3, 7);
+  WriteOptions o;
+  o.fixed_payload_width = 3;
+  o.fixed_payloads = fixed;
+  ASSERT_TRUE(WriteIndex(*t3, o, &b).ok());
+  WriteRaw(std::string(dir) + "/3d_f32_fixed.locus", b);
+  // 3D f64 points (the points layout), node size 5.
+  auto tp =
+      engine::PackedRTree3D::Build(MakeBoxes<Box3>(40, Distribution::kPoints, 3), {.node_size = 5});
+  ASSERT_TRUE(tp.ok());
+  ASSERT_TRUE(WriteIndex(*tp, {}, &b).ok());
+  WriteRaw(std::string(dir) + "/3d_f64_points.locus", b);
+  // 2D f32, empty.
+  ASSERT_TRUE(WriteIndex(engine::PackedRTree2F(), {}, &b).ok());
+  WriteRaw(std::string(dir) + "/2d_f32_empty.locus", b);
 }
 
 }  // namespace
