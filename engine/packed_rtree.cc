@@ -123,8 +123,8 @@ Status PackedRTree<kDims, T>::Init(std::span<const Box> boxes, const RTreeOption
   }
   const bool parallel = n >= options.parallel_threshold;
   const uint64_t ns = options.node_size;
-  node_size_ = options.node_size;
-  num_items_ = n;
+  this->layout_.node_size = options.node_size;
+  this->layout_.num_items = n;
 
   // 1. Validate. The first invalid item (lowest index) is reported, whatever the threads.
   size_t first_bad = n;
@@ -229,7 +229,7 @@ Status PackedRTree<kDims, T>::Init(std::span<const Box> boxes, const RTreeOption
     }
     if (!points) all_points.store(false, std::memory_order_relaxed);
   });
-  points_ = all_points.load(std::memory_order_relaxed);
+  this->layout_.points = all_points.load(std::memory_order_relaxed);
   for (size_t level = 1; level + 1 < level_begin_.size(); ++level) {
     const uint64_t child_begin = level_begin_[level - 1];
     const uint64_t begin = level_begin_[level];
@@ -280,6 +280,7 @@ typename RTreeView<kDims, T>::Box RTreeView<kDims, T>::bounds() const {
 
 template <int kDims, typename T>
 void PackedRTree<kDims, T>::SyncLayout() {
+  // The scalars (node size, item count, points) live only in layout_; this re-points it.
   RTreeLayout<kDims, T>& l = this->layout_;
   for (int a = 0; a < kDims; ++a) {
     l.min[a] = min_[a].data();
@@ -288,28 +289,22 @@ void PackedRTree<kDims, T>::SyncLayout() {
   l.ids = ids_.data();
   l.level_begin = level_begin_.data();
   l.num_levels = static_cast<uint32_t>(level_begin_.size()) - 1;
-  l.node_size = node_size_;
-  l.num_items = num_items_;
-  l.points = points_;
 }
 
 template <int kDims, typename T>
 PackedRTree<kDims, T>& PackedRTree<kDims, T>::operator=(PackedRTree&& other) noexcept {
   if (this == &other) return *this;
-  node_size_ = other.node_size_;
-  points_ = other.points_;
+  this->layout_ = other.layout_;
   level_begin_ = std::move(other.level_begin_);
   for (int a = 0; a < kDims; ++a) {
     min_[a] = std::move(other.min_[a]);
     max_[a] = std::move(other.max_[a]);
   }
   ids_ = std::move(other.ids_);
-  num_items_ = other.num_items_;
   SyncLayout();
   // The source is left the empty tree.
   other.level_begin_.assign(1, 0);
-  other.num_items_ = 0;
-  other.points_ = false;
+  other.layout_ = RTreeLayout<kDims, T>();
   other.SyncLayout();
   return *this;
 }

@@ -75,15 +75,12 @@ class PackedRTree : public RTreeView<kDims, T> {
 
  private:
   Status Init(std::span<const Box> boxes, const RTreeOptions& options);
-  void SyncLayout();  // points layout_ at the owned arrays
+  void SyncLayout();  // points layout_ at the owned arrays (its scalars are set by Init)
 
-  uint32_t node_size_ = 16;
-  bool points_ = false;  // every stored item box is a point: RTreeLayout::points
   std::vector<uint64_t> level_begin_ = {0};  // slot offset of each level; back() = total slots
   kernels::Column<T> min_[kDims];
   kernels::Column<T> max_[kDims];
   kernels::Column<uint32_t> ids_;
-  size_t num_items_ = 0;
 };
 
 using PackedRTree2D = PackedRTree<2, double>;
