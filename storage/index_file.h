@@ -36,6 +36,17 @@
 
 namespace locus::storage {
 
+// How the tree chunk lays out its arrays (docs/FORMAT.md, "Tree chunk").
+enum class TreeLayout : uint8_t {
+  // One array per coordinate (SoA over all slots) and one of ids: views and maps read it in
+  // place, zero-copy. The default.
+  kBoxesThenIds,
+  // One record per node (its children's boxes, and at level 0 their ids), levels top-down:
+  // a streaming reader fetches a node with one range request and the upper levels with one.
+  // Views and maps convert it to the SoA arrays on load (zero_copy() == false).
+  kNodeInterleaved,
+};
+
 // What to store beside the tree. Payloads are given in ITEM order (payload i belongs to
 // item i) and stored in leaf order; either variable-width blobs or fixed-width records.
 struct WriteOptions {
@@ -48,6 +59,7 @@ struct WriteOptions {
   // Free key/values, stored sorted by key. Well-known keys: "crs" (e.g. "EPSG:4326"),
   // "content_type" (e.g. "application/geo+json"), "attribution".
   std::map<std::string, std::string> metadata;
+  TreeLayout layout = TreeLayout::kBoxesThenIds;
 };
 
 // Replaces *out with the file's bytes (reusing its capacity). The output depends only on
@@ -81,6 +93,7 @@ struct IndexInfo {
   uint32_t node_size = 0;
   uint64_t num_items = 0;
   uint16_t format_major = 0, format_minor = 0;
+  bool interleaved = false;  // TreeLayout::kNodeInterleaved
 };
 Result<IndexInfo> ReadIndexInfo(std::span<const uint8_t> bytes);
 
@@ -102,7 +115,8 @@ class LoadedTree {
   const engine::RTreeLayout<kDims, T>& layout() const { return view_.layout(); }
   size_t size() const { return view_.size(); }
   uint32_t node_size() const { return view_.node_size(); }
-  // True when the arrays are read in place from the caller's bytes or the map.
+  // True when the arrays are read in place from the caller's bytes or the map (never for a
+  // node-interleaved file, whose records are converted to arrays on load).
   bool zero_copy() const { return zero_copy_; }
   bool has_payloads() const { return payload_kind_ != 0; }
   // Returns item `id`'s payload (empty if the file has none). Fails with InvalidArgument for
@@ -116,6 +130,7 @@ class LoadedTree {
   Status Init(std::span<const uint8_t> bytes, const LoadOptions& options);
 
   std::unique_ptr<internal::Backing> backing_;
+  std::unique_ptr<internal::Backing> transcoded_;  // a node-interleaved tree, as SoA arrays
   bool zero_copy_ = false;
 
  private:

@@ -34,6 +34,14 @@ struct AlignedCopy : Backing {
     if (!bytes.empty()) std::memcpy(data, bytes.data(), bytes.size());
     size = bytes.size();
   }
+  // n zero bytes.
+  explicit AlignedCopy(size_t n_bytes) {
+    const size_t n = (n_bytes + kAlign - 1) / kAlign * kAlign + kAlign;
+    data = static_cast<uint8_t*>(std::aligned_alloc(kAlign, n));
+    LOCUS_CHECK(data != nullptr);
+    std::memset(data, 0, n);
+    size = n_bytes;
+  }
   ~AlignedCopy() override { std::free(data); }
   uint8_t* data = nullptr;
   size_t size = 0;
@@ -47,106 +55,53 @@ struct Mapping : Backing {
   size_t length = 0;
 };
 
-struct Superblock {
-  uint16_t major = 0, minor = 0;
-  uint64_t file_length = 0;
-};
-
-struct Chunk {
-  uint32_t tag = 0;
-  uint32_t flags = 0;
-  uint64_t offset = 0;
-  uint64_t length = 0;
-  uint32_t crc = 0;
-};
-
-std::string ChunkName(size_t i, uint32_t tag) {
-  return "chunk " + std::to_string(i) + " (" + TagName(tag) + ")";
-}
-
-// Reads and checks the superblock and the chunk directory. On success *chunks holds the
-// directory (ranges inside the file, ascending, not overlapping) and `bytes` is cut to the
-// file length.
+// Reads and checks the superblock and the chunk directory of a whole file in memory. On
+// success *chunks holds the directory (ranges inside the file, ascending, not overlapping)
+// and `bytes` is cut to the file length.
 Status ReadDirectory(std::span<const uint8_t>& bytes, Superblock* sb, std::vector<Chunk>* chunks) {
   if (bytes.size() < kSuperblockSize) {
     return CorruptionError("file is " + std::to_string(bytes.size()) +
                            " bytes: shorter than the 64-byte superblock (truncated?)");
   }
-  if (std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0) {
-    return CorruptionError("superblock: bad magic: not a locus index file");
-  }
-  LeReader r(bytes.first(kSuperblockSize), "superblock");
-  r.Seek(8);
-  sb->major = r.U16("major version");
-  sb->minor = r.U16("minor version");
-  if (sb->major != kFormatMajor) {
-    return CorruptionError("superblock: format version " + std::to_string(sb->major) + "." +
-                           std::to_string(sb->minor) + " is not supported (this reader reads " +
-                           std::to_string(kFormatMajor) + ".x)");
-  }
-  const uint32_t stored_crc = LoadLe<uint32_t>(bytes.data() + 60);
-  const uint32_t crc = Crc32c(bytes.first(60));
-  if (stored_crc != crc) {
-    return CorruptionError("superblock: checksum mismatch (stored " + Hex32(stored_crc) +
-                           ", computed " + Hex32(crc) + ")");
-  }
-  const uint32_t flags = r.U32("flags");
-  sb->file_length = r.U64("file_length");
-  const uint64_t dir_offset = r.U64("directory_offset");
-  const uint32_t count = r.U32("chunk_count");
-  const uint32_t dir_crc = r.U32("directory_crc32c");
-  LOCUS_RETURN_IF_ERROR(r.status());
-  if (flags != 0) {
-    return CorruptionError("superblock: unknown flags " + Hex32(flags) +
-                           ": written by a newer locus, cannot be read safely");
-  }
+  LOCUS_RETURN_IF_ERROR(ParseSuperblock(bytes.first(kSuperblockSize), sb));
   if (sb->file_length > bytes.size()) {
     return CorruptionError("file is truncated: superblock says " + std::to_string(sb->file_length) +
                            " bytes, have " + std::to_string(bytes.size()));
   }
   bytes = bytes.first(sb->file_length);
-  if (count == 0 || count > kMaxChunks) {
-    return CorruptionError("superblock: chunk_count = " + std::to_string(count) +
-                           ": must be in [1, " + std::to_string(kMaxChunks) + "]");
-  }
-  uint64_t dir_end;
-  if (dir_offset < kSuperblockSize || dir_offset % kAlign != 0 ||
-      !Add(dir_offset, uint64_t{count} * kDirEntrySize, &dir_end) || dir_end > bytes.size()) {
-    return CorruptionError("superblock: directory at offset " + std::to_string(dir_offset) +
-                           " with " + std::to_string(count) + " entries is not a 64-byte " +
-                           "aligned range after the superblock inside the " +
-                           std::to_string(bytes.size()) + "-byte file");
-  }
-  const auto dir = bytes.subspan(dir_offset, dir_end - dir_offset);
-  if (const uint32_t c = Crc32c(dir); c != dir_crc) {
-    return CorruptionError("chunk directory: checksum mismatch (stored " + Hex32(dir_crc) +
-                           ", computed " + Hex32(c) + ")");
-  }
-  LeReader d(dir, "chunk directory");
-  uint64_t prev_end = dir_end;
-  for (uint32_t i = 0; i < count; ++i) {
-    Chunk c;
-    c.tag = d.U32("tag");
-    c.flags = d.U32("flags");
-    c.offset = d.U64("offset");
-    c.length = d.U64("length");
-    c.crc = d.U32("crc32c");
-    d.U32("reserved");
-    LOCUS_RETURN_IF_ERROR(d.status());
-    const std::string name = ChunkName(i, c.tag);
-    if ((c.flags & ~kChunkCritical) != 0) {
-      return CorruptionError(name + ": unknown flags " + Hex32(c.flags));
+  LOCUS_RETURN_IF_ERROR(CheckDirectoryRange(*sb));
+  return ParseDirectory(bytes.subspan(sb->directory_offset, sb->DirectoryLength()), *sb, chunks);
+}
+
+// Converts a node-interleaved tree chunk (`from`, whose header, array table and padding
+// between arrays were checked against `shape1`) into the arrays of a boxes-then-ids chunk of
+// shape `shape0` in `to` (zeroed, shape0.chunk_length bytes, 64-byte aligned). Fails when a
+// record's padding bytes are not zero (the chunk must be canonical).
+Status TranscodeInterleaved(std::span<const uint8_t> from, const TreeShape& shape1,
+                            const TreeShape& shape0, uint8_t* to) {
+  const uint64_t ns = shape1.node_size, cs = shape1.coord_size;
+  const int dims = shape1.dims;
+  for (uint32_t level = 0; level < shape1.num_levels(); ++level) {
+    const uint64_t begin = shape1.level_begin[level];
+    const uint64_t groups = (shape1.level_begin[level + 1] - begin) / ns;
+    const uint64_t rec = shape1.RecordSize(level);
+    const uint64_t used = 2 * dims * ns * cs + (level == 0 ? 4 * ns : 0);
+    const uint8_t* src = from.data() + shape1.LevelArray(level).offset;
+    for (uint64_t g = 0; g < groups; ++g, src += rec) {
+      const uint64_t s0 = begin + g * ns;
+      const uint8_t* p = src;
+      for (int a = 0; a < 2 * dims; ++a, p += ns * cs) {
+        std::memcpy(to + shape0.arrays[a].offset + s0 * cs, p, ns * cs);
+      }
+      if (level == 0) std::memcpy(to + shape0.arrays[2 * dims].offset + g * ns * 4, p, ns * 4);
+      for (uint64_t b = used; b < rec; ++b) {
+        if (src[b] != 0) {
+          return CorruptionError("tree chunk: level " + std::to_string(level) + " node " +
+                                 std::to_string(g) + ": record padding byte " +
+                                 std::to_string(b) + " is not zero");
+        }
+      }
     }
-    uint64_t end;
-    if (c.offset % kAlign != 0 || c.offset < prev_end || !Add(c.offset, c.length, &end) ||
-        end > bytes.size()) {
-      return CorruptionError(name + ": range [" + std::to_string(c.offset) + ", +" +
-                             std::to_string(c.length) + ") is not 64-byte aligned, after the " +
-                             "previous chunk (" + std::to_string(prev_end) + ") and inside the " +
-                             std::to_string(bytes.size()) + "-byte file");
-    }
-    prev_end = end;
-    chunks->push_back(c);
   }
   return Status();
 }
@@ -179,117 +134,33 @@ Status LoadedTree<kDims, T>::Init(std::span<const uint8_t> bytes, const LoadOpti
   LOCUS_RETURN_IF_ERROR(internal::ReadDirectory(bytes, &sb, &chunks));
 
   // Checksums, then the chunk kinds.
-  const Chunk* tree_chunk = nullptr;
-  const Chunk* payload_chunk = nullptr;
-  const Chunk* meta_chunk = nullptr;
-  for (size_t i = 0; i < chunks.size(); ++i) {
+  for (size_t i = 0; i < chunks.size() && options.verify_checksums; ++i) {
     const Chunk& c = chunks[i];
-    const std::string name = internal::ChunkName(i, c.tag);
-    const auto body = bytes.subspan(c.offset, c.length);
-    if (options.verify_checksums) {
-      if (const uint32_t crc = Crc32c(body); crc != c.crc) {
-        return CorruptionError(name + ": checksum mismatch (stored " + internal::Hex32(c.crc) +
-                               ", computed " + internal::Hex32(crc) + ")");
-      }
+    if (const uint32_t crc = Crc32c(bytes.subspan(c.offset, c.length)); crc != c.crc) {
+      return CorruptionError(internal::ChunkName(i, c.tag) + ": checksum mismatch (stored " +
+                             internal::Hex32(c.crc) + ", computed " + internal::Hex32(crc) + ")");
     }
-    const Chunk** slot = c.tag == internal::kTagTree       ? &tree_chunk
-                         : c.tag == internal::kTagPayload  ? &payload_chunk
-                         : c.tag == internal::kTagMetadata ? &meta_chunk
-                                                           : nullptr;
-    if (slot == nullptr) {
-      if (c.flags & internal::kChunkCritical) {
-        return CorruptionError(name +
-                               ": unknown critical chunk: written by a newer locus, "
-                               "cannot be read safely");
-      }
-      continue;  // unknown optional chunk: skipped
-    }
-    if (*slot != nullptr) return CorruptionError(name + ": a second chunk of this kind");
-    *slot = &c;
   }
-  if (tree_chunk == nullptr) return CorruptionError("no tree chunk ('TREE') in the directory");
+  internal::KnownChunks known;
+  LOCUS_RETURN_IF_ERROR(internal::ClassifyChunks(chunks, &known));
+  const Chunk* tree_chunk = known.tree;
+  const Chunk* payload_chunk = known.payload;
+  const Chunk* meta_chunk = known.metadata;
 
   // ---- TREE ----
-  const auto tree = bytes.subspan(tree_chunk->offset, tree_chunk->length);
-  LeReader r(tree, "tree chunk");
-  const uint8_t dims = r.U8("dims");
-  const uint8_t coord = r.U8("coordinate type");
-  const uint8_t layout_kind = r.U8("layout");
-  const uint8_t reserved8 = r.U8("reserved");
-  const uint32_t node_size = r.U32("node_size");
-  const uint64_t n = r.U64("num_items");
-  const uint32_t num_levels = r.U32("num_levels");
-  const uint32_t reserved32 = r.U32("reserved");
-  LOCUS_RETURN_IF_ERROR(r.status());
-  if (reserved8 != 0 || reserved32 != 0) {
-    return CorruptionError("tree chunk: reserved header bytes are not zero");
-  }
-  if (dims != 2 && dims != 3) {
-    return CorruptionError("tree chunk: dims = " + std::to_string(dims) + ": must be 2 or 3");
-  }
-  if (coord != internal::kCoordF32 && coord != internal::kCoordF64) {
-    return CorruptionError("tree chunk: coordinate type = " + std::to_string(coord) +
-                           ": must be 1 (f32) or 2 (f64)");
-  }
-  if (layout_kind != internal::kLayoutBoxesThenIds) {
-    return CorruptionError("tree chunk: layout = " + std::to_string(layout_kind) +
-                           (layout_kind == internal::kLayoutNodeInterleaved
-                                ? ": node-interleaved trees are not supported by this reader yet"
-                                : ": unknown layout"));
-  }
-  const char* want_type = sizeof(T) == 4 ? "f32" : "f64";
-  const char* have_type = coord == internal::kCoordF32 ? "f32" : "f64";
-  if (dims != kDims || (coord == internal::kCoordF32) != (sizeof(T) == 4)) {
-    return InvalidArgumentError("tree chunk: the file holds a " + std::to_string(dims) + "D " +
-                                have_type + " tree; this loader reads " + std::to_string(kDims) +
-                                "D " + want_type + " trees (see ReadIndexInfo)");
-  }
-  LOCUS_ASSIGN_OR_RETURN(const internal::TreeShape shape,
-                         internal::DeriveTreeShape(n, node_size, kDims, sizeof(T)));
-  const std::string at =
-      " for " + std::to_string(n) + " items at node size " + std::to_string(node_size);
-  if (num_levels != shape.num_levels()) {
-    return CorruptionError("tree chunk: num_levels = " + std::to_string(num_levels) +
-                           ", expected " + std::to_string(shape.num_levels()) + at);
-  }
+  auto tree = bytes.subspan(tree_chunk->offset, tree_chunk->length);
+  internal::TreeShape shape;
+  uint64_t fields_end = 0;
+  LOCUS_RETURN_IF_ERROR(internal::ParseTreeFields(tree, tree_chunk->length, kDims, sizeof(T),
+                                                  &shape, &fields_end));
+  const uint8_t layout_kind = shape.layout;
+  const uint64_t n = shape.num_items;
+  const uint32_t node_size = shape.node_size;
   static const char* kArrayNames[] = {"min.x", "min.y", "min.z", "max.x", "max.y", "max.z"};
-  for (size_t i = 0; i < shape.arrays.size(); ++i) {
-    const uint64_t off = r.U64("array offset"), len = r.U64("array length");
-    LOCUS_RETURN_IF_ERROR(r.status());
-    const std::string name = i + 1 == shape.arrays.size()
-                                 ? std::string("ids")
-                                 : kArrayNames[(i < kDims ? 0 : 3) + i % kDims];
-    if (off != shape.arrays[i].offset || len != shape.arrays[i].length) {
-      return CorruptionError("tree chunk: array " + name + " at offset " + std::to_string(off) +
-                             " length " + std::to_string(len) + ", expected offset " +
-                             std::to_string(shape.arrays[i].offset) + " length " +
-                             std::to_string(shape.arrays[i].length) + at);
-    }
-  }
-  uint64_t prev = r.U64("level_begin[0]");
-  LOCUS_RETURN_IF_ERROR(r.status());
-  if (prev != 0) {
-    return CorruptionError("tree chunk: level_begin[0] = " + std::to_string(prev) + ", expected 0");
-  }
-  for (uint32_t level = 0; level < num_levels; ++level) {
-    const uint64_t next = r.U64("level_begin");
-    LOCUS_RETURN_IF_ERROR(r.status());
-    const uint64_t want = shape.level_begin[level + 1] - shape.level_begin[level];
-    if (next < prev || next - prev != want) {
-      return CorruptionError("tree chunk: level " + std::to_string(level) + " length " +
-                             (next < prev ? "negative" : std::to_string(next - prev)) +
-                             ", expected " + std::to_string(want) + at);
-    }
-    prev = next;
-  }
-  if (tree_chunk->length != shape.chunk_length) {
-    return CorruptionError("tree chunk: length " + std::to_string(tree_chunk->length) +
-                           ", expected " + std::to_string(shape.chunk_length) + at);
-  }
   // Every byte between the fields and the arrays, and after each array, must be zero: the
   // chunk is canonical, and the kernels' over-read slack is known to be there.
   {
-    uint64_t gap_begin = r.pos();
+    uint64_t gap_begin = fields_end;
     for (size_t i = 0; i <= shape.arrays.size(); ++i) {
       const uint64_t gap_end = i < shape.arrays.size() ? shape.arrays[i].offset : tree.size();
       for (uint64_t p = gap_begin; p < gap_end; ++p) {
@@ -300,6 +171,19 @@ Status LoadedTree<kDims, T>::Init(std::span<const uint8_t> bytes, const LoadOpti
       }
       if (i < shape.arrays.size()) gap_begin = shape.arrays[i].offset + shape.arrays[i].length;
     }
+  }
+
+  // A node-interleaved chunk is converted to the boxes-then-ids arrays the query loops read
+  // (a copy; the view is then not zero-copy), and validated as one.
+  if (layout_kind == internal::kLayoutNodeInterleaved) {
+    LOCUS_ASSIGN_OR_RETURN(internal::TreeShape shape0,
+                           internal::DeriveTreeShape(n, node_size, kDims, sizeof(T)));
+    auto copy = std::make_unique<internal::AlignedCopy>(shape0.chunk_length);
+    LOCUS_RETURN_IF_ERROR(internal::TranscodeInterleaved(tree, shape, shape0, copy->data));
+    tree = std::span<const uint8_t>(copy->data, copy->size);
+    shape = std::move(shape0);
+    transcoded_ = std::move(copy);
+    zero_copy_ = false;
   }
 
   // The arrays. REQUIRES (the loaders' job): the chunk base is aligned for T.
@@ -402,47 +286,17 @@ Status LoadedTree<kDims, T>::Init(std::span<const uint8_t> bytes, const LoadOpti
   const uint8_t* data_ptr = nullptr;
   if (payload_chunk != nullptr) {
     const auto body = bytes.subspan(payload_chunk->offset, payload_chunk->length);
-    LeReader pr(body, "payload chunk");
-    const uint32_t kind = pr.U32("kind");
-    width = pr.U32("fixed_width");
-    const uint64_t count = pr.U64("count");
-    const uint64_t data_length = pr.U64("data_length");
-    const uint64_t offsets_at = pr.U64("offsets_offset");
-    const uint64_t data_at = pr.U64("data_offset");
-    LOCUS_RETURN_IF_ERROR(pr.status());
-    if (count != n) {
-      return CorruptionError("payload chunk: count = " + std::to_string(count) + ", expected " +
-                             std::to_string(n) + " (the tree's item count)");
-    }
-    uint64_t data_end;
-    if (!Add(data_at, data_length, &data_end) || data_at < internal::kPayloadHeaderSize ||
-        data_end > body.size()) {
-      return CorruptionError("payload chunk: data [" + std::to_string(data_at) + ", +" +
-                             std::to_string(data_length) + ") is not inside the " +
-                             std::to_string(body.size()) + "-byte chunk");
-    }
-    data_ptr = body.data() + data_at;
-    if (kind == internal::kPayloadFixed) {
-      uint64_t total;
-      if (width == 0 || !internal::Mul(n, width, &total) || total != data_length) {
-        return CorruptionError("payload chunk: fixed width " + std::to_string(width) + " x " +
-                               std::to_string(n) + " items != data_length " +
-                               std::to_string(data_length));
-      }
+    internal::PayloadHeader ph;
+    LOCUS_RETURN_IF_ERROR(internal::ParsePayloadHeader(
+        body.first(std::min<uint64_t>(body.size(), internal::kPayloadHeaderSize)), body.size(), n,
+        &ph));
+    width = ph.width;
+    const uint64_t data_length = ph.data_length;
+    data_ptr = body.data() + ph.data_at;
+    if (ph.kind == internal::kPayloadFixed) {
       payload_kind = 2;
-    } else if (kind == internal::kPayloadVariable) {
-      uint64_t offsets_len, offsets_end;
-      if (width != 0) {
-        return CorruptionError("payload chunk: fixed_width = " + std::to_string(width) +
-                               " in a variable-width chunk");
-      }
-      if (!internal::Mul(n + 1, 8, &offsets_len) || !Add(offsets_at, offsets_len, &offsets_end) ||
-          offsets_at < internal::kPayloadHeaderSize || offsets_end > body.size()) {
-        return CorruptionError("payload chunk: offsets [" + std::to_string(offsets_at) + ", +" +
-                               std::to_string(n + 1) + " x 8) are not inside the " +
-                               std::to_string(body.size()) + "-byte chunk");
-      }
-      offsets_ptr = body.data() + offsets_at;
+    } else {
+      offsets_ptr = body.data() + ph.offsets_at;
       uint64_t prev_off = 0;
       for (uint64_t p = 0; p <= n; ++p) {
         const uint64_t o = internal::LoadLe<uint64_t>(offsets_ptr + 8 * p);
@@ -456,33 +310,14 @@ Status LoadedTree<kDims, T>::Init(std::span<const uint8_t> bytes, const LoadOpti
         prev_off = o;
       }
       payload_kind = 1;
-    } else {
-      return CorruptionError("payload chunk: kind = " + std::to_string(kind) +
-                             ": must be 0 (variable) or 1 (fixed)");
     }
   }
 
   // ---- META ----
   std::map<std::string, std::string> metadata;
   if (meta_chunk != nullptr) {
-    LeReader mr(bytes.subspan(meta_chunk->offset, meta_chunk->length), "metadata chunk");
-    const uint32_t count = mr.U32("count");
-    for (uint32_t i = 0; i < count && mr.ok(); ++i) {
-      const auto key = mr.Bytes(mr.U32("key length"), "key");
-      const auto value = mr.Bytes(mr.U32("value length"), "value");
-      if (!mr.ok()) break;
-      std::string k(key.begin(), key.end());
-      if (k.empty() || (!metadata.empty() && k <= metadata.rbegin()->first)) {
-        return CorruptionError("metadata chunk: entry " + std::to_string(i) +
-                               ": keys must be non-empty, unique and ascending");
-      }
-      metadata.emplace_hint(metadata.end(), std::move(k), std::string(value.begin(), value.end()));
-    }
-    LOCUS_RETURN_IF_ERROR(mr.status());
-    if (mr.remaining() != 0) {
-      return CorruptionError("metadata chunk: " + std::to_string(mr.remaining()) +
-                             " bytes after the last entry");
-    }
+    LOCUS_RETURN_IF_ERROR(internal::ParseMetadata(
+        bytes.subspan(meta_chunk->offset, meta_chunk->length), &metadata));
   }
 
   level_begin_ = shape.level_begin;
@@ -590,7 +425,7 @@ Result<IndexInfo> ReadIndexInfo(std::span<const uint8_t> bytes) {
     IndexInfo info;
     info.dims = r.U8("dims");
     info.f32 = r.U8("coordinate type") == internal::kCoordF32;
-    r.U8("layout");
+    info.interleaved = r.U8("layout") == internal::kLayoutNodeInterleaved;
     r.U8("reserved");
     info.node_size = r.U32("node_size");
     info.num_items = r.U64("num_items");

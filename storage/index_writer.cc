@@ -109,7 +109,10 @@ Status WriteIndex(const engine::RTreeView<kDims, T>& tree, const WriteOptions& o
     }
   }
 
-  auto shape_or = internal::DeriveTreeShape(n, l.node_size, kDims, sizeof(T));
+  const uint8_t layout_kind = options.layout == TreeLayout::kNodeInterleaved
+                                  ? internal::kLayoutNodeInterleaved
+                                  : internal::kLayoutBoxesThenIds;
+  auto shape_or = internal::DeriveTreeShape(n, l.node_size, kDims, sizeof(T), layout_kind);
   if (!shape_or.ok()) return InternalError(std::string(shape_or.status().message()));
   const internal::TreeShape& shape = *shape_or;
 
@@ -134,7 +137,7 @@ Status WriteIndex(const engine::RTreeView<kDims, T>& tree, const WriteOptions& o
     const uint64_t c = chunks[0].offset;
     b[c + 0] = kDims;
     b[c + 1] = sizeof(T) == 4 ? internal::kCoordF32 : internal::kCoordF64;
-    b[c + 2] = internal::kLayoutBoxesThenIds;
+    b[c + 2] = layout_kind;
     Put<uint32_t>(b, c + 4, l.node_size);
     Put<uint64_t>(b, c + 8, n);
     Put<uint32_t>(b, c + 16, shape.num_levels());
@@ -148,13 +151,36 @@ Status WriteIndex(const engine::RTreeView<kDims, T>& tree, const WriteOptions& o
       Put<uint64_t>(b, at, v);
       at += 8;
     }
-    for (int a = 0; a < kDims; ++a) {
-      if (shape.num_slots == 0) break;
-      std::memcpy(&b[c + shape.arrays[a].offset], l.min[a], shape.arrays[a].length);
-      std::memcpy(&b[c + shape.arrays[kDims + a].offset], l.max[a], shape.arrays[kDims + a].length);
-    }
-    if (shape.num_leaf_slots > 0) {
-      std::memcpy(&b[c + shape.arrays[2 * kDims].offset], l.ids, shape.arrays[2 * kDims].length);
+    if (layout_kind == internal::kLayoutBoxesThenIds) {
+      for (int a = 0; a < kDims; ++a) {
+        if (shape.num_slots == 0) break;
+        std::memcpy(&b[c + shape.arrays[a].offset], l.min[a], shape.arrays[a].length);
+        std::memcpy(&b[c + shape.arrays[kDims + a].offset], l.max[a],
+                    shape.arrays[kDims + a].length);
+      }
+      if (shape.num_leaf_slots > 0) {
+        std::memcpy(&b[c + shape.arrays[2 * kDims].offset], l.ids, shape.arrays[2 * kDims].length);
+      }
+    } else {
+      // One record per node: min per axis, max per axis, (level 0) ids; see TreeShape.
+      const uint64_t ns = l.node_size;
+      for (uint32_t level = 0; level < shape.num_levels(); ++level) {
+        const uint64_t begin = shape.level_begin[level];
+        const uint64_t groups = (shape.level_begin[level + 1] - begin) / ns;
+        const uint64_t rec = shape.RecordSize(level);
+        uint8_t* dst = &b[c + shape.LevelArray(level).offset];
+        for (uint64_t g = 0; g < groups; ++g, dst += rec) {
+          const uint64_t s0 = begin + g * ns;
+          uint8_t* d = dst;
+          for (int a = 0; a < kDims; ++a, d += ns * sizeof(T)) {
+            std::memcpy(d, l.min[a] + s0, ns * sizeof(T));
+          }
+          for (int a = 0; a < kDims; ++a, d += ns * sizeof(T)) {
+            std::memcpy(d, l.max[a] + s0, ns * sizeof(T));
+          }
+          if (level == 0) std::memcpy(d, l.ids + g * ns, ns * 4);
+        }
+      }
     }
   }
   // PAYL chunk, in leaf order.

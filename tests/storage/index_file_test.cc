@@ -254,17 +254,24 @@ TYPED_TEST(IndexFileTest, RoundTripIsBitExactForEveryShapeThroughEveryLoader) {
   const std::string path = TempDir() + "/roundtrip.locus";
   Bytes bytes, again;
   size_t shapes = 0;
+  for (TreeLayout layout : {TreeLayout::kBoxesThenIds, TreeLayout::kNodeInterleaved}) {
+  const bool interleaved = layout == TreeLayout::kNodeInterleaved;
   for (uint32_t ns : {2u, 5u, 16u, 64u}) {
     for (size_t n : {size_t{0}, size_t{1}, size_t{ns - 1}, size_t{ns}, size_t{ns + 1},
                      size_t{ns} * ns + 1, size_t{2500}}) {
       for (Distribution dist : kAllDistributions) {
-        SCOPED_TRACE("node size " + std::to_string(ns) + ", " + std::to_string(n) + " items, " +
+ SCOPED_TRACE(std::string(interleaved ? "node-interleaved, " : "boxes-then-ids, ") + "node size " + std::to_string(ns) + ", " + std::to_string(n) + " items, " +
                      testing::Name(dist));
         const auto boxes = MakeBoxes<typename Tree::Box>(n, dist, seed + n);
         auto tree = Tree::Build(boxes, {.node_size = ns});
         ASSERT_TRUE(tree.ok()) << tree.status().ToString();
-        ASSERT_TRUE(WriteIndex(*tree, {}, &bytes).ok());
-        ASSERT_TRUE(WriteIndex(*tree, {}, &again).ok());
+        WriteOptions wo;
+        wo.layout = layout;
+        ASSERT_TRUE(WriteIndex(*tree, wo, &bytes).ok());
+        ASSERT_TRUE(WriteIndex(*tree, wo, &again).ok());
+        auto info = ReadIndexInfo(bytes);
+        ASSERT_TRUE(info.ok()) << info.status().ToString();
+        EXPECT_EQ(info->interleaved, interleaved);
         ASSERT_EQ(bytes, again) << "not deterministic";
         const auto want = tree->layout();
 
@@ -273,12 +280,13 @@ TYPED_TEST(IndexFileTest, RoundTripIsBitExactForEveryShapeThroughEveryLoader) {
         ExpectSameLayout(want, owned->layout());
         auto view = TreeView<D, T>::Open(bytes);
         ASSERT_TRUE(view.ok()) << view.status().ToString();
-        EXPECT_TRUE(view->zero_copy());
+        // Boxes-then-ids is read in place; node records are converted to arrays on load.
+        EXPECT_EQ(view->zero_copy(), !interleaved);
         ExpectSameLayout(want, view->layout());
         // Zero-copy means exactly that: the arrays point into the caller's bytes.
         if (n > 0) {
           const auto* p = reinterpret_cast<const uint8_t*>(view->layout().min[0]);
-          EXPECT_TRUE(p >= bytes.data() && p < bytes.data() + bytes.size());
+          EXPECT_EQ(p >= bytes.data() && p < bytes.data() + bytes.size(), !interleaved);
         }
         WriteRaw(path, bytes);
         auto mapped = MappedTree<D, T>::Open(path);
@@ -286,11 +294,20 @@ TYPED_TEST(IndexFileTest, RoundTripIsBitExactForEveryShapeThroughEveryLoader) {
         ExpectSameLayout(want, mapped->layout());
         EXPECT_EQ(CountAll(mapped->layout()), n);
         EXPECT_FALSE(mapped->has_payloads());
+        // Rewriting a loaded index in the other layout and back gives the same bytes.
+        WriteOptions other;
+        other.layout = interleaved ? TreeLayout::kBoxesThenIds : TreeLayout::kNodeInterleaved;
+        ASSERT_TRUE(WriteIndex(owned->tree(), other, &again).ok());
+        auto back = OwnedTree<D, T>::FromBytes(again);
+        ASSERT_TRUE(back.ok()) << back.status().ToString();
+        ASSERT_TRUE(WriteIndex(back->tree(), wo, &again).ok());
+        EXPECT_EQ(bytes, again);
         ++shapes;
       }
     }
   }
-  EXPECT_EQ(shapes, 4u * 7u * 6u);
+  }
+  EXPECT_EQ(shapes, 2u * 4u * 7u * 6u);
 }
 
 TYPED_TEST(IndexFileTest, PayloadsAndMetadataRoundTripInItemOrder) {
@@ -548,7 +565,8 @@ struct Small {
   engine::PackedRTree2D tree;
   Bytes bytes;
 };
-Small MakeSmall(size_t n = 23, uint32_t ns = 4, bool extras = true) {
+Small MakeSmall(size_t n = 23, uint32_t ns = 4, bool extras = true,
+                TreeLayout layout = TreeLayout::kBoxesThenIds) {
   Small s;
   const auto boxes = MakeBoxes<Box2>(n, Distribution::kUniform, 11);
   s.tree = std::move(*engine::PackedRTree2D::Build(boxes, {.node_size = ns}));
@@ -558,6 +576,7 @@ Small MakeSmall(size_t n = 23, uint32_t ns = 4, bool extras = true) {
   static std::vector<std::span<const uint8_t>> spans;
   spans.assign(blobs.begin(), blobs.end());
   WriteOptions o;
+  o.layout = layout;
   if (extras) {
     o.payloads = spans;
     o.metadata = {{"crs", "EPSG:3857"}, {"content_type", "x"}};
@@ -599,7 +618,8 @@ Status LoadAndUse(const Bytes& b, bool verify = true) {
 }
 
 TEST(IndexFileHostileTest, EveryTruncationIsAnError) {
-  const Small s = MakeSmall();
+  for (TreeLayout layout : {TreeLayout::kBoxesThenIds, TreeLayout::kNodeInterleaved}) {
+  const Small s = MakeSmall(23, 4, true, layout);
   for (size_t len = 0; len < s.bytes.size(); ++len) {
     for (bool verify : {true, false}) {
       const Bytes cut(s.bytes.begin(), s.bytes.begin() + len);
@@ -617,6 +637,8 @@ TEST(IndexFileHostileTest, EveryTruncationIsAnError) {
       }
     }
   }
+  }
+  const Small s = MakeSmall();
   // A truncated file through the map, too.
   const std::string path = TempDir() + "/truncated.locus";
   WriteRaw(path, Bytes(s.bytes.begin(), s.bytes.end() - 1));
@@ -648,9 +670,11 @@ TEST(IndexFileHostileTest, EveryByteFlipIsDetectedOrHarmless) {
 
 TEST(IndexFileHostileTest, EveryByteFlipWithValidChecksumsIsAnErrorOrAUsableIndex) {
   // The checksums are recomputed after each flip, so only structural validation stands
-  // between the edit and the query loops.
-  const Small s = MakeSmall();
+  // between the edit and the query loops. Both layouts; node size 5 gives the interleaved
+  // leaf records padding bytes.
   size_t rejected = 0, accepted = 0;
+  for (TreeLayout layout : {TreeLayout::kBoxesThenIds, TreeLayout::kNodeInterleaved}) {
+  const Small s = MakeSmall(23, layout == TreeLayout::kNodeInterleaved ? 5 : 4, true, layout);
   for (size_t i = 0; i < s.bytes.size(); ++i) {
     for (uint8_t pattern : {0x01, 0x10, 0x80, 0xFF}) {
       Bytes b = s.bytes;
@@ -666,6 +690,7 @@ TEST(IndexFileHostileTest, EveryByteFlipWithValidChecksumsIsAnErrorOrAUsableInde
         }
       }
     }
+  }
   }
   EXPECT_GT(rejected, 0u);
   EXPECT_GT(accepted, 0u);  // e.g. a coordinate moved inside its node: still a valid index
@@ -705,7 +730,8 @@ TEST(IndexFileHostileTest, StructuralEditsAreRejectedWithNamedMessages) {
       {"node_size 65", [&](Bytes& b) { Set<uint32_t>(b, tree + 4, 65); }, "node_size = 65"},
       {"dims 4", [&](Bytes& b) { b[tree] = 4; }, "dims = 4"},
       {"coordinate type 3", [&](Bytes& b) { b[tree + 1] = 3; }, "coordinate type = 3"},
-      {"node-interleaved", [&](Bytes& b) { b[tree + 2] = 1; }, "node-interleaved"},
+      {"layout flipped to node-interleaved", [&](Bytes& b) { b[tree + 2] = 1; },
+       "array level 2 at offset"},
       {"unknown layout", [&](Bytes& b) { b[tree + 2] = 9; }, "layout = 9: unknown"},
       {"num_levels", [&](Bytes& b) { Set<uint32_t>(b, tree + 16, 2); },
        "num_levels = 2, expected 3"},
@@ -797,6 +823,32 @@ TEST(IndexFileHostileTest, StructuralEditsAreRejectedWithNamedMessages) {
   Set<uint16_t>(b, 10, 7);
   Resign(b);
   EXPECT_TRUE(LoadAndUse(b).ok());
+
+  // Node-interleaved at node size 5: each leaf record is 4 x 5 x 8 box bytes + 5 x 4 id
+  // bytes + 4 zero bytes (184 in all); a set padding byte is named. Levels are stored top down, so the
+  // leaf level is the last array (table entry num_levels - 1).
+  const Small il = MakeSmall(23, 5, true, TreeLayout::kNodeInterleaved);
+  const uint64_t il_tree = ChunkOffset(il.bytes, TagOf("TREE"));
+  const uint32_t il_levels = Get<uint32_t>(il.bytes, il_tree + 16);
+  ASSERT_EQ(il_levels, 2u);
+  const uint64_t leaf_records = il_tree + Get<uint64_t>(il.bytes, il_tree + 24 + 16 * (il_levels - 1));
+  Bytes bad = il.bytes;
+  bad[leaf_records + 182] = 7;  // record 0's padding (bytes 180..183)
+  Resign(bad);
+  for (bool verify : {true, false}) {
+    Status st = LoadAndUse(bad, verify);
+    EXPECT_EQ(st.code(), StatusCode::kCorruption) << st.ToString();
+    EXPECT_NE(st.message().find("level 0 node 0: record padding byte 182 is not zero"),
+              std::string::npos)
+        << st.ToString();
+  }
+  // An id edited inside a record is caught by the same checks as in the other layout.
+  bad = il.bytes;
+  Set<uint32_t>(bad, leaf_records + 160, 99);
+  Resign(bad);
+  Status st = LoadAndUse(bad);
+  EXPECT_NE(st.message().find("has id 99, not below the item count 23"), std::string::npos)
+      << st.ToString();
 }
 
 TEST(IndexFileHostileTest, ChecksumsCatchDataEditsAndCanBeDeferred) {
