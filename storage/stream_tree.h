@@ -112,7 +112,7 @@ class StreamTree {
   // (see ReadIndexInfo), Corruption on bad bytes, or the reader's error.
   static Result<StreamTree> Open(RangeReader& reader, const StreamOptions& options = {});
 
-  // Appends nothing: replaces *out with the items whose box intersects `query` (touching
+  // Replaces *out with the items whose box intersects `query` (touching
   // counts), in tree order, with their leaf positions. `stats` (optional) receives what the
   // call read. Uses the limits of StreamOptions, or `limits`.
   Status Search(RangeReader& reader, const Box& query, StreamHits* out,
@@ -127,7 +127,8 @@ class StreamTree {
                             StreamHits* out, ReadStats* stats = nullptr) const;
 
   // Reads the payloads of out->positions into out->payload_data / payload_offsets (empty
-  // payloads if the file has none). Positions must come from a search of this tree.
+  // payloads if the file has none). Positions must be leaf positions (below size()), as a
+  // search of this tree returns them; InvalidArgument otherwise.
   Status ReadPayloads(RangeReader& reader, const QueryLimits& limits, StreamHits* out,
                       ReadStats* stats = nullptr) const;
 
@@ -144,11 +145,9 @@ class StreamTree {
   const ReadStats& open_stats() const { return open_stats_; }
 
  private:
-  struct Plan;  // the byte positions of the file's arrays
-
-  // Boxes of slots [first, first + n) of `level` into SoA scratch (min[a][i], max[a][i]).
-  Status DecodeGroup(uint32_t level, uint64_t group, const uint8_t* const* src,
-                     T* min_out[kDims], T* max_out[kDims], uint32_t* ids_out) const;
+  // ReadPayloads, adding what it reads to *total (the limits count from there).
+  Status ReadPayloadsInto(RangeReader& reader, const QueryLimits& limits, StreamHits* out,
+                          ReadStats* total) const;
 
   StreamOptions options_;
   uint64_t num_items_ = 0;
