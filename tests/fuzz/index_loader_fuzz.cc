@@ -12,43 +12,12 @@
 #include <cstring>
 #include <vector>
 
-#include "storage/crc32c.h"
 #include "storage/index_file.h"
+#include "tests/fuzz/fuzz_util.h"
 
 namespace {
 
-using locus::storage::Crc32c;
-
-template <typename U>
-U Get(const std::vector<uint8_t>& b, uint64_t off) {
-  U v;
-  std::memcpy(&v, b.data() + off, sizeof(U));
-  return v;
-}
-template <typename U>
-void Set(std::vector<uint8_t>& b, uint64_t off, U v) {
-  std::memcpy(b.data() + off, &v, sizeof(U));
-}
-
-// Recomputes the chunk, directory and superblock checksums where the ranges are in bounds
-// (docs/FORMAT.md fixes their positions).
-void Resign(std::vector<uint8_t>& b) {
-  if (b.size() < 64) return;
-  const uint64_t dir = Get<uint64_t>(b, 24);
-  const uint32_t count = Get<uint32_t>(b, 32);
-  for (uint32_t i = 0; i < count; ++i) {
-    const uint64_t e = dir + uint64_t{32} * i;
-    if (dir > b.size() || e < dir || e + 32 > b.size()) break;
-    const uint64_t off = Get<uint64_t>(b, e + 8), len = Get<uint64_t>(b, e + 16);
-    if (off <= b.size() && len <= b.size() - off) {
-      Set<uint32_t>(b, e + 24, Crc32c(std::span<const uint8_t>(b).subspan(off, len)));
-    }
-  }
-  if (dir <= b.size() && uint64_t{count} * 32 <= b.size() - dir) {
-    Set<uint32_t>(b, 36, Crc32c(std::span<const uint8_t>(b).subspan(dir, uint64_t{count} * 32)));
-  }
-  Set<uint32_t>(b, 60, Crc32c(std::span<const uint8_t>(b).first(60)));
-}
+using locus::fuzz::Resign;
 
 template <int D, typename T>
 void Load(const std::vector<uint8_t>& bytes, bool verify) {

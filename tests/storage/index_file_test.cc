@@ -1047,6 +1047,20 @@ TEST(IndexFileFuzzSeeds, WriteWhenAsked) {
   // 2D f32, empty.
   ASSERT_TRUE(WriteIndex(engine::PackedRTree2F(), {}, &b).ok());
   WriteRaw(std::string(dir) + "/2d_f32_empty.locus", b);
+  // Node-interleaved: 2D f64 with payloads and metadata at node size 5 (padded leaf
+  // records), and 3D f32 points at node size 3 with fixed payloads.
+  const Small il = MakeSmall(23, 5, true, TreeLayout::kNodeInterleaved);
+  WriteRaw(std::string(dir) + "/2d_f64_interleaved_payloads.locus", il.bytes);
+  auto t3p = engine::PackedRTree3F::Build(MakeBoxes<Box3>(30, Distribution::kPoints, 8),
+                                          {.node_size = 3});
+  ASSERT_TRUE(t3p.ok());
+  Bytes fixed30(30 * 2, 9);
+  WriteOptions io;
+  io.layout = TreeLayout::kNodeInterleaved;
+  io.fixed_payload_width = 2;
+  io.fixed_payloads = fixed30;
+  ASSERT_TRUE(WriteIndex(*t3p, io, &b).ok());
+  WriteRaw(std::string(dir) + "/3d_f32_interleaved_points.locus", b);
 }
 
 }  // namespace
