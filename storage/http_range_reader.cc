@@ -269,6 +269,16 @@ struct HttpRangeReader::Impl {
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t.errbuf);
   }
 
+  // Returns an easy handle to the session's idle list, unhooked from its Transfer (which
+  // dies when the call returns) so no pointer to it outlives the call.
+  static void Park(Session& s, CURL* e) {
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, nullptr);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, nullptr);
+    curl_easy_setopt(e, CURLOPT_PRIVATE, nullptr);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, nullptr);
+    s.idle.push_back(e);
+  }
+
   // Records a total the server reported; a different total than before means the object
   // was replaced under us, which no read can recover from.
   Status LearnSize(uint64_t total, const Transfer& t) {
@@ -372,7 +382,7 @@ struct HttpRangeReader::Impl {
       for (Transfer& t : transfers) {
         if (t.easy) {
           curl_multi_remove_handle(s.multi, t.easy);
-          s.idle.push_back(std::exchange(t.easy, nullptr));
+          Park(s, std::exchange(t.easy, nullptr));
         }
       }
     };
@@ -399,7 +409,7 @@ struct HttpRangeReader::Impl {
         ready.pop_front();
         Start(*t, *e);
         if (CURLMcode mc = curl_multi_add_handle(s.multi, *e); mc != CURLM_OK) {
-          s.idle.push_back(std::exchange(t->easy, nullptr));
+          Park(s, std::exchange(t->easy, nullptr));
           failure = InternalError(url + ": curl_multi_add_handle: " + curl_multi_strerror(mc));
           break;
         }
@@ -425,7 +435,7 @@ struct HttpRangeReader::Impl {
         Transfer* t = nullptr;
         curl_easy_getinfo(e, CURLINFO_PRIVATE, reinterpret_cast<char**>(&t));
         curl_multi_remove_handle(s.multi, e);
-        s.idle.push_back(e);
+        Park(s, e);
         t->easy = nullptr;
         --active;
         Verdict v = Judge(*t, result);

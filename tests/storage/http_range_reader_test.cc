@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <limits>
 #include <memory>
 #include <random>
 #include <string>
@@ -282,6 +283,26 @@ TEST_F(HttpRangeReaderTest, ReadManyRunsConcurrentlyUpToTheLimit) {
   const size_t connections = server_->CountConnections("/object.bin");
   EXPECT_GE(connections, 2u) << "ReadMany ran its requests one after another";
   EXPECT_LE(connections, 4u) << "more connections than max_concurrency";
+}
+
+TEST_F(HttpRangeReaderTest, ObjectReplacedWithAnotherSizeIsAnError) {
+  HttpRangeReader reader = OpenOrDie(server_->Url("object.bin"));
+  std::vector<uint8_t> buf(16);
+  ASSERT_TRUE(reader.ReadAt(0, buf).ok());
+  ASSERT_TRUE(server_->WriteFile("object.bin", std::string(1000, 'x')).ok());
+  const Status s = reader.ReadAt(0, buf);
+  EXPECT_EQ(s.code(), StatusCode::kIoError) << s.ToString();
+  EXPECT_NE(s.message().find("size changed from " + std::to_string(kObjectSize) + " to 1000"),
+            std::string::npos)
+      << s.ToString();
+}
+
+TEST_F(HttpRangeReaderTest, RangeOverflowingSixtyFourBitsIsOutOfRangeWithoutARequest) {
+  HttpRangeReader reader = OpenOrDie(server_->Url("object.bin"));
+  std::vector<uint8_t> buf(10);
+  const Status s = reader.ReadAt(std::numeric_limits<uint64_t>::max() - 2, buf);
+  EXPECT_EQ(s.code(), StatusCode::kOutOfRange) << s.ToString();
+  EXPECT_EQ(server_->CountRequests("/object.bin"), 0u);
 }
 
 TEST_F(HttpRangeReaderTest, MovedReaderKeepsWorking) {
