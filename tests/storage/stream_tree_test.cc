@@ -20,9 +20,11 @@
 
 #include "engine/packed_rtree.h"
 #include "storage/crc32c.h"
+#include "storage/http_range_reader.h"
 #include "storage/index_file.h"
 #include "tests/testing/data.h"
 #include "tests/testing/harness.h"
+#include "tests/testing/nginx_server.h"
 
 namespace locus::storage {
 namespace {
@@ -553,6 +555,65 @@ TEST(StreamTreeConcurrencyTest, QueriesShareOneDirectoryWithSharedOrFreshReaders
   EXPECT_EQ(errors.load(), 0);
   EXPECT_EQ(mismatches.load(), 0);
   std::filesystem::remove(path);
+}
+
+// Straight from a real HTTP server (nginx on loopback): the same answers as in memory and
+// exactly the reads the file reader makes (same ranges, so the same count and bytes, and
+// the same count in nginx's access log); the payloads too; and a missing object is NotFound.
+TEST(StreamTreeHttpTest, StreamsFromNginxWithTheFileReadersReads) {
+  std::unique_ptr<testing::NginxServer> server;
+  LOCUS_START_NGINX_OR_RETURN(server);
+  const auto boxes = MakeBoxes<Box2>(30000, Distribution::kClustered, 15);
+  auto tree = engine::PackedRTree2D::Build(boxes);
+  ASSERT_TRUE(tree.ok());
+  std::vector<Bytes> blobs(boxes.size());
+  for (size_t i = 0; i < blobs.size(); ++i) blobs[i].assign(1 + i % 9, static_cast<uint8_t>(i));
+  std::vector<std::span<const uint8_t>> spans(blobs.begin(), blobs.end());
+  std::mt19937_64 rng(TestSeed());
+  for (TreeLayout layout : {TreeLayout::kBoxesThenIds, TreeLayout::kNodeInterleaved}) {
+    const std::string name =
+        layout == TreeLayout::kNodeInterleaved ? "interleaved.locus" : "soa.locus";
+    WriteOptions wo;
+    wo.layout = layout;
+    wo.payloads = spans;
+    Bytes bytes;
+    ASSERT_TRUE(WriteIndex(*tree, wo, &bytes).ok());
+    ASSERT_TRUE(server->WriteFile(name, std::string(bytes.begin(), bytes.end())).ok());
+    const size_t before = server->CountRequests(name);
+    auto http = HttpRangeReader::Open(server->Url(name));
+    ASSERT_TRUE(http.ok()) << http.status().ToString();
+    CountingReader local(bytes);
+    auto st = StreamTree<2, double>::Open(*http, Opts(4096));
+    ASSERT_TRUE(st.ok()) << st.status().ToString();
+    auto st_local = StreamTree<2, double>::Open(local, Opts(4096));
+    ASSERT_TRUE(st_local.ok());
+    uint64_t http_reads = st->open_stats().reads;
+    EXPECT_EQ(st->open_stats().reads, st_local->open_stats().reads);
+    for (int q = 0; q < 30; ++q) {
+      const Box2 query = MakeQuery<Box2>(rng, q % 3 == 0 ? 300.0 : 40.0);
+      StreamHits hits, hits_local;
+      ReadStats stats, stats_local;
+      ASSERT_TRUE(st->SearchWithPayloads(*http, query, {}, &hits, &stats).ok());
+      ASSERT_TRUE(st_local->SearchWithPayloads(local, query, {}, &hits_local, &stats_local).ok());
+      std::vector<uint32_t> want;
+      ASSERT_TRUE(tree->Search(query, &want).ok());
+      ASSERT_EQ(hits.ids, want);
+      ASSERT_EQ(hits.payload_data, hits_local.payload_data);
+      for (size_t i = 0; i < hits.size(); ++i) {
+        ASSERT_EQ(Bytes(hits.payload(i).begin(), hits.payload(i).end()), blobs[hits.ids[i]]);
+      }
+      EXPECT_EQ(stats.reads, stats_local.reads);
+      EXPECT_EQ(stats.bytes, stats_local.bytes);
+      EXPECT_EQ(stats.batches, stats_local.batches);
+      http_reads += stats.reads;
+    }
+    // Every counted read was one request (Open's prefix read is one of them).
+    EXPECT_EQ(server->CountRequests(name) - before, http_reads);
+  }
+  auto missing = HttpRangeReader::Open(server->Url("missing.locus"));
+  ASSERT_TRUE(missing.ok());
+  auto st = StreamTree<2, double>::Open(*missing);
+  EXPECT_EQ(st.status().code(), StatusCode::kNotFound) << st.status().ToString();
 }
 
 }  // namespace
