@@ -202,6 +202,9 @@ struct HttpRangeReader::Impl {
   };
 
   std::string url;
+  // The URL without its query and fragment, for messages: a signed URL's credentials
+  // (e.g. X-Amz-Signature=...) never reach logs through an error.
+  std::string display;
   HttpOptions options;
   curl_slist* headers = nullptr;  // read-only once built: shared by every easy handle
   std::atomic<uint64_t> size{kUnknownSize};
@@ -224,7 +227,7 @@ struct HttpRangeReader::Impl {
     }
     auto s = std::make_unique<Session>();
     s->multi = curl_multi_init();
-    if (!s->multi) return ResourceExhaustedError(url + ": curl_multi_init failed");
+    if (!s->multi) return ResourceExhaustedError(display + ": curl_multi_init failed");
     curl_multi_setopt(s->multi, CURLMOPT_MAXCONNECTS, long(options.max_concurrency));
     return s;
   }
@@ -241,7 +244,7 @@ struct HttpRangeReader::Impl {
       return e;
     }
     CURL* e = curl_easy_init();
-    if (!e) return ResourceExhaustedError(url + ": curl_easy_init failed");
+    if (!e) return ResourceExhaustedError(display + ": curl_easy_init failed");
     curl_easy_setopt(e, CURLOPT_URL, url.c_str());
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);  // no SIGALRM: we run on callers' threads
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -284,13 +287,13 @@ struct HttpRangeReader::Impl {
   Status LearnSize(uint64_t total, const Transfer& t) {
     uint64_t expected = kUnknownSize;
     if (size.compare_exchange_strong(expected, total) || expected == total) return Status();
-    return IoError(url + ": GET bytes=" + t.Range() + ": the object's size changed from " +
+    return IoError(display + ": GET bytes=" + t.Range() + ": the object's size changed from " +
                    std::to_string(expected) + " to " + std::to_string(total) +
                    " (was it replaced while being read?)");
   }
 
   std::string What(const Transfer& t) const {
-    std::string s = url + ": GET bytes=" + t.Range() + ": HTTP " + std::to_string(t.code);
+    std::string s = display + ": GET bytes=" + t.Range() + ": HTTP " + std::to_string(t.code);
     if (!t.content_range.empty()) s += ", Content-Range '" + t.content_range + "'";
     if (!t.error_body.empty()) {
       std::string body = t.error_body;
@@ -313,7 +316,7 @@ struct HttpRangeReader::Impl {
                                 "object (accepted only for a read of the whole object)")};
     }
     if (result != CURLE_OK) {
-      std::string msg = url + ": GET bytes=" + t.Range() + ": " + curl_easy_strerror(result);
+      std::string msg = display + ": GET bytes=" + t.Range() + ": " + curl_easy_strerror(result);
       if (t.errbuf[0] != '\0') msg += std::string(" (") + t.errbuf + ")";
       if (TransientCurlError(result)) return {UnavailableError(msg), true};
       return {IoError(msg)};
@@ -333,7 +336,7 @@ struct HttpRangeReader::Impl {
           return {Status()};
         }
         if (cr->first == t.offset && cr->total && t.offset + length > *cr->total) {
-          return {RangePastEndError(url, t.offset, length, *cr->total)};
+          return {RangePastEndError(display, t.offset, length, *cr->total)};
         }
         if (cr->first != t.offset || cr->last != want_last) {
           return {IoError(What(t) + ": the server answered a different range")};
@@ -348,9 +351,9 @@ struct HttpRangeReader::Impl {
         }
         // The whole object is shorter than the read: it ends inside the range.
         if (Status s = LearnSize(t.received, t); !s.ok()) return {s};
-        return {RangePastEndError(url, t.offset, length, t.received)};
+        return {RangePastEndError(display, t.offset, length, t.received)};
       case 416:
-        if (cr && cr->total) return {RangePastEndError(url, t.offset, length, *cr->total)};
+        if (cr && cr->total) return {RangePastEndError(display, t.offset, length, *cr->total)};
         return {OutOfRangeError(What(t) + ": range not satisfiable")};
       case 404:
       case 410:
@@ -410,7 +413,7 @@ struct HttpRangeReader::Impl {
         Start(*t, *e);
         if (CURLMcode mc = curl_multi_add_handle(s.multi, *e); mc != CURLM_OK) {
           Park(s, std::exchange(t->easy, nullptr));
-          failure = InternalError(url + ": curl_multi_add_handle: " + curl_multi_strerror(mc));
+          failure = InternalError(display + ": curl_multi_add_handle: " + curl_multi_strerror(mc));
           break;
         }
         ++active;
@@ -424,7 +427,7 @@ struct HttpRangeReader::Impl {
 
       int running = 0;
       if (CURLMcode mc = curl_multi_perform(s.multi, &running); mc != CURLM_OK) {
-        failure = InternalError(url + ": curl_multi_perform: " + curl_multi_strerror(mc));
+        failure = InternalError(display + ": curl_multi_perform: " + curl_multi_strerror(mc));
         break;
       }
       int queued = 0;
@@ -460,7 +463,7 @@ struct HttpRangeReader::Impl {
         }
         if (CURLMcode mc = curl_multi_poll(s.multi, nullptr, 0, timeout_ms, nullptr);
             mc != CURLM_OK) {
-          failure = InternalError(url + ": curl_multi_poll: " + curl_multi_strerror(mc));
+          failure = InternalError(display + ": curl_multi_poll: " + curl_multi_strerror(mc));
           break;
         }
       }
@@ -474,12 +477,12 @@ struct HttpRangeReader::Impl {
   // other readers call those OutOfRange too); sends nothing.
   Status CheckRange(uint64_t offset, uint64_t length) const {
     if (length > std::numeric_limits<uint64_t>::max() - offset) {
-      return OutOfRangeError(url + ": range [" + std::to_string(offset) + ", +" +
+      return OutOfRangeError(display + ": range [" + std::to_string(offset) + ", +" +
                              std::to_string(length) + ") overflows 64 bits");
     }
     const uint64_t known = size.load(std::memory_order_relaxed);
     if (length == 0 && known != kUnknownSize && offset > known) {
-      return RangePastEndError(url, offset, length, known);
+      return RangePastEndError(display, offset, length, known);
     }
     return Status();
   }
@@ -518,6 +521,7 @@ Result<HttpRangeReader> HttpRangeReader::Open(std::string url, const HttpOptions
   }
   auto impl = std::make_unique<Impl>();
   impl->url = std::move(url);
+  impl->display = impl->url.substr(0, impl->url.find_first_of("?#"));
   impl->options = options;
   for (const std::string& h : options.headers) {
     if (h.find(':') == std::string::npos || h.find_first_of("\r\n") != std::string::npos) {
@@ -562,6 +566,8 @@ std::optional<uint64_t> HttpRangeReader::size() const {
   return s;
 }
 
-std::string HttpRangeReader::name() const { return impl_ ? impl_->url : "http (moved-from)"; }
+std::string HttpRangeReader::name() const {
+  return impl_ ? impl_->display : "http (moved-from)";
+}
 
 }  // namespace locus::storage

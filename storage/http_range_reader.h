@@ -77,7 +77,8 @@ class HttpRangeReader final : public RangeReader {
   // The object's size, once a response has told it (a Content-Range total, or a whole-body
   // 200); nullopt before.
   std::optional<uint64_t> size() const override;
-  // The URL.
+  // The URL without its query string and fragment (as in every error message), so that
+  // credentials in a signed URL do not leak into logs.
   std::string name() const override;
 
  private:

@@ -158,6 +158,22 @@ TEST_F(HttpRangeReaderTest, MissingObjectIsNotFoundNamingUrlAndRange) {
   EXPECT_EQ(server_->CountRequests("missing.bin"), 1u) << "a 404 is not retried";
 }
 
+TEST_F(HttpRangeReaderTest, SignedUrlQueryNeverAppearsInNamesOrErrors) {
+  // The query string is sent (nginx ignores it for static files) but never printed.
+  HttpRangeReader good = OpenOrDie(server_->Url("object.bin") + "?X-Signature=s3cr3t#frag");
+  std::vector<uint8_t> buf(8);
+  ASSERT_TRUE(good.ReadAt(0, buf).ok());
+  EXPECT_EQ(std::vector<uint8_t>(content_.begin(), content_.begin() + 8), buf);
+  EXPECT_EQ(good.name(), server_->Url("object.bin"));
+  HttpRangeReader missing = OpenOrDie(server_->Url("missing.bin") + "?X-Signature=s3cr3t");
+  const Status s = missing.ReadAt(0, buf);
+  EXPECT_EQ(s.code(), StatusCode::kNotFound) << s.ToString();
+  EXPECT_EQ(s.message().find("s3cr3t"), std::string::npos) << s.ToString();
+  const Status past = good.ReadAt(kObjectSize, buf);
+  EXPECT_EQ(past.code(), StatusCode::kOutOfRange) << past.ToString();
+  EXPECT_EQ(past.message().find("s3cr3t"), std::string::npos) << past.ToString();
+}
+
 TEST_F(HttpRangeReaderTest, ServerIgnoringRangeIsAnErrorUnlessTheReadIsTheWholeObject) {
   const std::string url = server_->NoRangeUrl("object.bin");
   HttpRangeReader reader = OpenOrDie(url);
