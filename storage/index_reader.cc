@@ -15,6 +15,7 @@
 #include "storage/crc32c.h"
 #include "storage/index_file.h"
 #include "storage/index_format.h"
+#include "storage/index_validate.h"
 
 namespace locus::storage {
 namespace internal {
@@ -317,9 +318,16 @@ Status LoadedTree<kDims, T>::Init(std::span<const uint8_t> bytes, const LoadOpti
 
   // Boxes: real slots finite and not crossed, padding slots exactly the empty box; every
   // real node contains its real children. points: every real leaf box is a point.
+  // The fast passes (storage/index_validate.h, boxes and ids together) decide; the per-slot
+  // checks below run only when one finds a problem, to name the first one.
   const uint64_t ns = node_size;
-  bool points = n > 0;
-  for (uint32_t level = 0; level < shape.num_levels(); ++level) {
+  const bool want_positions = payload_chunk != nullptr;
+  std::vector<uint32_t> position;
+  const internal::ArrayChecks fast =
+      internal::CheckArrays(l, shape, want_positions ? &position : nullptr);
+  const bool boxes_ok = fast.boxes_ok;
+  bool points = boxes_ok ? fast.points : n > 0;
+  for (uint32_t level = 0; !boxes_ok && level < shape.num_levels(); ++level) {
     const uint64_t begin = shape.level_begin[level], end = shape.level_begin[level + 1];
     const uint64_t real = shape.real_per_level[level];
     for (uint64_t p = 0; p < end - begin; ++p) {
@@ -359,15 +367,15 @@ Status LoadedTree<kDims, T>::Init(std::span<const uint8_t> bytes, const LoadOpti
 
   // Ids: a permutation of [0, n) in the real leaf slots, kNoId in the padding. With payloads
   // the id -> position map doubles as the "used once" check; without, a bitmap does.
-  const bool want_positions = payload_chunk != nullptr;
-  std::vector<uint32_t> position;
+  // (The fast pass above already checked them; the loop below runs only to name a problem.)
   std::vector<uint64_t> seen;
-  if (want_positions) {
+  const bool ids_ok = fast.ids_ok;
+  if (!ids_ok && want_positions) {
     position.assign(n, engine::kNoId);
-  } else {
+  } else if (!ids_ok) {
     seen.assign((n + 63) / 64, 0);
   }
-  for (uint64_t p = 0; p < shape.num_leaf_slots; ++p) {
+  for (uint64_t p = 0; !ids_ok && p < shape.num_leaf_slots; ++p) {
     const uint32_t id = l.ids[p];
     if (p >= n) {
       if (id != engine::kNoId) {
