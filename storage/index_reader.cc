@@ -599,6 +599,12 @@ Result<MappedTree<kDims, T>> MappedTree<kDims, T>::Open(const std::string& path,
   const int err = errno;
   ::close(fd);  // the mapping keeps the file open
   if (addr == MAP_FAILED) return IoError("mmap(" + path + "): " + std::strerror(err));
+#ifdef MADV_POPULATE_READ
+  // Checksums read every byte anyway: map all pages in one call instead of one fault per
+  // fault-around window (38 MB: ~0.85 -> ~0.6 ms on the W7 VM, page cache warm). Only a
+  // hint: older kernels reject it, and then the faults happen as before.
+  if (options.verify_checksums) ::madvise(addr, size, MADV_POPULATE_READ);
+#endif
   auto mapping = std::make_unique<internal::Mapping>();
   mapping->addr = addr;
   mapping->length = size;
