@@ -195,21 +195,47 @@ bool BoxesValid(const engine::RTreeLayout<kDims, T>& l, const TreeShape& shape, 
 
 namespace {
 
-// Returns a per-thread buffer of at least `words` words, kept between calls up to 1 MiB
-// (8M items): freeing and re-growing a heap block of this size on every load costs page
-// faults that showed up as ~20% of a 1M-item view load.
-uint64_t* Scratch(uint64_t words) {
-  constexpr uint64_t kKeepWords = (uint64_t{1} << 20) / 8;
-  thread_local std::vector<uint64_t> kept;
-  if (words <= kKeepWords) {
-    if (kept.size() < words) kept.resize(words);
-    return kept.data();
+// A zeroed buffer of `words` words, taken from a per-thread cache kept between calls up to
+// 1 MiB (8M items): freeing and re-growing a heap block of this size on every load costs
+// page faults that showed up as ~20% of a 1M-item view load. Re-entrant: a thread waiting
+// inside a oneTBB call may run another load's task; that one finds the cache busy and
+// allocates its own buffer.
+class ScratchBits {
+ public:
+  explicit ScratchBits(uint64_t words) {
+    constexpr uint64_t kKeepWords = (uint64_t{1} << 20) / 8;
+    Cache& c = cache();
+    if (!c.busy && words <= kKeepWords) {
+      c.busy = true;
+      owner_ = &c;
+      if (c.bits.size() < words) c.bits.resize(words);
+      data_ = c.bits.data();
+      std::fill(data_, data_ + words, uint64_t{0});
+    } else {
+      own_.assign(words, 0);
+      data_ = own_.data();
+    }
   }
-  thread_local std::vector<uint64_t> big;
-  big.assign(words, 0);
-  big.shrink_to_fit();
-  return big.data();
-}
+  ~ScratchBits() {
+    if (owner_ != nullptr) owner_->busy = false;
+  }
+  ScratchBits(const ScratchBits&) = delete;
+  ScratchBits& operator=(const ScratchBits&) = delete;
+  uint64_t* data() { return data_; }
+
+ private:
+  struct Cache {
+    std::vector<uint64_t> bits;
+    bool busy = false;
+  };
+  static Cache& cache() {
+    thread_local Cache c;
+    return c;
+  }
+  Cache* owner_ = nullptr;
+  std::vector<uint64_t> own_;
+  uint64_t* data_ = nullptr;
+};
 
 // Marks every id of ids[0, count) (ids >= n clamped to n) in `seen`, which has room for bit n.
 void MarkIds(const uint32_t* ids, uint64_t count, uint64_t n, uint64_t* seen) {
@@ -250,9 +276,9 @@ bool IdsValid(const uint32_t* ids, uint64_t n, uint64_t num_leaf_slots,
   }
   const uint64_t words = n / 64 + 1;
   const bool parallel = n >= kParallelIds;
-  uint64_t* a = Scratch(parallel ? 2 * words : words);
+  ScratchBits scratch(parallel ? 2 * words : words);
+  uint64_t* a = scratch.data();
   uint64_t* b = parallel ? a + words : nullptr;
-  std::fill(a, a + (parallel ? 2 * words : words), uint64_t{0});
   if (!parallel) {
     MarkIds(ids, n, n, a);
   } else {
