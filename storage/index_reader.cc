@@ -15,6 +15,7 @@
 #include "storage/crc32c.h"
 #include "storage/index_file.h"
 #include "storage/index_format.h"
+#include "storage/index_validate.h"
 
 namespace locus::storage {
 namespace internal {
@@ -25,26 +26,51 @@ struct Backing {
 
 namespace {
 
-// A 64-byte aligned copy of some bytes.
+// Copies of at least this many bytes get their own anonymous map asking for transparent
+// huge pages. glibc maps blocks this large afresh on every allocation (32 MiB is its largest
+// dynamic mmap threshold), and first-touch page faults then dominate: on the W7 test VM a
+// 38 MB copy took ~110 ms in 4 KiB faults and ~5 ms with MADV_HUGEPAGE.
+constexpr size_t kHugeCopyBytes = size_t{32} << 20;
+
+// A 64-byte aligned copy of some bytes, or a zeroed aligned buffer.
 struct AlignedCopy : Backing {
   explicit AlignedCopy(std::span<const uint8_t> bytes) {
-    const size_t n = (bytes.size() + kAlign - 1) / kAlign * kAlign + kAlign;
-    data = static_cast<uint8_t*>(std::aligned_alloc(kAlign, n));
-    LOCUS_CHECK(data != nullptr);
+    Allocate(bytes.size());
     if (!bytes.empty()) std::memcpy(data, bytes.data(), bytes.size());
-    size = bytes.size();
   }
   // n zero bytes.
   explicit AlignedCopy(size_t n_bytes) {
-    const size_t n = (n_bytes + kAlign - 1) / kAlign * kAlign + kAlign;
-    data = static_cast<uint8_t*>(std::aligned_alloc(kAlign, n));
-    LOCUS_CHECK(data != nullptr);
-    std::memset(data, 0, n);
-    size = n_bytes;
+    const size_t n = Allocate(n_bytes);
+    if (mapped_length == 0) std::memset(data, 0, n);  // anonymous maps are zero already
   }
-  ~AlignedCopy() override { std::free(data); }
+  ~AlignedCopy() override {
+    if (mapped_length != 0) {
+      ::munmap(data, mapped_length);
+    } else {
+      std::free(data);
+    }
+  }
   uint8_t* data = nullptr;
   size_t size = 0;
+  size_t mapped_length = 0;  // non-zero: `data` is an anonymous map of this length
+
+ private:
+  // Sets data (aligned, with at least kAlign bytes of slack) and size; returns the length.
+  size_t Allocate(size_t n_bytes) {
+    const size_t n = (n_bytes + kAlign - 1) / kAlign * kAlign + kAlign;
+    if (n >= kHugeCopyBytes) {
+      void* addr = ::mmap(nullptr, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (addr != MAP_FAILED) {
+        ::madvise(addr, n, MADV_HUGEPAGE);  // a hint: failure only costs speed
+        data = static_cast<uint8_t*>(addr);  // page-aligned
+        mapped_length = n;
+      }
+    }
+    if (data == nullptr) data = static_cast<uint8_t*>(std::aligned_alloc(kAlign, n));
+    LOCUS_CHECK(data != nullptr);
+    size = n_bytes;
+    return n;
+  }
 };
 
 struct Mapping : Backing {
@@ -201,9 +227,16 @@ Status LoadedTree<kDims, T>::Init(std::span<const uint8_t> bytes, const LoadOpti
 
   // Boxes: real slots finite and not crossed, padding slots exactly the empty box; every
   // real node contains its real children. points: every real leaf box is a point.
+  // The fast passes (storage/index_validate.h, boxes and ids together) decide; the per-slot
+  // checks below run only when one finds a problem, to name the first one.
   const uint64_t ns = node_size;
-  bool points = n > 0;
-  for (uint32_t level = 0; level < shape.num_levels(); ++level) {
+  const bool want_positions = payload_chunk != nullptr;
+  std::vector<uint32_t> position;
+  const internal::ArrayChecks fast =
+      internal::CheckArrays(l, shape, want_positions ? &position : nullptr);
+  const bool boxes_ok = fast.boxes_ok;
+  bool points = boxes_ok ? fast.points : n > 0;
+  for (uint32_t level = 0; !boxes_ok && level < shape.num_levels(); ++level) {
     const uint64_t begin = shape.level_begin[level], end = shape.level_begin[level + 1];
     const uint64_t real = shape.real_per_level[level];
     for (uint64_t p = 0; p < end - begin; ++p) {
@@ -243,15 +276,15 @@ Status LoadedTree<kDims, T>::Init(std::span<const uint8_t> bytes, const LoadOpti
 
   // Ids: a permutation of [0, n) in the real leaf slots, kNoId in the padding. With payloads
   // the id -> position map doubles as the "used once" check; without, a bitmap does.
-  const bool want_positions = payload_chunk != nullptr;
-  std::vector<uint32_t> position;
+  // (The fast pass above already checked them; the loop below runs only to name a problem.)
   std::vector<uint64_t> seen;
-  if (want_positions) {
+  const bool ids_ok = fast.ids_ok;
+  if (!ids_ok && want_positions) {
     position.assign(n, engine::kNoId);
-  } else {
+  } else if (!ids_ok) {
     seen.assign((n + 63) / 64, 0);
   }
-  for (uint64_t p = 0; p < shape.num_leaf_slots; ++p) {
+  for (uint64_t p = 0; !ids_ok && p < shape.num_leaf_slots; ++p) {
     const uint32_t id = l.ids[p];
     if (p >= n) {
       if (id != engine::kNoId) {
@@ -405,6 +438,12 @@ Result<MappedTree<kDims, T>> MappedTree<kDims, T>::Open(const std::string& path,
   const int err = errno;
   ::close(fd);  // the mapping keeps the file open
   if (addr == MAP_FAILED) return IoError("mmap(" + path + "): " + std::strerror(err));
+#ifdef MADV_POPULATE_READ
+  // Checksums read every byte anyway: map all pages in one call instead of one fault per
+  // fault-around window (38 MB: ~0.85 -> ~0.6 ms on the W7 VM, page cache warm). Only a
+  // hint: older kernels reject it, and then the faults happen as before.
+  if (options.verify_checksums) ::madvise(addr, size, MADV_POPULATE_READ);
+#endif
   auto mapping = std::make_unique<internal::Mapping>();
   mapping->addr = addr;
   mapping->length = size;

@@ -56,6 +56,48 @@ TEST(Crc32cTest, HardwareEqualsTableAtEveryLengthAndMisalignment) {
   }
 }
 
+// Lengths around the three-stream block (3 x 4096 bytes) and past the two-thread split
+// (internal::kParallelCrcBytes), at random offsets and with random start values.
+TEST(Crc32cTest, InterleavedAndThreadedEqualTableOnRandomLengthsAndAlignments) {
+  const uint64_t seed = testing::TestSeed();
+  SCOPED_TRACE(testing::SeedTrace(seed));
+  std::mt19937_64 rng(seed);
+  std::vector<uint8_t> data(internal::kParallelCrcBytes + 3 * 4096 * 3 + 64);
+  for (auto& b : data) b = static_cast<uint8_t>(rng());
+  std::vector<size_t> lengths = {0, 1, 7, 8, 4095, 4096, 12287, 12288, 12289, 24576, 24577,
+                                 36863, internal::kParallelCrcBytes - 1,
+                                 internal::kParallelCrcBytes, internal::kParallelCrcBytes + 1};
+  for (int i = 0; i < 40; ++i) lengths.push_back(rng() % 100000);
+  for (int i = 0; i < 3; ++i) lengths.push_back(internal::kParallelCrcBytes + rng() % 30000);
+  for (size_t n : lengths) {
+    const size_t offset = rng() % 64;
+    const uint32_t start = static_cast<uint32_t>(rng());
+    const std::span<const uint8_t> s(data.data() + offset, n);
+    const uint32_t want = internal::Crc32cExtendPortable(start, s);
+    ASSERT_EQ(Crc32cExtend(start, s), want) << "offset " << offset << " length " << n;
+    if (internal::Crc32cHardwareAvailable()) {
+      ASSERT_EQ(internal::Crc32cExtendHardware(start, s), want)
+          << "offset " << offset << " length " << n;
+    }
+  }
+}
+
+TEST(Crc32cTest, CombineJoinsTwoChecksums) {
+  const uint64_t seed = testing::TestSeed();
+  SCOPED_TRACE(testing::SeedTrace(seed));
+  std::mt19937_64 rng(seed);
+  std::vector<uint8_t> data(50000);
+  for (auto& b : data) b = static_cast<uint8_t>(rng());
+  const std::span<const uint8_t> all(data);
+  for (int i = 0; i < 200; ++i) {
+    const size_t cut = rng() % (data.size() + 1);
+    const size_t end = cut + rng() % (data.size() - cut + 1);
+    const auto a = all.first(cut), b = all.subspan(cut, end - cut);
+    ASSERT_EQ(internal::Crc32cCombine(Crc32c(a), Crc32c(b), b.size()), Crc32c(all.first(end)))
+        << "cut " << cut << " end " << end;
+  }
+}
+
 TEST(Crc32cTest, ExtendContinuesAChecksum) {
   std::vector<uint8_t> data(100);
   for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<uint8_t>(i * 7 + 1);

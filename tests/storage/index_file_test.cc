@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -22,10 +23,12 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "engine/rtree_join.h"
 #include "engine/rtree_query.h"
+#include "kernels/dispatch.h"
 #include "storage/crc32c.h"
 #include "tests/testing/data.h"
 #include "tests/testing/harness.h"
@@ -849,6 +852,118 @@ TEST(IndexFileHostileTest, StructuralEditsAreRejectedWithNamedMessages) {
   Status st = LoadAndUse(bad);
   EXPECT_NE(st.message().find("has id 99, not below the item count 23"), std::string::npos)
       << st.ToString();
+}
+
+// The fast validation passes (storage/index_validate.h) on trees large enough for their
+// threaded paths (> 2^18 items), at node size 16 (whole vectors per node) and 5 (masked
+// tails), with and without payloads (id bitmap vs id -> position map), on every compiled
+// Highway target: an edit deep in the arrays must still be named by the exact checks, and
+// the untouched file must load with the right points flag.
+TEST(IndexFileHostileTest, LargeTreeEditsAreNamedOnEveryTarget) {
+  const uint64_t seed = TestSeed();
+  SCOPED_TRACE(SeedTrace(seed));
+  constexpr size_t kN = 300'001;  // a partial last node at both node sizes
+  for (const uint32_t ns : {16u, 5u}) {
+    for (const bool payloads : {false, true}) {
+      SCOPED_TRACE("node size " + std::to_string(ns) + (payloads ? ", payloads" : ""));
+      const auto boxes = MakeBoxes<Box2>(kN, Distribution::kUniform, seed);
+      const auto tree = std::move(*engine::PackedRTree2D::Build(boxes, {.node_size = ns}));
+      WriteOptions o;
+      Bytes fixed(kN * 2, 7);
+      if (payloads) {
+        o.fixed_payload_width = 2;
+        o.fixed_payloads = fixed;
+      }
+      Bytes bytes;
+      ASSERT_TRUE(WriteIndex(tree, o, &bytes).ok());
+      const uint64_t chunk = ChunkOffset(bytes, TagOf("TREE"));
+      const uint64_t arrays = chunk + 24;
+      const uint64_t min_x = chunk + Get<uint64_t>(bytes, arrays);
+      const uint64_t max_y = chunk + Get<uint64_t>(bytes, arrays + 48);
+      const uint64_t ids = chunk + Get<uint64_t>(bytes, arrays + 64);
+      const uint64_t leaf_slots = (kN + ns - 1) / ns * ns;
+      std::mt19937_64 rng(seed);
+      const uint64_t p = kN / 2 + rng() % (kN / 4);  // a real leaf in the second half
+      struct Edit {
+        std::string name;
+        std::function<void(Bytes&)> apply;
+        std::string message;
+      };
+      const std::vector<Edit> edits = {
+          {"leaf crossed", [&](Bytes& b) { Set<double>(b, min_x + p * 8, 5000.0); },
+           "tree chunk: level 0 slot " + std::to_string(p) + ": min.x"},
+          {"leaf NaN", [&](Bytes& b) { Set<double>(b, max_y + p * 8, std::nan("")); },
+           "tree chunk: level 0 slot " + std::to_string(p) + ": min.y"},
+          {"node misses its child",
+           [&](Bytes& b) {
+             Set<double>(b, max_y + p * 8, Get<double>(b, max_y + p * 8) + 2000.0);
+           },
+           "does not contain its child " + std::to_string(p) + " on axis 1"},
+          {"padding leaf box",
+           [&](Bytes& b) { Set<double>(b, min_x + (leaf_slots - 1) * 8, 1.0); },
+           "tree chunk: level 0 padding slot " + std::to_string(leaf_slots - 1) +
+               " is not the empty box"},
+          {"id twice",
+           [&](Bytes& b) { Set<uint32_t>(b, ids + p * 4, Get<uint32_t>(b, ids + (p - 7) * 4)); },
+           "appears twice (leaf " + std::to_string(p) + ")"},
+          {"id out of range", [&](Bytes& b) { Set<uint32_t>(b, ids + p * 4, kN); },
+           "tree chunk: leaf " + std::to_string(p) + " has id " + std::to_string(kN)},
+          {"first half id twice",
+           [&](Bytes& b) { Set<uint32_t>(b, ids + 4, Get<uint32_t>(b, ids + p * 4)); },
+           "appears twice (leaf " + std::to_string(p) + ")"},
+      };
+      for (int64_t target : kernels::CompiledTargets()) {
+        SCOPED_TRACE(kernels::TargetName(target));
+        kernels::SetTargetForTest(target);
+        auto good = TreeView<2, double>::Open(bytes, {.verify_checksums = false});
+        ASSERT_TRUE(good.ok()) << good.status().ToString();
+        EXPECT_FALSE(good->layout().points);
+        ExpectSameLayout(tree.layout(), good->layout());
+        for (const Edit& e : edits) {
+          SCOPED_TRACE(e.name);
+          Bytes b = bytes;
+          e.apply(b);
+          auto v = TreeView<2, double>::Open(b, {.verify_checksums = false});
+          ASSERT_FALSE(v.ok());
+          EXPECT_NE(v.status().message().find(e.message), std::string::npos)
+              << v.status().ToString();
+        }
+      }
+      kernels::SetTargetForTest(0);
+    }
+  }
+}
+
+// Concurrent loads share oneTBB's workers, and a worker waiting inside one load's parallel
+// step may run another load's task: each must still judge its own bytes (the fast id check
+// keeps a per-thread bitmap that must not be shared by two loads at once). On 2 vCPUs this
+// interleaving is rare: removing the bitmap's busy guard did not make this test fail in 3
+// runs at 8 threads x 40 loads, so it checks concurrent results, not that guard.
+TEST(IndexFileHostileTest, ConcurrentLargeLoadsJudgeTheirOwnBytes) {
+  const uint64_t seed = TestSeed();
+  SCOPED_TRACE(SeedTrace(seed));
+  constexpr size_t kN = 300'000;
+  const auto boxes = MakeBoxes<Box2>(kN, Distribution::kUniform, seed);
+  const auto tree = std::move(*engine::PackedRTree2D::Build(boxes));
+  Bytes good;
+  ASSERT_TRUE(WriteIndex(tree, {}, &good).ok());
+  const uint64_t chunk = ChunkOffset(good, TagOf("TREE"));
+  const uint64_t ids = chunk + Get<uint64_t>(good, chunk + 24 + 64);
+  Bytes bad = good;  // one id twice, far apart
+  Set<uint32_t>(bad, ids + (kN - 3) * 4, Get<uint32_t>(bad, ids + 5 * 4));
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 6; ++i) {
+        const bool want_ok = (t + i) % 2 == 0;
+        auto v = TreeView<2, double>::Open(want_ok ? good : bad, {.verify_checksums = false});
+        if (v.ok() != want_ok) wrong.fetch_add(1);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(wrong.load(), 0);
 }
 
 TEST(IndexFileHostileTest, ChecksumsCatchDataEditsAndCanBeDeferred) {
