@@ -13,11 +13,11 @@
 #include <vector>
 
 #include "storage/index_file.h"
-#include "tests/fuzz/fuzz_util.h"
+#include "tests/testing/index_bytes.h"
 
 namespace {
 
-using locus::fuzz::Resign;
+using locus::testing::Resign;
 
 template <int D, typename T>
 void Load(const std::vector<uint8_t>& bytes, bool verify) {

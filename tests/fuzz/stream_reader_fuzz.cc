@@ -15,7 +15,7 @@
 
 #include "storage/range_reader.h"
 #include "storage/stream_tree.h"
-#include "tests/fuzz/fuzz_util.h"
+#include "tests/testing/index_bytes.h"
 
 namespace {
 
@@ -92,7 +92,7 @@ void QueryAll(const std::vector<uint8_t>& raw, const std::vector<uint8_t>& resig
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::vector<uint8_t> raw(data, data + size);
   std::vector<uint8_t> resigned = raw;
-  locus::fuzz::Resign(resigned);
+  locus::testing::Resign(resigned);
   uint64_t seed = 0x9E3779B97F4A7C15ull;
   for (size_t i = 0; i < size && i < 64; ++i) seed = (seed ^ data[size - 1 - i]) * 0x100000001B3ull;
   seed |= 1;

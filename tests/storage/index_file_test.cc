@@ -32,6 +32,8 @@
 #include "storage/crc32c.h"
 #include "tests/testing/data.h"
 #include "tests/testing/harness.h"
+#include "tests/testing/index_bytes.h"
+#include "tests/testing/rtree_util.h"
 
 namespace locus::storage {
 namespace {
@@ -39,22 +41,14 @@ namespace {
 using ::locus::testing::Distribution;
 using ::locus::testing::kAllDistributions;
 using ::locus::testing::MakeBoxes;
+using ::locus::testing::Get;
+using ::locus::testing::Resign;
 using ::locus::testing::SeedTrace;
+using ::locus::testing::Set;
 using ::locus::testing::TestSeed;
 using Bytes = std::vector<uint8_t>;
 
 // ---- helpers ----
-
-template <typename U>
-U Get(const Bytes& b, size_t off) {
-  U v;
-  std::memcpy(&v, b.data() + off, sizeof(U));
-  return v;
-}
-template <typename U>
-void Set(Bytes& b, size_t off, U v) {
-  std::memcpy(b.data() + off, &v, sizeof(U));
-}
 
 struct DirEntry {
   uint32_t tag, flags;
@@ -86,24 +80,6 @@ uint64_t ChunkOffset(const Bytes& b, uint32_t tag) {
   return 0;
 }
 
-// Recomputes every checksum (chunks, directory, superblock) so that an edit reaches the
-// structural validation instead of the checksum check.
-void Resign(Bytes& b) {
-  const uint64_t dir = Get<uint64_t>(b, 24);
-  const uint32_t count = Get<uint32_t>(b, 32);
-  for (uint32_t i = 0; i < count; ++i) {  // the entries that lie inside the buffer
-    const uint64_t e = dir + uint64_t{32} * i;
-    if (dir > b.size() || e < dir || e + 32 > b.size()) break;
-    const uint64_t off = Get<uint64_t>(b, e + 8), len = Get<uint64_t>(b, e + 16);
-    if (off <= b.size() && len <= b.size() - off) {
-      Set<uint32_t>(b, e + 24, Crc32c(std::span<const uint8_t>(b).subspan(off, len)));
-    }
-  }
-  if (dir <= b.size() && uint64_t{count} * 32 <= b.size() - dir) {
-    Set<uint32_t>(b, 36, Crc32c(std::span<const uint8_t>(b).subspan(dir, uint64_t{count} * 32)));
-  }
-  Set<uint32_t>(b, 60, Crc32c(std::span<const uint8_t>(b).first(60)));
-}
 
 // Re-emits a file from chunks (tag, flags, body), with the format's placement rules: the
 // test's own writer, for chunk-level edits (extra, missing, duplicate chunks).
@@ -235,12 +211,7 @@ std::vector<uint32_t> VisitAll(const engine::RTreeLayout<D, T>& l, T lo, T hi) {
 // ---- round trips ----
 
 template <typename Tree>
-struct Params;
-template <int D, typename T>
-struct Params<engine::PackedRTree<D, T>> {
-  static constexpr int kDims = D;
-  using Scalar = T;
-};
+using Params = testing::TreeTraits<Tree>;
 
 template <typename Tree>
 class IndexFileTest : public ::testing::Test {};

@@ -25,6 +25,7 @@
 #include "tests/testing/data.h"
 #include "tests/testing/harness.h"
 #include "tests/testing/nginx_server.h"
+#include "tests/testing/rtree_util.h"
 
 namespace locus::storage {
 namespace {
@@ -69,12 +70,7 @@ StreamOptions Opts(uint64_t cache_bytes, uint64_t coalesce_gap = 4096) {
 }
 
 template <typename Tree>
-struct Params;
-template <int D, typename T>
-struct Params<engine::PackedRTree<D, T>> {
-  static constexpr int kDims = D;
-  using Scalar = T;
-};
+using Params = testing::TreeTraits<Tree>;
 
 template <typename Tree>
 class StreamTreeTest : public ::testing::Test {};

@@ -1,7 +1,10 @@
-// Shared by the libFuzzer targets: re-signing an index file's checksums so that mutations
-// reach structural validation instead of stopping at a CRC mismatch.
-#ifndef LOCUS_TESTS_FUZZ_FUZZ_UTIL_H_
-#define LOCUS_TESTS_FUZZ_FUZZ_UTIL_H_
+// Raw access to index file bytes for the storage tests and the libFuzzer targets: unaligned
+// little-endian field reads and writes, and re-signing every checksum (chunks, directory,
+// superblock) so that an edit or a mutation reaches the structural validation instead of
+// stopping at a CRC mismatch. Offsets follow docs/FORMAT.md; out-of-range entries are
+// skipped, so any bytes (fuzzer input) may be re-signed.
+#ifndef LOCUS_TESTS_TESTING_INDEX_BYTES_H_
+#define LOCUS_TESTS_TESTING_INDEX_BYTES_H_
 
 #include <cstdint>
 #include <cstring>
@@ -10,9 +13,7 @@
 
 #include "storage/crc32c.h"
 
-namespace locus::fuzz {
-
-using locus::storage::Crc32c;
+namespace locus::testing {
 
 template <typename U>
 inline U Get(const std::vector<uint8_t>& b, uint64_t off) {
@@ -36,15 +37,16 @@ inline void Resign(std::vector<uint8_t>& b) {
     if (dir > b.size() || e < dir || e + 32 > b.size()) break;
     const uint64_t off = Get<uint64_t>(b, e + 8), len = Get<uint64_t>(b, e + 16);
     if (off <= b.size() && len <= b.size() - off) {
-      Set<uint32_t>(b, e + 24, Crc32c(std::span<const uint8_t>(b).subspan(off, len)));
+      Set<uint32_t>(b, e + 24, storage::Crc32c(std::span<const uint8_t>(b).subspan(off, len)));
     }
   }
   if (dir <= b.size() && uint64_t{count} * 32 <= b.size() - dir) {
-    Set<uint32_t>(b, 36, Crc32c(std::span<const uint8_t>(b).subspan(dir, uint64_t{count} * 32)));
+    Set<uint32_t>(b, 36,
+                  storage::Crc32c(std::span<const uint8_t>(b).subspan(dir, uint64_t{count} * 32)));
   }
-  Set<uint32_t>(b, 60, Crc32c(std::span<const uint8_t>(b).first(60)));
+  Set<uint32_t>(b, 60, storage::Crc32c(std::span<const uint8_t>(b).first(60)));
 }
 
-}  // namespace locus::fuzz
+}  // namespace locus::testing
 
-#endif  // LOCUS_TESTS_FUZZ_FUZZ_UTIL_H_
+#endif  // LOCUS_TESTS_TESTING_INDEX_BYTES_H_
