@@ -246,10 +246,12 @@ Result<StreamTree<kDims, T>> StreamTree<kDims, T>::Open(RangeReader& reader,
 
   internal::Superblock sb;
   LOCUS_RETURN_IF_ERROR(internal::ParseSuperblock(prefix, &sb));
-  if (known_size && *known_size < sb.file_length) {
+  // A remote reader learns the size from its first response: from here on every range the
+  // file claims is checked against what the reader really holds.
+  if (const std::optional<uint64_t> size = reader.size(); size && *size < sb.file_length) {
     return CorruptionError(reader.name() + " is truncated: superblock says " +
                            std::to_string(sb.file_length) + " bytes, the reader has " +
-                           std::to_string(*known_size));
+                           std::to_string(*size));
   }
   LOCUS_RETURN_IF_ERROR(internal::CheckDirectoryRange(sb));
   std::vector<uint8_t> dir;
@@ -285,6 +287,11 @@ Result<StreamTree<kDims, T>> StreamTree<kDims, T>::Open(RangeReader& reader,
 
   // 3. Metadata (read whole and checksummed) and the payload header.
   if (known.metadata != nullptr) {
+    if (known.metadata->length > options.max_metadata_bytes) {
+      return ResourceExhaustedError("metadata chunk: " + std::to_string(known.metadata->length) +
+                                    " bytes, more than StreamOptions::max_metadata_bytes = " +
+                                    std::to_string(options.max_metadata_bytes));
+    }
     std::vector<uint8_t> meta;
     LOCUS_RETURN_IF_ERROR(bytes_at(known.metadata->offset, known.metadata->length, &meta));
     if (const uint32_t crc = Crc32c(meta); crc != known.metadata->crc) {

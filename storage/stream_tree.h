@@ -64,6 +64,9 @@ struct StreamOptions {
   // Open's first read: this many bytes from the start of the file, which usually holds the
   // superblock, the directory and the tree chunk's header, so Open needs ~2 reads.
   uint64_t header_bytes = 16384;
+  // Open reads the metadata chunk whole; a larger one fails with ResourceExhausted (a file,
+  // or a server, could otherwise make Open allocate whatever it claims).
+  uint64_t max_metadata_bytes = 16 << 20;
   // The limits a query runs under when it is given none.
   QueryLimits limits;
 };

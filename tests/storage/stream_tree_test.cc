@@ -346,6 +346,22 @@ TEST(StreamTreeErrorsTest, WrongTypeTruncationAndBadQueriesAreNamed) {
   MemoryRangeReader tiny_reader(tiny);
   auto tiny_open = StreamTree<2, double>::Open(tiny_reader);
   EXPECT_EQ(tiny_open.status().code(), StatusCode::kCorruption);
+  // A metadata chunk over the budget is refused before it is read.
+  WriteOptions with_meta;
+  with_meta.metadata = {{"attribution", std::string(5000, 'a')}};
+  Bytes meta_bytes;
+  ASSERT_TRUE(WriteIndex(*tree, with_meta, &meta_bytes).ok());
+  MemoryRangeReader meta_reader(meta_bytes);
+  StreamOptions small_meta;
+  small_meta.max_metadata_bytes = 4096;
+  auto refused = StreamTree<2, double>::Open(meta_reader, small_meta);
+  EXPECT_EQ(refused.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_NE(refused.status().message().find("max_metadata_bytes = 4096"), std::string::npos)
+      << refused.status().ToString();
+  auto accepted = StreamTree<2, double>::Open(meta_reader);
+  ASSERT_TRUE(accepted.ok());
+  EXPECT_EQ(accepted->metadata().at("attribution").size(), 5000u);
+
   auto st = StreamTree<2, double>::Open(reader);
   ASSERT_TRUE(st.ok());
   StreamHits hits;
@@ -605,6 +621,21 @@ TEST(StreamTreeHttpTest, StreamsFromNginxWithTheFileReadersReads) {
     }
     // Every counted read was one request (Open's prefix read is one of them).
     EXPECT_EQ(server->CountRequests(name) - before, http_reads);
+  }
+  // A truncated object: the HTTP reader learns the size from its first response, and Open
+  // then refuses a superblock that claims more.
+  {
+    Bytes bytes;
+    ASSERT_TRUE(WriteIndex(*tree, {}, &bytes).ok());
+    bytes.resize(bytes.size() - 100);
+    ASSERT_TRUE(server->WriteFile("cut.locus", std::string(bytes.begin(), bytes.end())).ok());
+    auto cut = HttpRangeReader::Open(server->Url("cut.locus"));
+    ASSERT_TRUE(cut.ok());
+    EXPECT_FALSE(cut->size().has_value());
+    auto st = StreamTree<2, double>::Open(*cut);
+    EXPECT_EQ(st.status().code(), StatusCode::kCorruption) << st.status().ToString();
+    EXPECT_NE(st.status().message().find("is truncated"), std::string::npos)
+        << st.status().ToString();
   }
   auto missing = HttpRangeReader::Open(server->Url("missing.locus"));
   ASSERT_TRUE(missing.ok());
