@@ -1,0 +1,403 @@
+// LiveIndex (live_index.h): block-pruned kernel scans over in-place-updated SoA rows.
+#include "engine/live_index.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "kernels/hilbert.h"
+#include "kernels/knn.h"
+#include "kernels/point_filter.h"
+#include "locus/check.h"
+
+namespace locus::engine {
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+kernels::RowFilter Filter(const int64_t* t, const int64_t* expires, const TimeWindow& w,
+                          int64_t now) {
+  kernels::RowFilter f;
+  f.expires = expires;  // always on: deleted rows carry kDeletedExpiry
+  f.now = now;
+  if (w.t_min != std::numeric_limits<int64_t>::min() ||
+      w.t_max != std::numeric_limits<int64_t>::max()) {
+    f.t = t;
+    f.t_min = w.t_min;
+    f.t_max = w.t_max;
+  }
+  return f;
+}
+
+}  // namespace
+
+template <int kDims>
+LiveIndex<kDims>::LiveIndex(const LiveOptions& options) : options_(options) {
+  LOCUS_CHECK_MSG(options.block_rows >= 16 && options.block_rows <= 65536 &&
+                      options.block_rows % 16 == 0,
+                  "LiveOptions::block_rows must be a multiple of 16 in [16, 65536]");
+  LOCUS_CHECK_MSG(options.recluster_growth > 1, "LiveOptions::recluster_growth must be > 1");
+}
+
+template <int kDims>
+uint64_t LiveIndex<kDims>::NewSlot() {
+  if (!free_slots_.empty()) {
+    const uint64_t s = free_slots_.back();
+    free_slots_.pop_back();
+    return s;
+  }
+  const uint64_t s = slots_++;
+  const uint64_t rows = options_.block_rows;
+  if (s / rows >= num_blocks_) {  // a new block: grow every column by a whole block
+    ++num_blocks_;
+    const uint64_t cap = num_blocks_ * rows;
+    for (int a = 0; a < kDims; ++a) {
+      col_[a].resize(cap, 0.0);
+      bmin_[a].push_back(kInf);
+      bmax_[a].push_back(-kInf);
+    }
+    t_.resize(cap, 0);
+    expires_.resize(cap, kDeletedExpiry);  // unused rows of a block are never alive
+    key_of_slot_.resize(cap, kNoKey);
+  }
+  return s;
+}
+
+template <int kDims>
+void LiveIndex<kDims>::Widen(uint64_t block, const Point& p) {
+  for (int a = 0; a < kDims; ++a) {
+    bmin_[a][block] = std::min(bmin_[a][block], p[a]);
+    bmax_[a][block] = std::max(bmax_[a][block], p[a]);
+  }
+}
+
+template <int kDims>
+void LiveIndex<kDims>::Upsert(uint32_t key, const Point& pos, int64_t t, int64_t expires) {
+  LOCUS_CHECK(key != kNoKey);
+  if (key >= slot_of_key_.size()) slot_of_key_.resize(uint64_t{key} + 1, kNoKey);
+  uint64_t s = slot_of_key_[key];
+  if (s == kNoKey) {
+    s = NewSlot();
+    slot_of_key_[key] = static_cast<uint32_t>(s);
+    key_of_slot_[s] = key;
+    ++present_;
+  }
+  for (int a = 0; a < kDims; ++a) col_[a][s] = pos[a];
+  t_[s] = t;
+  expires_[s] = expires;
+  Widen(s / options_.block_rows, pos);
+}
+
+template <int kDims>
+bool LiveIndex<kDims>::Remove(uint32_t key) {
+  if (key >= slot_of_key_.size() || slot_of_key_[key] == kNoKey) return false;
+  const uint64_t s = slot_of_key_[key];
+  slot_of_key_[key] = kNoKey;
+  key_of_slot_[s] = kNoKey;
+  expires_[s] = kDeletedExpiry;
+  free_slots_.push_back(static_cast<uint32_t>(s));
+  --present_;
+  return true;
+}
+
+template <int kDims>
+size_t LiveIndex<kDims>::SweepExpired(int64_t now, size_t max_rows,
+                                      std::vector<uint32_t>* removed) {
+  size_t done = 0;
+  for (uint64_t scanned = 0; scanned < slots_ && done < max_rows; ++scanned) {
+    if (sweep_cursor_ >= slots_) sweep_cursor_ = 0;
+    const uint64_t s = sweep_cursor_++;
+    const uint32_t key = key_of_slot_[s];
+    if (key != kNoKey && expires_[s] <= now) {
+      Remove(key);
+      removed->push_back(key);
+      ++done;
+    }
+  }
+  return done;
+}
+
+template <int kDims>
+std::optional<typename LiveIndex<kDims>::Row> LiveIndex<kDims>::Get(uint32_t key) const {
+  if (key >= slot_of_key_.size() || slot_of_key_[key] == kNoKey) return std::nullopt;
+  return RowAt(slot_of_key_[key]);
+}
+
+template <int kDims>
+double LiveIndex<kDims>::BlockGapSq(uint64_t b, const Point& c) const {
+  double sum = 0;
+  for (int a = 0; a < kDims; ++a) {
+    const double lo = bmin_[a][b], hi = bmax_[a][b];
+    if (!(lo <= hi)) return kInf;  // an empty block
+    const double g = c[a] < lo ? lo - c[a] : c[a] > hi ? c[a] - hi : 0.0;
+    sum += g * g;
+  }
+  return sum;
+}
+
+template <int kDims>
+template <class Emit>
+void LiveIndex<kDims>::ScanRadius(const Point& c, double radius_sq, const TimeWindow& w,
+                                  int64_t now, Emit&& emit) const {
+  const uint64_t rows = options_.block_rows;
+  std::vector<uint32_t> ids(rows);
+  std::vector<double> dist(rows);
+  for (uint64_t b = 0; b < num_blocks_; ++b) {
+    if (!(BlockGapSq(b, c) <= radius_sq)) continue;
+    const uint64_t first = b * rows;
+    const kernels::RowFilter f = Filter(t_.data() + first, expires_.data() + first, w, now);
+    size_t n;
+    if constexpr (kDims == 2) {
+      n = kernels::RadiusFilter2(col_[0].data() + first, col_[1].data() + first, rows, c[0],
+                                 c[1], radius_sq, f, static_cast<uint32_t>(first), ids.data(),
+                                 dist.data());
+    } else {
+      n = kernels::RadiusFilter3(col_[0].data() + first, col_[1].data() + first,
+                                 col_[2].data() + first, rows, c[0], c[1], c[2], radius_sq, f,
+                                 static_cast<uint32_t>(first), ids.data(), dist.data());
+    }
+    for (size_t i = 0; i < n; ++i) {
+      if (!emit(key_of_slot_[ids[i]], dist[i])) return;
+    }
+  }
+}
+
+template <int kDims>
+void LiveIndex<kDims>::Radius(const Point& c, double radius_sq, const TimeWindow& w,
+                              int64_t now, size_t limit, std::vector<Hit>* out,
+                              bool* truncated) const {
+  out->clear();
+  *truncated = false;
+  ScanRadius(c, radius_sq, w, now, [&](uint32_t key, double d) {
+    if (out->size() >= limit) {
+      *truncated = true;
+      return false;
+    }
+    out->push_back({key, d});
+    return true;
+  });
+}
+
+template <int kDims>
+size_t LiveIndex<kDims>::CountRadius(const Point& c, double radius_sq, const TimeWindow& w,
+                                     int64_t now) const {
+  const uint64_t rows = options_.block_rows;
+  size_t total = 0;
+  for (uint64_t b = 0; b < num_blocks_; ++b) {
+    if (!(BlockGapSq(b, c) <= radius_sq)) continue;
+    const uint64_t first = b * rows;
+    const kernels::RowFilter f = Filter(t_.data() + first, expires_.data() + first, w, now);
+    if constexpr (kDims == 2) {
+      total += kernels::RadiusCount2(col_[0].data() + first, col_[1].data() + first, rows, c[0],
+                                     c[1], radius_sq, f);
+    } else {
+      total += kernels::RadiusCount3(col_[0].data() + first, col_[1].data() + first,
+                                     col_[2].data() + first, rows, c[0], c[1], c[2], radius_sq, f);
+    }
+  }
+  return total;
+}
+
+namespace {
+template <int kDims>
+bool BoxOverlaps(const std::vector<double>* bmin, const std::vector<double>* bmax, uint64_t b,
+                 const std::array<double, kDims>& lo, const std::array<double, kDims>& hi) {
+  for (int a = 0; a < kDims; ++a) {
+    if (!(bmin[a][b] <= hi[a] && bmax[a][b] >= lo[a])) return false;
+  }
+  return true;
+}
+}  // namespace
+
+template <int kDims>
+void LiveIndex<kDims>::InBox(const Point& lo, const Point& hi, const TimeWindow& w, int64_t now,
+                             size_t limit, std::vector<uint32_t>* keys, bool* truncated) const {
+  keys->clear();
+  *truncated = false;
+  const uint64_t rows = options_.block_rows;
+  std::vector<uint32_t> ids(rows);
+  for (uint64_t b = 0; b < num_blocks_; ++b) {
+    if (!BoxOverlaps<kDims>(bmin_, bmax_, b, lo, hi)) continue;
+    const uint64_t first = b * rows;
+    const kernels::RowFilter f = Filter(t_.data() + first, expires_.data() + first, w, now);
+    size_t n;
+    if constexpr (kDims == 2) {
+      n = kernels::BoxFilter2(col_[0].data() + first, col_[1].data() + first, rows,
+                              kernels::Box2T<double>{lo[0], lo[1], hi[0], hi[1]}, f,
+                              static_cast<uint32_t>(first), ids.data());
+    } else {
+      n = kernels::BoxFilter3(col_[0].data() + first, col_[1].data() + first,
+                              col_[2].data() + first, rows,
+                              kernels::Box3T<double>{lo[0], lo[1], lo[2], hi[0], hi[1], hi[2]}, f,
+                              static_cast<uint32_t>(first), ids.data());
+    }
+    for (size_t i = 0; i < n; ++i) {
+      if (keys->size() >= limit) {
+        *truncated = true;
+        return;
+      }
+      keys->push_back(key_of_slot_[ids[i]]);
+    }
+  }
+}
+
+template <int kDims>
+size_t LiveIndex<kDims>::CountBox(const Point& lo, const Point& hi, const TimeWindow& w,
+                                  int64_t now) const {
+  const uint64_t rows = options_.block_rows;
+  size_t total = 0;
+  for (uint64_t b = 0; b < num_blocks_; ++b) {
+    if (!BoxOverlaps<kDims>(bmin_, bmax_, b, lo, hi)) continue;
+    const uint64_t first = b * rows;
+    const kernels::RowFilter f = Filter(t_.data() + first, expires_.data() + first, w, now);
+    if constexpr (kDims == 2) {
+      total += kernels::BoxCount2(col_[0].data() + first, col_[1].data() + first, rows,
+                                  kernels::Box2T<double>{lo[0], lo[1], hi[0], hi[1]}, f);
+    } else {
+      total += kernels::BoxCount3(col_[0].data() + first, col_[1].data() + first,
+                                  col_[2].data() + first, rows,
+                                  kernels::Box3T<double>{lo[0], lo[1], lo[2], hi[0], hi[1], hi[2]},
+                                  f);
+    }
+  }
+  return total;
+}
+
+template <int kDims>
+void LiveIndex<kDims>::Nearest(const Point& c, size_t k, double max_dist_sq, const TimeWindow& w,
+                               int64_t now, std::vector<Hit>* out) const {
+  out->clear();
+  if (k == 0) return;
+  // Blocks in order of their distance bound; stop at the first farther than the k-th best.
+  std::vector<std::pair<double, uint64_t>> order;
+  order.reserve(num_blocks_);
+  for (uint64_t b = 0; b < num_blocks_; ++b) {
+    const double g = BlockGapSq(b, c);
+    if (g <= max_dist_sq) order.emplace_back(g, b);
+  }
+  std::sort(order.begin(), order.end());
+  kernels::TopK<double> top(k, max_dist_sq);
+  const uint64_t rows = options_.block_rows;
+  for (const auto& [gap, b] : order) {
+    if (!(gap <= top.threshold())) break;
+    const uint64_t first = b * rows;
+    const kernels::RowFilter f = Filter(t_.data() + first, expires_.data() + first, w, now);
+    if constexpr (kDims == 2) {
+      kernels::TopK2(col_[0].data() + first, col_[1].data() + first, rows, c[0], c[1], f,
+                     static_cast<uint32_t>(first), &top);
+    } else {
+      kernels::TopK3(col_[0].data() + first, col_[1].data() + first, col_[2].data() + first,
+                     rows, c[0], c[1], c[2], f, static_cast<uint32_t>(first), &top);
+    }
+  }
+  for (const auto& n : top.Sorted()) out->push_back({key_of_slot_[n.id], n.dist_sq});
+}
+
+template <int kDims>
+size_t LiveIndex<kDims>::CountExpired(int64_t now) const {
+  size_t n = 0;
+  for (uint64_t s = 0; s < slots_; ++s) n += key_of_slot_[s] != kNoKey && expires_[s] <= now;
+  return n;
+}
+
+template <int kDims>
+double LiveIndex<kDims>::ExtentSum() const {
+  double sum = 0;
+  for (uint64_t b = 0; b < num_blocks_; ++b) {
+    for (int a = 0; a < kDims; ++a) {
+      if (bmin_[a][b] <= bmax_[a][b]) sum += bmax_[a][b] - bmin_[a][b];
+    }
+  }
+  return sum;
+}
+
+template <int kDims>
+bool LiveIndex<kDims>::NeedsRecluster() const {
+  if (present_ == 0) return false;
+  const double now_extent = ExtentSum();
+  if (clustered_extent_ == 0) return now_extent > 0;  // never clustered, or all points equal
+  return now_extent > options_.recluster_growth * clustered_extent_;
+}
+
+template <int kDims>
+LiveIndex<kDims> LiveIndex<kDims>::Reclustered() const {
+  LiveIndex out(options_);
+  // Present slots, sorted by the Hilbert key of their position within the data's extent.
+  std::vector<uint32_t> slots;
+  slots.reserve(present_);
+  Point lo, hi;
+  lo.fill(kInf);
+  hi.fill(-kInf);
+  for (uint64_t s = 0; s < slots_; ++s) {
+    if (key_of_slot_[s] == kNoKey) continue;
+    slots.push_back(static_cast<uint32_t>(s));
+    for (int a = 0; a < kDims; ++a) {
+      lo[a] = std::min(lo[a], col_[a][s]);
+      hi[a] = std::max(hi[a], col_[a][s]);
+    }
+  }
+  // Their Hilbert keys, by the batch kernels over gathered (padded) columns.
+  kernels::Column<double> g[kDims];
+  for (int a = 0; a < kDims; ++a) {
+    g[a].resize(slots.size());
+    for (size_t i = 0; i < slots.size(); ++i) g[a][i] = col_[a][slots[i]];
+  }
+  std::vector<uint64_t> hkey(slots.size());
+  if constexpr (kDims == 2) {
+    std::vector<uint32_t> k32(slots.size());
+    kernels::HilbertKeys2(g[0].data(), g[1].data(), slots.size(),
+                          kernels::Box2T<double>{lo[0], lo[1], hi[0], hi[1]}, k32.data());
+    std::copy(k32.begin(), k32.end(), hkey.begin());
+  } else {
+    kernels::HilbertKeys3(g[0].data(), g[1].data(), g[2].data(), slots.size(),
+                          kernels::Box3T<double>{lo[0], lo[1], lo[2], hi[0], hi[1], hi[2]},
+                          hkey.data());
+  }
+  std::vector<uint32_t> order(slots.size());
+  std::iota(order.begin(), order.end(), 0u);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](uint32_t a, uint32_t b) { return hkey[a] < hkey[b]; });
+  for (uint32_t i : order) {
+    const uint64_t s = slots[i];
+    out.Upsert(key_of_slot_[s], RowAt(s).pos, t_[s], expires_[s]);
+  }
+  out.clustered_extent_ = out.ExtentSum();
+  return out;
+}
+
+template <int kDims>
+size_t LiveIndex<kDims>::MemoryBytes() const {
+  size_t bytes = sizeof(*this);
+  for (int a = 0; a < kDims; ++a) {
+    bytes += col_[a].capacity() * sizeof(double);
+    bytes += (bmin_[a].capacity() + bmax_[a].capacity()) * sizeof(double);
+  }
+  bytes += (t_.capacity() + expires_.capacity()) * sizeof(int64_t);
+  bytes += (key_of_slot_.capacity() + slot_of_key_.capacity() + free_slots_.capacity()) *
+           sizeof(uint32_t);
+  return bytes;
+}
+
+template <int kDims>
+bool LiveIndex<kDims>::CheckInvariants() const {
+  uint64_t present = 0;
+  for (uint64_t s = 0; s < slots_; ++s) {
+    const uint32_t key = key_of_slot_[s];
+    if (key == kNoKey) {
+      if (expires_[s] != kDeletedExpiry) return false;
+      continue;
+    }
+    ++present;
+    if (key >= slot_of_key_.size() || slot_of_key_[key] != s) return false;
+    const uint64_t b = s / options_.block_rows;
+    for (int a = 0; a < kDims; ++a) {
+      if (!(bmin_[a][b] <= col_[a][s] && col_[a][s] <= bmax_[a][b])) return false;
+    }
+  }
+  return present == present_;
+}
+
+template class LiveIndex<2>;
+template class LiveIndex<3>;
+
+}  // namespace locus::engine

@@ -1,0 +1,170 @@
+// LiveIndex: the current positions of moving objects (DESIGN.md, "Live index"), the engine
+// half of a database namespace (issue 5). Objects are addressed by a dense `key` (uint32)
+// that the database layer assigns to each string id; the index never sees the strings.
+//
+// Layout: one row per present object in SoA columns (kDims coordinates, timestamp t,
+// absolute expiry), grouped into blocks of `block_rows` rows. Each block keeps the bounds of
+// its rows. A query prunes blocks by their bounds and runs the SIMD kernels
+// (kernels/point_filter.h, kernels/knn.h) over each surviving block, with the time window
+// and the expiry masked inside the same pass (kernels::RowFilter): expired rows are
+// invisible the moment `now` passes their expiry, and a deleted row is simply a row whose
+// expiry is kDeletedExpiry (always in the past), so deletions cost the kernels nothing.
+//
+// Writes update a row in place and widen its block's bounds (never narrow them). As objects
+// move, bounds inflate and pruning weakens; NeedsRecluster() says when the summed block
+// extents have grown past `recluster_growth` times their size at the last clustering, and
+// Reclustered() returns a fresh copy with rows sorted by Hilbert key into tight blocks. It
+// is const: the database builds it under its read lock (readers keep running) and swaps it
+// in under a brief write lock (no write may happen in between: the writer lock serialises
+// them).
+//
+// Coordinates: planar namespaces index (x, y[, z]) directly. Geographic namespaces index
+// unit-sphere vectors (kDims = 3, kernels::LonLatToUnit), so radius and kNN are chord
+// scans, exact across the antimeridian and at the poles (DESIGN.md); the database converts
+// metres to chords and back.
+//
+// Thread safety: const methods may run concurrently with each other; a non-const method
+// needs exclusive access (the database's namespace lock).
+#ifndef LOCUS_ENGINE_LIVE_INDEX_H_
+#define LOCUS_ENGINE_LIVE_INDEX_H_
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <vector>
+
+#include "kernels/column.h"
+
+namespace locus::engine {
+
+inline constexpr uint32_t kNoKey = 0xFFFFFFFFu;
+// The expiry of a row that never expires, and of a deleted row (alive iff expires > now).
+inline constexpr int64_t kNeverExpires = std::numeric_limits<int64_t>::max();
+inline constexpr int64_t kDeletedExpiry = std::numeric_limits<int64_t>::min();
+
+struct LiveOptions {
+  // Rows per block: the unit of pruning. Must be a multiple of 16 in [16, 65536].
+  uint32_t block_rows = 512;
+  // NeedsRecluster() when the summed block extents exceed this multiple of their sum at the
+  // last clustering. Must be > 1.
+  double recluster_growth = 2.0;
+};
+
+// Inclusive window on the row timestamp ("last updated within [t_min, t_max]").
+struct TimeWindow {
+  int64_t t_min = std::numeric_limits<int64_t>::min();
+  int64_t t_max = std::numeric_limits<int64_t>::max();
+};
+
+template <int kDims>
+class LiveIndex {
+  static_assert(kDims == 2 || kDims == 3);
+
+ public:
+  using Point = std::array<double, kDims>;
+  struct Row {
+    Point pos;
+    int64_t t = 0;
+    int64_t expires = kNeverExpires;
+  };
+  struct Hit {
+    uint32_t key;
+    double dist_sq;  // squared Euclidean distance in the indexed space
+  };
+
+  // REQUIRES: options valid (LOCUS_CHECK).
+  explicit LiveIndex(const LiveOptions& options = {});
+  LiveIndex(LiveIndex&&) noexcept = default;
+  LiveIndex& operator=(LiveIndex&&) noexcept = default;
+
+  // ---- writes (exclusive access) ----
+  // Sets the row of `key` (inserting it if absent). REQUIRES: key != kNoKey, finite pos.
+  void Upsert(uint32_t key, const Point& pos, int64_t t, int64_t expires);
+  // Removes `key`'s row; false if absent.
+  bool Remove(uint32_t key);
+  // Removes up to `max_rows` rows with expires <= now (expired, not yet removed), appending
+  // their keys to *removed; returns how many. Scans from where the previous call stopped, so
+  // repeated bounded calls cover every row.
+  size_t SweepExpired(int64_t now, size_t max_rows, std::vector<uint32_t>* removed);
+
+  // ---- reads (shared access) ----
+  // The row of `key` if present (expired rows too, until removed: visibility is the caller's).
+  std::optional<Row> Get(uint32_t key) const;
+  // Rows present (alive or expired but not yet swept).
+  size_t size() const { return present_; }
+  size_t num_blocks() const { return num_blocks_; }
+
+  // Rows alive at `now` with t in `window` within squared distance radius_sq of c
+  // (inclusive), in storage order; at most `limit` (then *truncated = true).
+  void Radius(const Point& c, double radius_sq, const TimeWindow& window, int64_t now,
+              size_t limit, std::vector<Hit>* out, bool* truncated) const;
+  size_t CountRadius(const Point& c, double radius_sq, const TimeWindow& window,
+                     int64_t now) const;
+  // Rows alive at `now` with t in `window` inside the closed box [lo, hi].
+  void InBox(const Point& lo, const Point& hi, const TimeWindow& window, int64_t now,
+             size_t limit, std::vector<uint32_t>* keys, bool* truncated) const;
+  size_t CountBox(const Point& lo, const Point& hi, const TimeWindow& window, int64_t now) const;
+  // The k rows alive at `now` with t in `window` nearest to c within max_dist_sq (inclusive),
+  // ascending by distance (ties in storage order).
+  void Nearest(const Point& c, size_t k, double max_dist_sq, const TimeWindow& window,
+               int64_t now, std::vector<Hit>* out) const;
+  // Calls f(key, row) for every row alive at `now` with t in `window`, in storage order.
+  template <class F>
+  void ForEachAlive(const TimeWindow& window, int64_t now, F&& f) const {
+    for (uint64_t s = 0; s < slots_; ++s) {
+      if (expires_[s] > now && t_[s] >= window.t_min && t_[s] <= window.t_max) {
+        f(key_of_slot_[s], RowAt(s));
+      }
+    }
+  }
+  // Rows present whose expiry is <= now (expired, not yet swept).
+  size_t CountExpired(int64_t now) const;
+
+  // Clustering.
+  bool NeedsRecluster() const;
+  // A copy holding the same rows, sorted by Hilbert key into tight blocks.
+  LiveIndex Reclustered() const;
+  // Bytes of memory the index holds (columns, maps, bounds), by capacity.
+  size_t MemoryBytes() const;
+
+  // For tests: every block's bounds contain its present rows.
+  bool CheckInvariants() const;
+
+ private:
+  Row RowAt(uint64_t slot) const {
+    Row r;
+    for (int a = 0; a < kDims; ++a) r.pos[a] = col_[a][slot];
+    r.t = t_[slot];
+    r.expires = expires_[slot];
+    return r;
+  }
+  uint64_t NewSlot();
+  void Widen(uint64_t block, const Point& p);
+  double BlockGapSq(uint64_t block, const Point& c) const;
+  double ExtentSum() const;
+  template <class Emit>
+  void ScanRadius(const Point& c, double radius_sq, const TimeWindow& w, int64_t now,
+                  Emit&& emit) const;
+
+  LiveOptions options_;
+  uint64_t slots_ = 0;       // slots in use (present or free); blocks cover [0, slots_)
+  uint64_t num_blocks_ = 0;  // ceil(slots_ / block_rows)
+  uint64_t present_ = 0;
+  kernels::Column<double> col_[kDims];
+  kernels::Column<int64_t> t_, expires_;
+  std::vector<uint32_t> key_of_slot_;  // kNoKey for a free slot
+  std::vector<uint32_t> slot_of_key_;  // kNoKey for an absent key
+  std::vector<uint32_t> free_slots_;
+  std::vector<double> bmin_[kDims], bmax_[kDims];  // per block; empty = (+inf, -inf)
+  double clustered_extent_ = 0;  // ExtentSum() right after the last clustering
+  uint64_t sweep_cursor_ = 0;
+};
+
+extern template class LiveIndex<2>;
+extern template class LiveIndex<3>;
+
+}  // namespace locus::engine
+
+#endif  // LOCUS_ENGINE_LIVE_INDEX_H_
