@@ -66,8 +66,12 @@ uint64_t LiveIndex<kDims>::NewSlot() {
 template <int kDims>
 void LiveIndex<kDims>::Widen(uint64_t block, const Point& p) {
   for (int a = 0; a < kDims; ++a) {
-    bmin_[a][block] = std::min(bmin_[a][block], p[a]);
-    bmax_[a][block] = std::max(bmax_[a][block], p[a]);
+    const double lo = bmin_[a][block], hi = bmax_[a][block];
+    const double old_extent = lo <= hi ? hi - lo : 0.0;
+    const double nlo = std::min(lo, p[a]), nhi = std::max(hi, p[a]);
+    bmin_[a][block] = nlo;
+    bmax_[a][block] = nhi;
+    extent_sum_ += (nhi - nlo) - old_extent;
   }
 }
 
@@ -314,7 +318,7 @@ double LiveIndex<kDims>::ExtentSum() const {
 template <int kDims>
 bool LiveIndex<kDims>::NeedsRecluster() const {
   if (present_ == 0) return false;
-  const double now_extent = ExtentSum();
+  const double now_extent = extent_sum_;
   if (clustered_extent_ == 0) return now_extent > 0;  // never clustered, or all points equal
   return now_extent > options_.recluster_growth * clustered_extent_;
 }
@@ -361,7 +365,8 @@ LiveIndex<kDims> LiveIndex<kDims>::Reclustered() const {
     const uint64_t s = slots[i];
     out.Upsert(key_of_slot_[s], RowAt(s).pos, t_[s], expires_[s]);
   }
-  out.clustered_extent_ = out.ExtentSum();
+  out.extent_sum_ = out.ExtentSum();  // exact, without the rounding of the running sum
+  out.clustered_extent_ = out.extent_sum_;
   return out;
 }
 
@@ -394,6 +399,9 @@ bool LiveIndex<kDims>::CheckInvariants() const {
       if (!(bmin_[a][b] <= col_[a][s] && col_[a][s] <= bmax_[a][b])) return false;
     }
   }
+  // The running extent sum matches a recomputation (up to rounding).
+  const double exact = ExtentSum();
+  if (std::abs(extent_sum_ - exact) > 1e-9 * std::max(1.0, exact)) return false;
   return present == present_;
 }
 

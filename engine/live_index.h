@@ -122,7 +122,7 @@ class LiveIndex {
   // Rows present whose expiry is <= now (expired, not yet swept).
   size_t CountExpired(int64_t now) const;
 
-  // Clustering.
+  // Clustering. NeedsRecluster is O(1): the summed extents are kept current by every write.
   bool NeedsRecluster() const;
   // A copy holding the same rows, sorted by Hilbert key into tight blocks.
   LiveIndex Reclustered() const;
@@ -158,7 +158,8 @@ class LiveIndex {
   std::vector<uint32_t> slot_of_key_;  // kNoKey for an absent key
   std::vector<uint32_t> free_slots_;
   std::vector<double> bmin_[kDims], bmax_[kDims];  // per block; empty = (+inf, -inf)
-  double clustered_extent_ = 0;  // ExtentSum() right after the last clustering
+  double extent_sum_ = 0;        // ExtentSum(), kept current by Widen (O(1) per write)
+  double clustered_extent_ = 0;  // extent_sum_ right after the last clustering
   uint64_t sweep_cursor_ = 0;
 };
 

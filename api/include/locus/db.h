@@ -1,0 +1,212 @@
+// locus::Db: the embedded database of moving objects (issue 5; in memory, persistence next).
+//
+// A database holds namespaces; a namespace holds objects: a string id -> position,
+// timestamp, opaque metadata and an optional expiry. Queries run over the current positions.
+//
+//   auto db = locus::Db::OpenInMemory().value();
+//   db->Upsert("fleet", {.id = "truck-7", .pos = {.x = 2.35, .y = 48.85}, .timestamp = t});
+//   auto near = db->WithinRadius("fleet", {.x = 2.3, .y = 48.8}, 10'000, {.limit = 100});
+//
+// Coordinates (NamespaceOptions): geographic namespaces take x = longitude and y = latitude
+// in degrees (WGS84 / EPSG:4326 order, as GeoJSON) and z = altitude in metres; distances are
+// great-circle metres on the sphere of radius 6371008.8 m, computed exactly across the
+// antimeridian and at the poles (radius and kNN run as 3D chord scans over unit vectors).
+// Planar namespaces take x, y (and z in 3D) in any unit; distances are Euclidean.
+//
+// Conflict rule (every write is one value a log can record, so a replay decides the same):
+//   - An upsert carries a timestamp (milliseconds; the caller's clock). It is applied when
+//     the object is absent (or expired) or when its timestamp is >= the stored one; an
+//     upsert older than the stored object is ignored and reported as WriteOutcome::kStale.
+//     Equal timestamps: the later write (in apply order, which is log order) wins.
+//   - Delete is unconditional: it removes the object if present (NotFound otherwise). No
+//     tombstone is kept, so an upsert older than a delete that arrives after it re-creates
+//     the object.
+//   - Expiry: an object's expiry is absolute (Object::expires_at, or now + ttl_ms at apply
+//     time). From that instant the object is invisible to every read (Get, queries, counts);
+//     a sweeper removes it later (SweepExpired; a background thread when
+//     DbOptions::sweep_interval_ms > 0).
+//
+// Atomicity: Apply(Batch) validates every operation first and applies all or none; readers
+// never see part of a batch (the batch holds every namespace it touches exclusively while it
+// applies; namespaces are locked in name order).
+//
+// Bad input (non-finite or out-of-range coordinates, empty or oversized ids and namespace
+// names, negative radius, crossed boxes, k = 0, limit = 0) is an InvalidArgument naming the
+// field and the value; the stored state is unchanged.
+//
+// Thread safety: every method may be called from many threads at once. Queries on a
+// namespace run concurrently; writes to one namespace are serialised; different namespaces
+// are written in parallel.
+#ifndef LOCUS_DB_H_
+#define LOCUS_DB_H_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "locus/status.h"
+
+namespace locus {
+
+enum class CoordinateSystem {
+  kGeographic,  // x = lon, y = lat (degrees), z = altitude (metres, stored, not indexed yet)
+  kPlanar2D,    // x, y
+  kPlanar3D,    // x, y, z
+};
+const char* CoordinateSystemName(CoordinateSystem c);
+
+struct NamespaceOptions {
+  CoordinateSystem coordinates = CoordinateSystem::kGeographic;
+};
+
+// Milliseconds since the Unix epoch. Injectable so tests control expiry without sleeping.
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual int64_t NowMillis() const = 0;
+};
+// A clock that moves only when told to.
+class ManualClock final : public Clock {
+ public:
+  explicit ManualClock(int64_t now = 0) : now_(now) {}
+  int64_t NowMillis() const override { return now_.load(std::memory_order_relaxed); }
+  void Set(int64_t now) { now_.store(now, std::memory_order_relaxed); }
+  void Advance(int64_t millis) { now_.fetch_add(millis, std::memory_order_relaxed); }
+
+ private:
+  std::atomic<int64_t> now_;
+};
+
+struct DbOptions {
+  // Defaults to the system clock.
+  std::shared_ptr<const Clock> clock;
+  size_t max_id_bytes = 256;
+  size_t max_namespace_bytes = 128;
+  size_t max_metadata_bytes = 1 << 20;
+  // Background sweeps of expired objects: every interval, up to sweep_batch objects per
+  // namespace. 0 disables the thread (call SweepExpired yourself).
+  int64_t sweep_interval_ms = 1000;
+  size_t sweep_batch = 10000;
+  // Rows per block of the live index (a multiple of 16): the unit of pruning.
+  uint32_t block_rows = 512;
+};
+
+struct Position {
+  double x = 0, y = 0, z = 0;
+  friend bool operator==(const Position&, const Position&) = default;
+};
+
+struct Object {
+  std::string id;
+  Position pos;
+  int64_t timestamp = 0;  // milliseconds; the conflict rule compares these
+  std::string metadata;   // opaque bytes
+  // Expiry: absolute (milliseconds since the epoch), or relative to the clock at apply time.
+  // At most one of the two.
+  std::optional<int64_t> expires_at;
+  std::optional<int64_t> ttl_ms;
+};
+
+enum class WriteOutcome { kApplied, kStale };
+
+// Upserts and deletes applied together by Db::Apply, all or nothing.
+class Batch {
+ public:
+  void Upsert(std::string ns, Object object);
+  void Delete(std::string ns, std::string id);
+  size_t size() const { return ops_.size(); }
+  bool empty() const { return ops_.empty(); }
+
+ private:
+  friend class Db;
+  struct Op {
+    bool upsert;
+    std::string ns;
+    Object object;  // delete: only object.id
+  };
+  std::vector<Op> ops_;
+};
+
+struct QueryOptions {
+  // The most hits returned (> 0); past it the result says truncated.
+  size_t limit = 1000;
+  // Only objects last updated within [updated_from, updated_to] (timestamps, inclusive).
+  std::optional<int64_t> updated_from, updated_to;
+  bool with_metadata = false;
+};
+
+struct Hit {
+  std::string id;
+  Position pos;
+  int64_t timestamp = 0;
+  double distance = 0;   // metres (geographic) or units (planar); 0 for box queries
+  std::string metadata;  // when QueryOptions::with_metadata
+};
+
+struct QueryResult {
+  std::vector<Hit> hits;
+  bool truncated = false;  // more objects matched than QueryOptions::limit
+};
+
+struct NamespaceStats {
+  CoordinateSystem coordinates = CoordinateSystem::kGeographic;
+  size_t objects = 0;  // visible now
+  size_t expired = 0;  // expired, not yet swept
+  size_t swept = 0;    // removed by sweeps since the namespace was created
+  size_t memory_bytes = 0;
+};
+
+class Db {
+ public:
+  static Result<std::unique_ptr<Db>> OpenInMemory(DbOptions options = {});
+  ~Db();
+  Db(const Db&) = delete;
+  Db& operator=(const Db&) = delete;
+
+  // Namespaces. Writes create a namespace on first use with default options; Create makes
+  // one explicitly (AlreadyExists if it exists with other options).
+  Status CreateNamespace(std::string_view name, const NamespaceOptions& options = {});
+  std::vector<std::string> ListNamespaces() const;
+  Status DropNamespace(std::string_view name);
+
+  Result<WriteOutcome> Upsert(std::string_view ns, const Object& object);
+  // NotFound when absent or expired.
+  Result<Object> Get(std::string_view ns, std::string_view id) const;
+  Status Delete(std::string_view ns, std::string_view id);
+  // One outcome per operation (deletes of absent objects are kApplied: nothing to do).
+  Result<std::vector<WriteOutcome>> Apply(const Batch& batch);
+
+  // Objects within `radius` of `center` (inclusive), in no particular order.
+  Result<QueryResult> WithinRadius(std::string_view ns, const Position& center, double radius,
+                                   const QueryOptions& options = {}) const;
+  Result<size_t> CountWithinRadius(std::string_view ns, const Position& center, double radius,
+                                   const QueryOptions& options = {}) const;
+  // Objects inside the closed box [min, max]. Geographic: min = (west, south), max = (east,
+  // north); west > east is a box across the antimeridian (as GeoJSON bounding boxes).
+  Result<QueryResult> InBox(std::string_view ns, const Position& min, const Position& max,
+                            const QueryOptions& options = {}) const;
+  Result<size_t> CountInBox(std::string_view ns, const Position& min, const Position& max,
+                            const QueryOptions& options = {}) const;
+  // The k nearest objects, nearest first, with their distances.
+  Result<QueryResult> Nearest(std::string_view ns, const Position& center, size_t k,
+                              const QueryOptions& options = {}) const;
+
+  Result<NamespaceStats> Stats(std::string_view ns) const;
+  // One bounded pass: removes up to `max_per_namespace` expired objects from every
+  // namespace; returns how many were removed.
+  size_t SweepExpired(size_t max_per_namespace);
+
+ private:
+  struct Impl;
+  explicit Db(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace locus
+
+#endif  // LOCUS_DB_H_

@@ -1,0 +1,536 @@
+// Tests locus::Db (locus/db.h): a model-based test (random upserts with fresh and stale
+// timestamps, deletes, atomic batches including invalid ones, clock advances that expire
+// objects, bounded sweeps; after every step Get and radius / box / kNN queries with time
+// filters are compared with a reference model: a map plus brute-force geometry) on planar
+// 2D, planar 3D and geographic namespaces; geographic edge cases (antimeridian, poles, tiny
+// and planet-sized radii); bad input named and leaving the state unchanged; namespaces; and
+// batch atomicity under concurrent readers and writers.
+#include "locus/db.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <functional>
+#include <map>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "tests/testing/harness.h"
+
+// The tests build objects with designated initializers naming only the fields they need;
+// GCC's -Wextra warns about every field left to its default.
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
+namespace locus {
+namespace {
+
+using ::locus::testing::SeedTrace;
+using ::locus::testing::TestSeed;
+
+constexpr double kR = 6371008.8;  // the sphere locus measures on (kernels/geo.h)
+constexpr double kPi = 3.14159265358979323846;
+
+// Independent great-circle distance (haversine in long double) for the oracle.
+double GreatCircle(const Position& a, const Position& b) {
+  const long double d = kPi / 180;
+  const long double dlat = (b.y - a.y) * d, dlon = (b.x - a.x) * d;
+  const long double s1 = std::sin(dlat / 2), s2 = std::sin(dlon / 2);
+  long double h = s1 * s1 + std::cos(a.y * d) * std::cos(b.y * d) * s2 * s2;
+  h = std::min<long double>(1, std::max<long double>(0, h));
+  return static_cast<double>(2 * kR * std::asin(std::sqrt(h)));
+}
+
+double Dist(CoordinateSystem cs, const Position& a, const Position& b) {
+  if (cs == CoordinateSystem::kGeographic) return GreatCircle(a, b);
+  const double dz = cs == CoordinateSystem::kPlanar3D ? a.z - b.z : 0;
+  return std::sqrt((a.x - b.x) * (a.x - b.x) + (a.y - b.y) * (a.y - b.y) + dz * dz);
+}
+
+struct ModelObject {
+  Position pos;
+  int64_t timestamp;
+  std::string metadata;
+  int64_t expires;  // INT64_MAX: never
+};
+
+struct Model {
+  CoordinateSystem cs;
+  std::map<std::string, ModelObject> objects;
+  bool Visible(const ModelObject& o, int64_t now) const { return o.expires > now; }
+};
+
+Position RandomPosition(CoordinateSystem cs, std::mt19937_64& rng) {
+  std::uniform_real_distribution<double> u(0, 1);
+  Position p;
+  if (cs == CoordinateSystem::kGeographic) {
+    switch (rng() % 4) {
+      case 0:  // anywhere
+        p.x = -180 + 360 * u(rng);
+        p.y = std::asin(2 * u(rng) - 1) * 180 / kPi;
+        break;
+      case 1:  // around the antimeridian
+        p.x = (rng() % 2 ? 179.0 : -180.0) + u(rng);
+        p.y = -10 + 20 * u(rng);
+        break;
+      case 2:  // near the north pole
+        p.x = -180 + 360 * u(rng);
+        p.y = 89 + u(rng);
+        break;
+      default:  // a city-sized cluster
+        p.x = 2.3 + 0.2 * u(rng);
+        p.y = 48.8 + 0.1 * u(rng);
+    }
+    p.z = 100 * u(rng);
+  } else {
+    const bool dup = rng() % 5 == 0;
+    p.x = dup ? std::floor(u(rng) * 4) * 250 : 1000 * u(rng);
+    p.y = dup ? std::floor(u(rng) * 4) * 250 : 1000 * u(rng);
+    p.z = cs == CoordinateSystem::kPlanar3D ? 1000 * u(rng) : 0;
+  }
+  return p;
+}
+
+void RunModel(CoordinateSystem cs, uint64_t seed) {
+  SCOPED_TRACE(std::string(CoordinateSystemName(cs)) + ", " + SeedTrace(seed));
+  std::mt19937_64 rng(seed);
+  auto clock = std::make_shared<ManualClock>(1'000'000);
+  DbOptions options;
+  options.clock = clock;
+  options.sweep_interval_ms = 0;
+  options.block_rows = 32;
+  auto db_or = Db::OpenInMemory(options);
+  ASSERT_TRUE(db_or.ok());
+  Db& db = **db_or;
+  ASSERT_TRUE(db.CreateNamespace("ns", {.coordinates = cs}).ok());
+  Model model{cs, {}};
+  auto id_of = [&](uint64_t i) { return "obj-" + std::to_string(i % 300); };
+  auto random_object = [&]() {
+    Object o;
+    o.id = id_of(rng());
+    o.pos = RandomPosition(cs, rng);
+    o.timestamp = clock->NowMillis() - static_cast<int64_t>(rng() % 2000);
+    o.metadata = std::string(rng() % 4, static_cast<char>('a' + rng() % 26));
+    if (rng() % 4 == 0) o.ttl_ms = 1 + static_cast<int64_t>(rng() % 5000);
+    return o;
+  };
+  auto apply_model = [&](const Object& o) {
+    const int64_t now = clock->NowMillis();
+    auto it = model.objects.find(o.id);
+    if (it != model.objects.end() && model.Visible(it->second, now) &&
+        o.timestamp < it->second.timestamp) {
+      return WriteOutcome::kStale;
+    }
+    model.objects[o.id] = {o.pos, o.timestamp, o.metadata,
+                           o.ttl_ms ? now + *o.ttl_ms : INT64_MAX};
+    return WriteOutcome::kApplied;
+  };
+  size_t stale = 0, checked = 0, nonempty = 0;
+  for (int step = 0; step < 700; ++step) {
+    const int op = static_cast<int>(rng() % 100);
+    if (op < 45) {
+      const Object o = random_object();
+      auto got = db.Upsert("ns", o);
+      ASSERT_TRUE(got.ok()) << got.status().ToString();
+      const WriteOutcome want = apply_model(o);
+      ASSERT_EQ(*got, want);
+      stale += want == WriteOutcome::kStale;
+    } else if (op < 55) {
+      const std::string id = id_of(rng());
+      const Status s = db.Delete("ns", id);
+      auto it = model.objects.find(id);
+      const bool visible = it != model.objects.end() && model.Visible(it->second, clock->NowMillis());
+      ASSERT_EQ(s.ok(), visible) << s.ToString();
+      if (it != model.objects.end()) model.objects.erase(it);
+    } else if (op < 70) {  // a batch, sometimes with an invalid op: all or nothing
+      Batch b;
+      std::vector<Object> ups;
+      const bool poison = rng() % 4 == 0;
+      const int n = 1 + static_cast<int>(rng() % 6);
+      for (int i = 0; i < n; ++i) {
+        Object o = random_object();
+        if (poison && i == n - 1) o.pos.x = std::numeric_limits<double>::quiet_NaN();
+        ups.push_back(o);
+        b.Upsert("ns", o);
+      }
+      auto got = db.Apply(b);
+      if (poison) {
+        ASSERT_FALSE(got.ok());
+        EXPECT_EQ(got.status().code(), StatusCode::kInvalidArgument);
+        EXPECT_NE(got.status().message().find("batch[" + std::to_string(n - 1) + "].pos"),
+                  std::string::npos)
+            << got.status().ToString();
+      } else {
+        ASSERT_TRUE(got.ok()) << got.status().ToString();
+        for (int i = 0; i < n; ++i) ASSERT_EQ((*got)[i], apply_model(ups[i])) << "op " << i;
+      }
+    } else if (op < 85) {
+      clock->Advance(static_cast<int64_t>(rng() % 700));
+    } else if (op < 90) {
+      const size_t removed = db.SweepExpired(5);
+      EXPECT_LE(removed, 5u);
+      // Sweeping removes only expired objects: nothing visible changes. Drop from the model
+      // whatever the database no longer holds (expired objects are invisible either way).
+    }
+    // Every step: Get of a few ids.
+    const int64_t now = clock->NowMillis();
+    for (int i = 0; i < 3; ++i) {
+      const std::string id = id_of(rng());
+      auto got = db.Get("ns", id);
+      auto it = model.objects.find(id);
+      const bool visible = it != model.objects.end() && model.Visible(it->second, now);
+      ASSERT_EQ(got.ok(), visible) << id << ": " << got.status().ToString();
+      if (visible) {
+        EXPECT_EQ(got->pos, it->second.pos);
+        EXPECT_EQ(got->timestamp, it->second.timestamp);
+        EXPECT_EQ(got->metadata, it->second.metadata);
+      }
+    }
+    if (step % 4 != 0) continue;
+    // Queries.
+    const Position c = RandomPosition(cs, rng);
+    const double radius = cs == CoordinateSystem::kGeographic
+                              ? std::pow(10.0, 2 + 5 * std::uniform_real_distribution<double>(0, 1)(rng))
+                              : 300 * std::uniform_real_distribution<double>(0, 1)(rng);
+    QueryOptions qo;
+    qo.limit = 100000;
+    qo.with_metadata = true;
+    if (rng() % 3 == 0) {
+      qo.updated_from = now - static_cast<int64_t>(rng() % 3000);
+      qo.updated_to = *qo.updated_from + static_cast<int64_t>(rng() % 2000);
+    }
+    auto in_window = [&](const ModelObject& o) {
+      return (!qo.updated_from || o.timestamp >= *qo.updated_from) &&
+             (!qo.updated_to || o.timestamp <= *qo.updated_to);
+    };
+    std::set<std::string> must, may;  // must: clearly inside; may: within 1 mm of the edge
+    for (const auto& [id, o] : model.objects) {
+      if (!model.Visible(o, now) || !in_window(o)) continue;
+      const double d = Dist(cs, o.pos, c);
+      const double tol = cs == CoordinateSystem::kGeographic ? 1e-3 : 1e-9;
+      if (d <= radius - tol) must.insert(id);
+      if (d <= radius + tol) may.insert(id);
+    }
+    auto got = db.WithinRadius("ns", c, radius, qo);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    EXPECT_FALSE(got->truncated);
+    std::set<std::string> ids;
+    for (const Hit& h : got->hits) {
+      ids.insert(h.id);
+      const ModelObject& o = model.objects.at(h.id);
+      EXPECT_EQ(h.pos, o.pos);
+      EXPECT_EQ(h.metadata, o.metadata);
+      EXPECT_NEAR(h.distance, Dist(cs, o.pos, c), cs == CoordinateSystem::kGeographic ? 1e-3 : 1e-9);
+    }
+    for (const auto& id : must) ASSERT_TRUE(ids.count(id)) << "radius missed " << id;
+    for (const auto& id : ids) ASSERT_TRUE(may.count(id)) << "radius returned " << id;
+    auto count = db.CountWithinRadius("ns", c, radius, qo);
+    ASSERT_TRUE(count.ok());
+    EXPECT_EQ(*count, ids.size());
+    nonempty += !must.empty();
+    // Box (geographic: sometimes across the antimeridian).
+    Position lo = c, hi = c;
+    if (cs == CoordinateSystem::kGeographic) {
+      const double half_lon = 1 + 30 * std::uniform_real_distribution<double>(0, 1)(rng);
+      lo.x = std::remainder(c.x - half_lon, 360.0);
+      hi.x = std::remainder(c.x + half_lon, 360.0);
+      lo.y = std::max(-90.0, c.y - 10);
+      hi.y = std::min(90.0, c.y + 10);
+    } else {
+      lo.x -= 150, lo.y -= 150, lo.z -= 150, hi.x += 100, hi.y += 100, hi.z += 100;
+    }
+    std::set<std::string> want_box;
+    for (const auto& [id, o] : model.objects) {
+      if (!model.Visible(o, now) || !in_window(o)) continue;
+      bool in = o.pos.y >= lo.y && o.pos.y <= hi.y;
+      if (cs == CoordinateSystem::kGeographic) {
+        in &= lo.x <= hi.x ? (o.pos.x >= lo.x && o.pos.x <= hi.x)
+                           : (o.pos.x >= lo.x || o.pos.x <= hi.x);
+      } else {
+        in &= o.pos.x >= lo.x && o.pos.x <= hi.x;
+        if (cs == CoordinateSystem::kPlanar3D) in &= o.pos.z >= lo.z && o.pos.z <= hi.z;
+      }
+      if (in) want_box.insert(id);
+    }
+    auto box = db.InBox("ns", lo, hi, qo);
+    ASSERT_TRUE(box.ok()) << box.status().ToString();
+    std::set<std::string> got_box;
+    for (const Hit& h : box->hits) got_box.insert(h.id);
+    ASSERT_EQ(got_box, want_box) << "box, step " << step;
+    auto box_count = db.CountInBox("ns", lo, hi, qo);
+    ASSERT_TRUE(box_count.ok());
+    EXPECT_EQ(*box_count, want_box.size());
+    // kNN by distance.
+    const size_t k = 1 + rng() % 10;
+    std::vector<double> want_d;
+    for (const auto& [id, o] : model.objects) {
+      if (model.Visible(o, now) && in_window(o)) want_d.push_back(Dist(cs, o.pos, c));
+    }
+    std::sort(want_d.begin(), want_d.end());
+    if (want_d.size() > k) want_d.resize(k);
+    auto nn = db.Nearest("ns", c, k, qo);
+    ASSERT_TRUE(nn.ok()) << nn.status().ToString();
+    ASSERT_EQ(nn->hits.size(), want_d.size());
+    for (size_t i = 0; i < want_d.size(); ++i) {
+      EXPECT_NEAR(nn->hits[i].distance, want_d[i], cs == CoordinateSystem::kGeographic ? 1e-3 : 1e-9);
+      if (i > 0) {
+        EXPECT_LE(nn->hits[i - 1].distance, nn->hits[i].distance);
+      }
+    }
+    ++checked;
+  }
+  // Stats agree with the model.
+  auto stats = db.Stats("ns");
+  ASSERT_TRUE(stats.ok());
+  size_t visible = 0;
+  for (const auto& [id, o] : model.objects) visible += model.Visible(o, clock->NowMillis());
+  EXPECT_EQ(stats->objects, visible);
+  EXPECT_GT(stats->memory_bytes, 0u);
+  EXPECT_GT(checked, 150u);
+  EXPECT_GT(nonempty, checked / 5);
+  EXPECT_GT(stale, 0u);
+}
+
+TEST(DbModelTest, Planar2D) { RunModel(CoordinateSystem::kPlanar2D, TestSeed()); }
+TEST(DbModelTest, Planar3D) { RunModel(CoordinateSystem::kPlanar3D, TestSeed() + 1); }
+TEST(DbModelTest, Geographic) { RunModel(CoordinateSystem::kGeographic, TestSeed() + 2); }
+
+std::unique_ptr<Db> OpenTestDb(std::shared_ptr<ManualClock> clock) {
+  DbOptions o;
+  o.clock = std::move(clock);
+  o.sweep_interval_ms = 0;
+  return std::move(Db::OpenInMemory(o)).value();
+}
+
+TEST(DbGeographicTest, AntimeridianPolesTinyAndPlanetSizedRadii) {
+  auto db = OpenTestDb(std::make_shared<ManualClock>(0));
+  ASSERT_TRUE(db->Upsert("g", {.id = "east", .pos = {179.9999, 0}}).ok());
+  ASSERT_TRUE(db->Upsert("g", {.id = "west", .pos = {-179.9999, 0}}).ok());
+  ASSERT_TRUE(db->Upsert("g", {.id = "pole", .pos = {0, 90}}).ok());
+  ASSERT_TRUE(db->Upsert("g", {.id = "pole2", .pos = {123, 89.9999}}).ok());
+  ASSERT_TRUE(db->Upsert("g", {.id = "paris", .pos = {2.3522, 48.8566}}).ok());
+  // Across the antimeridian: 0.0002 degrees of longitude at the equator is ~22.24 m.
+  auto r = db->WithinRadius("g", {180, 0}, 12.0);
+  ASSERT_TRUE(r.ok());
+  std::set<std::string> ids;
+  for (const Hit& h : r->hits) ids.insert(h.id);
+  EXPECT_EQ(ids, (std::set<std::string>{"east", "west"}));
+  auto nn = db->Nearest("g", {-179.9999, 0}, 1);
+  ASSERT_TRUE(nn.ok());
+  EXPECT_EQ(nn->hits[0].id, "west");
+  EXPECT_EQ(nn->hits[0].distance, 0.0);
+  nn = db->Nearest("g", {179.9999, 0}, 2);
+  EXPECT_EQ(nn->hits[1].id, "west");
+  EXPECT_NEAR(nn->hits[1].distance, GreatCircle({179.9999, 0}, {-179.9999, 0}), 1e-6);
+  // Poles: every longitude is the same point; 0.0001 degrees of latitude is ~11.1 m.
+  r = db->WithinRadius("g", {-77, 90}, 11.2);
+  ids.clear();
+  for (const Hit& h : r->hits) ids.insert(h.id);
+  EXPECT_EQ(ids, (std::set<std::string>{"pole", "pole2"}));
+  // Tiny: 1 mm around Paris finds Paris only.
+  auto tiny = db->CountWithinRadius("g", {2.3522, 48.8566}, 0.001);
+  EXPECT_EQ(*tiny, 1u);
+  // Planet-sized: half the circumference covers everything.
+  auto all = db->CountWithinRadius("g", {0, 0}, kPi * kR);
+  EXPECT_EQ(*all, 5u);
+  // A box across the antimeridian, west > east.
+  auto box = db->InBox("g", {179, -1}, {-179, 1});
+  ASSERT_TRUE(box.ok());
+  ids.clear();
+  for (const Hit& h : box->hits) ids.insert(h.id);
+  EXPECT_EQ(ids, (std::set<std::string>{"east", "west"}));
+  // A box around the pole cap.
+  EXPECT_EQ(*db->CountInBox("g", {-180, 89}, {180, 90}), 2u);
+}
+
+TEST(DbTtlTest, ExpiredObjectsVanishAtOnceAndAreSweptInBoundedPasses) {
+  auto clock = std::make_shared<ManualClock>(10'000);
+  auto db = OpenTestDb(clock);
+  for (int i = 0; i < 20; ++i) {
+    Object o{.id = "o" + std::to_string(i), .pos = {double(i), 0}, .timestamp = 1};
+    if (i < 12) o.ttl_ms = 500;
+    if (i == 12) o.expires_at = 10'700;
+    ASSERT_TRUE(db->Upsert("p", o).ok());
+  }
+  EXPECT_EQ(*db->CountInBox("p", {-90, -90}, {90, 90}), 20u);
+  clock->Advance(500);  // now 10'500: the ttl objects expire exactly now
+  EXPECT_EQ(*db->CountInBox("p", {-90, -90}, {90, 90}), 8u);
+  EXPECT_EQ(db->Get("p", "o3").status().code(), StatusCode::kNotFound);
+  auto stats = db->Stats("p");
+  EXPECT_EQ(stats->objects, 8u);
+  EXPECT_EQ(stats->expired, 12u);
+  clock->Advance(200);  // o12 expires at 10'700
+  EXPECT_EQ(db->Stats("p")->expired, 13u);
+  size_t total = 0;
+  for (int pass = 0; pass < 10; ++pass) {
+    const size_t n = db->SweepExpired(4);
+    EXPECT_LE(n, 4u);
+    total += n;
+  }
+  EXPECT_EQ(total, 13u);
+  stats = db->Stats("p");
+  EXPECT_EQ(stats->expired, 0u);
+  EXPECT_EQ(stats->swept, 13u);
+  EXPECT_EQ(stats->objects, 7u);
+  // An upsert onto an expired id is a fresh object, whatever its timestamp.
+  ASSERT_EQ(*db->Upsert("p", {.id = "o1", .pos = {1, 1}, .timestamp = 0}), WriteOutcome::kApplied);
+}
+
+TEST(DbTtlTest, TheBackgroundSweeperRemovesExpiredObjects) {
+  auto clock = std::make_shared<ManualClock>(0);
+  DbOptions o;
+  o.clock = clock;
+  o.sweep_interval_ms = 1;
+  auto db = std::move(Db::OpenInMemory(o)).value();
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_TRUE(db->Upsert("p", {.id = std::to_string(i), .pos = {0, 0}, .ttl_ms = 10}).ok());
+  }
+  clock->Advance(10);
+  for (int i = 0; i < 2000 && db->Stats("p")->swept < 50; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_EQ(db->Stats("p")->swept, 50u);
+}
+
+TEST(DbConflictTest, LastWriterWinsByTimestampAndTiesGoToTheLaterWrite) {
+  auto db = OpenTestDb(std::make_shared<ManualClock>(0));
+  EXPECT_EQ(*db->Upsert("n", {.id = "a", .pos = {1, 1}, .timestamp = 100}), WriteOutcome::kApplied);
+  EXPECT_EQ(*db->Upsert("n", {.id = "a", .pos = {2, 2}, .timestamp = 99}), WriteOutcome::kStale);
+  EXPECT_EQ(db->Get("n", "a")->pos, (Position{1, 1}));
+  EXPECT_EQ(*db->Upsert("n", {.id = "a", .pos = {3, 3}, .timestamp = 100}), WriteOutcome::kApplied);
+  EXPECT_EQ(db->Get("n", "a")->pos, (Position{3, 3}));
+  EXPECT_EQ(*db->Upsert("n", {.id = "a", .pos = {4, 4}, .timestamp = 101}), WriteOutcome::kApplied);
+  EXPECT_EQ(db->Get("n", "a")->pos, (Position{4, 4}));
+  // A stale op inside a batch is reported and the rest applies.
+  Batch b;
+  b.Upsert("n", {.id = "a", .pos = {5, 5}, .timestamp = 50});
+  b.Upsert("n", {.id = "b", .pos = {6, 6}, .timestamp = 50});
+  auto out = db->Apply(b);
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(*out, (std::vector<WriteOutcome>{WriteOutcome::kStale, WriteOutcome::kApplied}));
+}
+
+TEST(DbInputTest, BadInputIsNamedAndChangesNothing) {
+  auto db = OpenTestDb(std::make_shared<ManualClock>(0));
+  ASSERT_TRUE(db->CreateNamespace("geo", {.coordinates = CoordinateSystem::kGeographic}).ok());
+  ASSERT_TRUE(db->CreateNamespace("flat", {.coordinates = CoordinateSystem::kPlanar2D}).ok());
+  ASSERT_TRUE(db->Upsert("geo", {.id = "keep", .pos = {1, 1}}).ok());
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  struct Case {
+    std::function<Status()> call;
+    const char* message;
+  };
+  const std::vector<Case> cases = {
+      {[&] { return db->Upsert("geo", {.id = "x", .pos = {0, 91}}).status(); },
+       "object.pos.lat = 91: outside [-90, 90]"},
+      {[&] { return db->Upsert("geo", {.id = "x", .pos = {-180.5, 0}}).status(); },
+       "object.pos.lon = -180.5: outside [-180, 180]"},
+      {[&] { return db->Upsert("flat", {.id = "x", .pos = {nan, 0}}).status(); },
+       "object.pos.x = nan: not finite"},
+      {[&] { return db->Upsert("geo", {.id = "", .pos = {0, 0}}).status(); }, "object.id: empty"},
+      {[&] { return db->Upsert("geo", {.id = std::string(300, 'i'), .pos = {0, 0}}).status(); },
+       "object.id: 300 bytes, at most 256"},
+      {[&] { return db->Upsert("", {.id = "x", .pos = {0, 0}}).status(); },
+       "namespace: empty"},
+      {[&] { return db->Upsert(std::string(200, 'n'), {.id = "x"}).status(); },
+       "namespace: 200 bytes, at most 128"},
+      {[&] { return db->Upsert("geo", {.id = "x", .expires_at = 5, .ttl_ms = 5}).status(); },
+       "both expires_at and ttl_ms"},
+      {[&] { return db->Upsert("geo", {.id = "x", .ttl_ms = -1}).status(); },
+       "object.ttl_ms = -1: must be > 0"},
+      {[&] { return db->WithinRadius("geo", {0, 0}, -1).status(); },
+       "radius = -1: must be finite and >= 0"},
+      {[&] { return db->WithinRadius("geo", {0, 0}, 10, {.limit = 0}).status(); },
+       "options.limit = 0"},
+      {[&] { return db->Nearest("geo", {0, 0}, 0).status(); }, "k = 0: must be > 0"},
+      {[&] { return db->InBox("flat", {5, 0}, {4, 1}).status(); },
+       "min.x = 5 > max.x = 4: box is crossed"},
+      {[&] { return db->InBox("geo", {0, 5}, {1, 4}).status(); },
+       "min.lat = 5 > max.lat = 4: box is crossed"},
+      {[&] { return db->WithinRadius("geo", {0, -95}, 1).status(); },
+       "center.lat = -95: outside [-90, 90]"},
+      {[&] { return db->WithinRadius("nope", {0, 0}, 1).status(); },
+       "namespace 'nope' does not exist"},
+  };
+  for (const Case& c : cases) {
+    const Status s = c.call();
+    EXPECT_FALSE(s.ok()) << c.message;
+    EXPECT_NE(s.message().find(c.message), std::string::npos) << s.ToString();
+  }
+  // Nothing changed.
+  EXPECT_EQ(db->Stats("geo")->objects, 1u);
+  EXPECT_EQ(db->Stats("flat")->objects, 0u);
+  EXPECT_EQ(db->ListNamespaces(), (std::vector<std::string>{"flat", "geo"}));
+}
+
+TEST(DbNamespaceTest, CreateListDrop) {
+  auto db = OpenTestDb(std::make_shared<ManualClock>(0));
+  EXPECT_TRUE(db->CreateNamespace("a", {.coordinates = CoordinateSystem::kPlanar3D}).ok());
+  EXPECT_TRUE(db->CreateNamespace("a", {.coordinates = CoordinateSystem::kPlanar3D}).ok());
+  const Status clash = db->CreateNamespace("a", {.coordinates = CoordinateSystem::kGeographic});
+  EXPECT_EQ(clash.code(), StatusCode::kAlreadyExists);
+  EXPECT_NE(clash.message().find("exists with coordinates planar3d, not geographic"),
+            std::string::npos);
+  ASSERT_TRUE(db->Upsert("b", {.id = "x", .pos = {1, 2}}).ok());  // created on first use
+  EXPECT_EQ(db->Stats("b")->coordinates, CoordinateSystem::kGeographic);
+  EXPECT_EQ(db->ListNamespaces(), (std::vector<std::string>{"a", "b"}));
+  EXPECT_TRUE(db->DropNamespace("b").ok());
+  EXPECT_EQ(db->DropNamespace("b").code(), StatusCode::kNotFound);
+  EXPECT_EQ(db->Get("b", "x").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(db->ListNamespaces(), (std::vector<std::string>{"a"}));
+}
+
+// Readers never see part of a batch: each batch moves every object of a group to one x
+// (the batch's version), across two namespaces; readers check that every hit of a query
+// shows the same version, in both namespaces read under one query each.
+TEST(DbConcurrencyTest, ReadersSeeAllOfABatchOrNone) {
+  auto db = OpenTestDb(std::make_shared<ManualClock>(0));
+  ASSERT_TRUE(db->CreateNamespace("p", {.coordinates = CoordinateSystem::kPlanar2D}).ok());
+  constexpr int kObjects = 200;
+  auto batch_for = [](int version) {
+    Batch b;
+    for (int i = 0; i < kObjects; ++i) {
+      b.Upsert("p", {.id = std::to_string(i), .pos = {double(version), double(i)},
+                     .timestamp = version});
+    }
+    return b;
+  };
+  ASSERT_TRUE(db->Apply(batch_for(0)).ok());
+  std::atomic<bool> done{false};
+  std::atomic<int> torn{0}, reads{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 3; ++t) {
+    readers.emplace_back([&] {
+      while (!done.load()) {
+        auto r = db->InBox("p", {-1, -1}, {1e9, 1e9}, {.limit = 100000});
+        if (!r.ok() || r->hits.size() != kObjects) {
+          ++torn;
+          continue;
+        }
+        for (const Hit& h : r->hits) {
+          if (h.pos.x != r->hits[0].pos.x) {
+            ++torn;
+            break;
+          }
+        }
+        ++reads;
+      }
+    });
+  }
+  std::thread writer([&] {
+    for (int v = 1; v <= 300; ++v) {
+      if (!db->Apply(batch_for(v)).ok()) ++torn;
+    }
+    done = true;
+  });
+  writer.join();
+  for (auto& r : readers) r.join();
+  EXPECT_EQ(torn.load(), 0);
+  EXPECT_GT(reads.load(), 0);
+  EXPECT_EQ(db->Get("p", "7")->pos.x, 300.0);
+}
+
+}  // namespace
+}  // namespace locus
