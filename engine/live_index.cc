@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <queue>
 
 #include "kernels/hilbert.h"
 #include "kernels/knn.h"
@@ -55,6 +56,10 @@ uint64_t LiveIndex<kDims>::NewSlot() {
       col_[a].resize(cap, 0.0);
       bmin_[a].push_back(kInf);
       bmax_[a].push_back(-kInf);
+      if ((num_blocks_ - 1) % kSuperBlock == 0) {
+        smin_[a].push_back(kInf);
+        smax_[a].push_back(-kInf);
+      }
     }
     t_.resize(cap, 0);
     expires_.resize(cap, kDeletedExpiry);  // unused rows of a block are never alive
@@ -72,6 +77,35 @@ void LiveIndex<kDims>::Widen(uint64_t block, const Point& p) {
     bmin_[a][block] = nlo;
     bmax_[a][block] = nhi;
     extent_sum_ += (nhi - nlo) - old_extent;
+    const uint64_t sb = block / kSuperBlock;
+    smin_[a][sb] = std::min(smin_[a][sb], p[a]);
+    smax_[a][sb] = std::max(smax_[a][sb], p[a]);
+  }
+}
+
+template <int kDims>
+double LiveIndex<kDims>::GapSq(const std::vector<double>* mn, const std::vector<double>* mx,
+                               uint64_t i, const Point& c) {
+  double sum = 0;
+  for (int a = 0; a < kDims; ++a) {
+    const double lo = mn[a][i], hi = mx[a][i];
+    if (!(lo <= hi)) return kInf;  // empty
+    const double g = c[a] < lo ? lo - c[a] : c[a] > hi ? c[a] - hi : 0.0;
+    sum += g * g;
+  }
+  return sum;
+}
+
+template <int kDims>
+template <class Pred, class Visit>
+void LiveIndex<kDims>::ForBlocks(Pred&& pred, Visit&& visit) const {
+  const uint64_t supers = smin_[0].size();
+  for (uint64_t sb = 0; sb < supers; ++sb) {
+    if (!pred(smin_, smax_, sb)) continue;
+    const uint64_t end = std::min(num_blocks_, (sb + 1) * kSuperBlock);
+    for (uint64_t b = sb * kSuperBlock; b < end; ++b) {
+      if (pred(bmin_, bmax_, b) && !visit(b)) return;
+    }
   }
 }
 
@@ -128,26 +162,16 @@ std::optional<typename LiveIndex<kDims>::Row> LiveIndex<kDims>::Get(uint32_t key
 }
 
 template <int kDims>
-double LiveIndex<kDims>::BlockGapSq(uint64_t b, const Point& c) const {
-  double sum = 0;
-  for (int a = 0; a < kDims; ++a) {
-    const double lo = bmin_[a][b], hi = bmax_[a][b];
-    if (!(lo <= hi)) return kInf;  // an empty block
-    const double g = c[a] < lo ? lo - c[a] : c[a] > hi ? c[a] - hi : 0.0;
-    sum += g * g;
-  }
-  return sum;
-}
-
-template <int kDims>
 template <class Emit>
 void LiveIndex<kDims>::ScanRadius(const Point& c, double radius_sq, const TimeWindow& w,
                                   int64_t now, Emit&& emit) const {
   const uint64_t rows = options_.block_rows;
   std::vector<uint32_t> ids(rows);
   std::vector<double> dist(rows);
-  for (uint64_t b = 0; b < num_blocks_; ++b) {
-    if (!(BlockGapSq(b, c) <= radius_sq)) continue;
+  auto near = [&](const std::vector<double>* mn, const std::vector<double>* mx, uint64_t i) {
+    return GapSq(mn, mx, i, c) <= radius_sq;
+  };
+  ForBlocks(near, [&](uint64_t b) {
     const uint64_t first = b * rows;
     const kernels::RowFilter f = Filter(t_.data() + first, expires_.data() + first, w, now);
     size_t n;
@@ -161,9 +185,10 @@ void LiveIndex<kDims>::ScanRadius(const Point& c, double radius_sq, const TimeWi
                                  static_cast<uint32_t>(first), ids.data(), dist.data());
     }
     for (size_t i = 0; i < n; ++i) {
-      if (!emit(key_of_slot_[ids[i]], dist[i])) return;
+      if (!emit(key_of_slot_[ids[i]], dist[i])) return false;
     }
-  }
+    return true;
+  });
 }
 
 template <int kDims>
@@ -187,8 +212,10 @@ size_t LiveIndex<kDims>::CountRadius(const Point& c, double radius_sq, const Tim
                                      int64_t now) const {
   const uint64_t rows = options_.block_rows;
   size_t total = 0;
-  for (uint64_t b = 0; b < num_blocks_; ++b) {
-    if (!(BlockGapSq(b, c) <= radius_sq)) continue;
+  auto near = [&](const std::vector<double>* mn, const std::vector<double>* mx, uint64_t i) {
+    return GapSq(mn, mx, i, c) <= radius_sq;
+  };
+  ForBlocks(near, [&](uint64_t b) {
     const uint64_t first = b * rows;
     const kernels::RowFilter f = Filter(t_.data() + first, expires_.data() + first, w, now);
     if constexpr (kDims == 2) {
@@ -198,7 +225,8 @@ size_t LiveIndex<kDims>::CountRadius(const Point& c, double radius_sq, const Tim
       total += kernels::RadiusCount3(col_[0].data() + first, col_[1].data() + first,
                                      col_[2].data() + first, rows, c[0], c[1], c[2], radius_sq, f);
     }
-  }
+    return true;
+  });
   return total;
 }
 
@@ -220,8 +248,10 @@ void LiveIndex<kDims>::InBox(const Point& lo, const Point& hi, const TimeWindow&
   *truncated = false;
   const uint64_t rows = options_.block_rows;
   std::vector<uint32_t> ids(rows);
-  for (uint64_t b = 0; b < num_blocks_; ++b) {
-    if (!BoxOverlaps<kDims>(bmin_, bmax_, b, lo, hi)) continue;
+  auto overlaps = [&](const std::vector<double>* mn, const std::vector<double>* mx, uint64_t i) {
+    return BoxOverlaps<kDims>(mn, mx, i, lo, hi);
+  };
+  ForBlocks(overlaps, [&](uint64_t b) {
     const uint64_t first = b * rows;
     const kernels::RowFilter f = Filter(t_.data() + first, expires_.data() + first, w, now);
     size_t n;
@@ -238,11 +268,12 @@ void LiveIndex<kDims>::InBox(const Point& lo, const Point& hi, const TimeWindow&
     for (size_t i = 0; i < n; ++i) {
       if (keys->size() >= limit) {
         *truncated = true;
-        return;
+        return false;
       }
       keys->push_back(key_of_slot_[ids[i]]);
     }
-  }
+    return true;
+  });
 }
 
 template <int kDims>
@@ -250,8 +281,10 @@ size_t LiveIndex<kDims>::CountBox(const Point& lo, const Point& hi, const TimeWi
                                   int64_t now) const {
   const uint64_t rows = options_.block_rows;
   size_t total = 0;
-  for (uint64_t b = 0; b < num_blocks_; ++b) {
-    if (!BoxOverlaps<kDims>(bmin_, bmax_, b, lo, hi)) continue;
+  auto overlaps = [&](const std::vector<double>* mn, const std::vector<double>* mx, uint64_t i) {
+    return BoxOverlaps<kDims>(mn, mx, i, lo, hi);
+  };
+  ForBlocks(overlaps, [&](uint64_t b) {
     const uint64_t first = b * rows;
     const kernels::RowFilter f = Filter(t_.data() + first, expires_.data() + first, w, now);
     if constexpr (kDims == 2) {
@@ -263,7 +296,8 @@ size_t LiveIndex<kDims>::CountBox(const Point& lo, const Point& hi, const TimeWi
                                   kernels::Box3T<double>{lo[0], lo[1], lo[2], hi[0], hi[1], hi[2]},
                                   f);
     }
-  }
+    return true;
+  });
   return total;
 }
 
@@ -272,19 +306,35 @@ void LiveIndex<kDims>::Nearest(const Point& c, size_t k, double max_dist_sq, con
                                int64_t now, std::vector<Hit>* out) const {
   out->clear();
   if (k == 0) return;
-  // Blocks in order of their distance bound; stop at the first farther than the k-th best.
-  std::vector<std::pair<double, uint64_t>> order;
-  order.reserve(num_blocks_);
-  for (uint64_t b = 0; b < num_blocks_; ++b) {
-    const double g = BlockGapSq(b, c);
-    if (g <= max_dist_sq) order.emplace_back(g, b);
+  // Best-first over superblocks and blocks by their distance bound: a superblock popped
+  // pushes its blocks; a block popped is scanned; stop at the first bound farther than the
+  // k-th best so far.
+  struct Entry {
+    double gap;
+    uint64_t index;
+    bool block;
+    bool operator>(const Entry& o) const { return gap > o.gap; }
+  };
+  std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> heap;
+  for (uint64_t sb = 0; sb < smin_[0].size(); ++sb) {
+    const double g = GapSq(smin_, smax_, sb, c);
+    if (g <= max_dist_sq) heap.push({g, sb, false});
   }
-  std::sort(order.begin(), order.end());
   kernels::TopK<double> top(k, max_dist_sq);
   const uint64_t rows = options_.block_rows;
-  for (const auto& [gap, b] : order) {
-    if (!(gap <= top.threshold())) break;
-    const uint64_t first = b * rows;
+  while (!heap.empty()) {
+    const Entry e = heap.top();
+    heap.pop();
+    if (!(e.gap <= top.threshold())) break;
+    if (!e.block) {
+      const uint64_t end = std::min(num_blocks_, (e.index + 1) * kSuperBlock);
+      for (uint64_t b = e.index * kSuperBlock; b < end; ++b) {
+        const double g = GapSq(bmin_, bmax_, b, c);
+        if (g <= top.threshold()) heap.push({g, b, true});
+      }
+      continue;
+    }
+    const uint64_t first = e.index * rows;
     const kernels::RowFilter f = Filter(t_.data() + first, expires_.data() + first, w, now);
     if constexpr (kDims == 2) {
       kernels::TopK2(col_[0].data() + first, col_[1].data() + first, rows, c[0], c[1], f,
@@ -377,6 +427,9 @@ size_t LiveIndex<kDims>::MemoryBytes() const {
     bytes += col_[a].capacity() * sizeof(double);
     bytes += (bmin_[a].capacity() + bmax_[a].capacity()) * sizeof(double);
   }
+  for (int a = 0; a < kDims; ++a) {
+    bytes += (smin_[a].capacity() + smax_[a].capacity()) * sizeof(double);
+  }
   bytes += (t_.capacity() + expires_.capacity()) * sizeof(int64_t);
   bytes += (key_of_slot_.capacity() + slot_of_key_.capacity() + free_slots_.capacity()) *
            sizeof(uint32_t);
@@ -397,6 +450,15 @@ bool LiveIndex<kDims>::CheckInvariants() const {
     const uint64_t b = s / options_.block_rows;
     for (int a = 0; a < kDims; ++a) {
       if (!(bmin_[a][b] <= col_[a][s] && col_[a][s] <= bmax_[a][b])) return false;
+    }
+  }
+  for (uint64_t b = 0; b < num_blocks_; ++b) {
+    for (int a = 0; a < kDims; ++a) {
+      const uint64_t sb = b / kSuperBlock;
+      if (bmin_[a][b] <= bmax_[a][b] &&
+          !(smin_[a][sb] <= bmin_[a][b] && bmax_[a][b] <= smax_[a][sb])) {
+        return false;
+      }
     }
   }
   // The running extent sum matches a recomputation (up to rounding).

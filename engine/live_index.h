@@ -142,7 +142,13 @@ class LiveIndex {
   }
   uint64_t NewSlot();
   void Widen(uint64_t block, const Point& p);
-  double BlockGapSq(uint64_t block, const Point& c) const;
+  // Squared distance from c to box i of the given bounds (+inf for an empty box).
+  static double GapSq(const std::vector<double>* mn, const std::vector<double>* mx, uint64_t i,
+                      const Point& c);
+  // Calls visit(block) for every block whose bounds pass pred(mn, mx, i), testing the
+  // superblock bounds first.
+  template <class Pred, class Visit>
+  void ForBlocks(Pred&& pred, Visit&& visit) const;
   double ExtentSum() const;
   template <class Emit>
   void ScanRadius(const Point& c, double radius_sq, const TimeWindow& w, int64_t now,
@@ -158,6 +164,10 @@ class LiveIndex {
   std::vector<uint32_t> slot_of_key_;  // kNoKey for an absent key
   std::vector<uint32_t> free_slots_;
   std::vector<double> bmin_[kDims], bmax_[kDims];  // per block; empty = (+inf, -inf)
+  // Per superblock of kSuperBlock consecutive blocks: the union of their bounds, widened
+  // with them, so a query tests ~num_blocks / kSuperBlock boxes before any block's.
+  static constexpr uint64_t kSuperBlock = 32;
+  std::vector<double> smin_[kDims], smax_[kDims];
   double extent_sum_ = 0;        // ExtentSum(), kept current by Widen (O(1) per write)
   double clustered_extent_ = 0;  // extent_sum_ right after the last clustering
   uint64_t sweep_cursor_ = 0;
