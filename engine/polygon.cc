@@ -54,8 +54,8 @@ inline void TwoProduct(double a, double b, double* p, double* e) {
 // summed exactly as a Shewchuk expansion (grow-expansion with zero elimination). The sign of
 // a nonoverlapping expansion is the sign of its largest (last) component.
 int ExactOrient(const Point2& a, const Point2& b, const Point2& c) {
-  const double factors[6][2] = {{a.x, b.y}, {-a.x, c.y}, {-c.x, b.y},
-                                {-a.y, b.x}, {a.y, c.x}, {c.y, b.x}};
+  const double factors[6][2] = {{a.x, b.y},  {-a.x, c.y}, {-c.x, b.y},
+                                {-a.y, b.x}, {a.y, c.x},  {c.y, b.x}};
   double expansion[13];
   int len = 0;
   auto grow = [&](double term) {
@@ -184,8 +184,7 @@ int Orient2D(const Point2& a, const Point2& b, const Point2& c) {
 
 Result<Polygon> Polygon::Make(std::vector<std::vector<Point2>> rings) {
   if (rings.empty()) {
-    return InvalidArgumentError(
-        "rings.size() = 0: a polygon needs an exterior ring (rings[0])");
+    return InvalidArgumentError("rings.size() = 0: a polygon needs an exterior ring (rings[0])");
   }
   Polygon poly;
   // orig[v] = the input index of validated vertex v within its ring (for messages).
@@ -271,8 +270,10 @@ Result<Polygon> Polygon::Make(std::vector<std::vector<Point2>> rings) {
     uint64_t total = 0;
     for (size_t i = 0; i < num_edges; ++i) {
       const Box2 b = edge_box(i);
-      const int64_t x0 = Cell(b.min.x, all.min.x, inv_x, gx), x1 = Cell(b.max.x, all.min.x, inv_x, gx);
-      const int64_t y0 = Cell(b.min.y, all.min.y, inv_y, gy), y1 = Cell(b.max.y, all.min.y, inv_y, gy);
+      const int64_t x0 = Cell(b.min.x, all.min.x, inv_x, gx),
+                    x1 = Cell(b.max.x, all.min.x, inv_x, gx);
+      const int64_t y0 = Cell(b.min.y, all.min.y, inv_y, gy),
+                    y1 = Cell(b.max.y, all.min.y, inv_y, gy);
       total += static_cast<uint64_t>((x1 - x0 + 1) * (y1 - y0 + 1));
     }
     // Long edges land in many cells; coarsen until the index stays linear in size.
@@ -285,8 +286,10 @@ Result<Polygon> Polygon::Make(std::vector<std::vector<Point2>> rings) {
     std::vector<size_t>& start = cell_start;
     auto for_cells = [&](size_t i, auto&& fn) {
       const Box2 b = edge_box(i);
-      const int64_t x0 = Cell(b.min.x, all.min.x, inv_x, gx), x1 = Cell(b.max.x, all.min.x, inv_x, gx);
-      const int64_t y0 = Cell(b.min.y, all.min.y, inv_y, gy), y1 = Cell(b.max.y, all.min.y, inv_y, gy);
+      const int64_t x0 = Cell(b.min.x, all.min.x, inv_x, gx),
+                    x1 = Cell(b.max.x, all.min.x, inv_x, gx);
+      const int64_t y0 = Cell(b.min.y, all.min.y, inv_y, gy),
+                    y1 = Cell(b.max.y, all.min.y, inv_y, gy);
       for (int64_t cy = y0; cy <= y1; ++cy) {
         for (int64_t cx = x0; cx <= x1; ++cx) fn(static_cast<size_t>(cy * gx + cx));
       }
@@ -303,9 +306,7 @@ Result<Polygon> Polygon::Make(std::vector<std::vector<Point2>> rings) {
   auto record = [&](size_t i, size_t j, Relation rel) {
     if (i > j) std::swap(i, j);
     const Violation v{refs[i], refs[j], rel};
-    auto key = [](const Violation& x) {
-      return std::tuple(x.e.ring, x.e.k, x.f.ring, x.f.k);
-    };
+    auto key = [](const Violation& x) { return std::tuple(x.e.ring, x.e.k, x.f.ring, x.f.k); };
     if (!worst || key(v) < key(*worst)) worst = v;
   };
   for (size_t c = 0; c + 1 < cell_start.size(); ++c) {
@@ -344,14 +345,14 @@ Result<Polygon> Polygon::Make(std::vector<std::vector<Point2>> rings) {
     const Violation& v = *worst;
     const std::string rel = RelationName(v.relation);
     if (v.e.ring == v.f.ring) {
-      return InvalidArgumentError("rings" + Idx(v.e.ring) + ": edges " + edge_name(v.e) +
-                                  " and " + edge_name(v.f) + " " + rel +
+      return InvalidArgumentError("rings" + Idx(v.e.ring) + ": edges " + edge_name(v.e) + " and " +
+                                  edge_name(v.f) + " " + rel +
                                   ": a ring must not intersect itself");
     }
     // Name the hole first: "rings[1] edge ... and rings[0] edge ...".
-    return InvalidArgumentError("rings" + Idx(v.f.ring) + " edge " + edge_name(v.f) +
-                                " and rings" + Idx(v.e.ring) + " edge " + edge_name(v.e) +
-                                " " + rel + ": rings must not touch or cross");
+    return InvalidArgumentError("rings" + Idx(v.f.ring) + " edge " + edge_name(v.f) + " and rings" +
+                                Idx(v.e.ring) + " edge " + edge_name(v.e) + " " + rel +
+                                ": rings must not touch or cross");
   }
 
   // ---- Nesting. Rings are now pairwise disjoint, so a ring is inside another iff any of
@@ -381,7 +382,8 @@ Result<Polygon> Polygon::Make(std::vector<std::vector<Point2>> rings) {
   std::vector<size_t> holes;
   for (size_t r = 1; r < num_rings; ++r) holes.push_back(r);
   std::sort(holes.begin(), holes.end(), [&](size_t a, size_t b) {
-    return ring_box[a].min.x < ring_box[b].min.x || (ring_box[a].min.x == ring_box[b].min.x && a < b);
+    return ring_box[a].min.x < ring_box[b].min.x ||
+           (ring_box[a].min.x == ring_box[b].min.x && a < b);
   });
   for (size_t s : holes) {
     const Box2& outer = ring_box[s];
@@ -390,7 +392,8 @@ Result<Polygon> Polygon::Make(std::vector<std::vector<Point2>> rings) {
     for (; it != holes.end() && ring_box[*it].min.x <= outer.max.x; ++it) {
       const size_t r = *it;
       const Box2& inner = ring_box[r];
-      if (r == s || !(locus::Contains(outer, inner.min) && locus::Contains(outer, inner.max))) continue;
+      if (r == s || !(locus::Contains(outer, inner.min) && locus::Contains(outer, inner.max)))
+        continue;
       if (inside_ring(s, poly.ring(r)[0])) {
         return InvalidArgumentError("rings" + Idx(r) + ": hole lies inside hole rings" + Idx(s));
       }

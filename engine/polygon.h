@@ -49,19 +49,27 @@ class Polygon {
   // orientation is accepted (RFC 7946 asks parsers not to reject clockwise exteriors).
   // Consecutive duplicate points and the closing point are dropped; error messages index
   // the points as given. Fails with InvalidArgument, naming the field and value, when:
-  //   - there is no ring                      "rings.size() = 0: ..."
-  //   - a coordinate is not finite            "rings[0][4].x = nan: coordinate is not a finite number"
-  //   - a coordinate exceeds 1e150 in size    "rings[0][4].y = 1e+200: magnitude above 1e150 ..."
-  //   - a ring has < 3 distinct points        "rings[1]: 2 distinct points, need at least 3"
-  //   - a ring has zero area                  "rings[0]: zero area: all 4 distinct points are collinear"
+  //   - there is no ring:
+  //       "rings.size() = 0: a polygon needs an exterior ring (rings[0])"
+  //   - a coordinate is not finite:
+  //       "rings[0][4].x = nan: coordinate is not a finite number"
+  //   - a coordinate exceeds 1e150 in magnitude:
+  //       "rings[0][4].y = 1e+200: magnitude above 1e150 (exact predicates would overflow)"
+  //   - a ring has fewer than 3 distinct points:
+  //       "rings[1]: 2 distinct points, need at least 3"
+  //   - a ring has zero area:
+  //       "rings[0]: zero area: all 4 distinct points are collinear"
   //   - a ring intersects itself, other than neighbouring edges meeting at their shared
-  //     vertex (edges are named by the input indices of their end points):
+  //     vertex (edges are named by the input indices of their end points; the smallest
+  //     offending pair is named):
   //       "rings[0]: edges [0]-[1] and [2]-[3] cross: a ring must not intersect itself"
   //     ("cross", "touch" or "overlap"; a ring that passes twice through a point touches)
   //   - two rings touch or cross (stricter than OGC, which lets rings touch at single points):
   //       "rings[1] edge [0]-[1] and rings[0] edge [2]-[3] cross: rings must not touch or cross"
-  //   - a hole is not inside the exterior      "rings[1]: hole lies outside the exterior ring rings[0]"
-  //   - a hole is inside another hole          "rings[2]: hole lies inside hole rings[1]"
+  //   - a hole is not inside the exterior:
+  //       "rings[1]: hole lies outside the exterior ring rings[0]"
+  //   - a hole is inside another hole:
+  //       "rings[2]: hole lies inside hole rings[1]"
   // Validation cost: O(n) plus the segment pairs whose boxes overlap in a cell of a uniform
   // grid over the polygon: near O(n) for ordinary rings (a 10k-vertex noisy circle: ~15-20
   // ms on a loaded 2-vCPU machine, -O2), but it degrades towards O(n^2) when many long
@@ -98,9 +106,9 @@ class Polygon {
   void BuildSlabs(size_t n);
 
   Box2 bounds_;
-  std::vector<Point2> vertices_;     // all rings, back to back
-  std::vector<size_t> ring_start_;   // ring i is vertices_[ring_start_[i], ring_start_[i+1])
-  std::vector<Edge> edges_;          // every ring's edges, including the closing edge
+  std::vector<Point2> vertices_;    // all rings, back to back
+  std::vector<size_t> ring_start_;  // ring i is vertices_[ring_start_[i], ring_start_[i+1])
+  std::vector<Edge> edges_;         // every ring's edges, including the closing edge
   // Horizontal slabs: slab k covers y in [y0 + k/inv_h, y0 + (k+1)/inv_h) (computed as
   // floor((y - y0) * inv_h), clamped; monotone in y, so an edge listed under the slabs of
   // its min and max y is listed under every slab a point on it can map to).

@@ -28,7 +28,8 @@ using Ring = std::vector<Point2>;
 // Exact orientation for coordinates that are multiples of 2^-shift with |v| * 2^shift < 2^62.
 int IntOrient(Point2 a, Point2 b, Point2 c, int shift) {
   auto i = [shift](double v) { return static_cast<__int128>(std::llround(std::ldexp(v, shift))); };
-  const __int128 det = (i(a.x) - i(c.x)) * (i(b.y) - i(c.y)) - (i(a.y) - i(c.y)) * (i(b.x) - i(c.x));
+  const __int128 det =
+      (i(a.x) - i(c.x)) * (i(b.y) - i(c.y)) - (i(a.y) - i(c.y)) * (i(b.x) - i(c.x));
   return (det > 0) - (det < 0);
 }
 
@@ -55,8 +56,9 @@ int WindingNumber(const Ring& r, Point2 p) {
   int wn = 0;
   for (size_t k = 0; k < r.size(); ++k) {
     const Point2 a = r[k], b = r[(k + 1) % r.size()];
-    const long double cross = (static_cast<long double>(b.x) - a.x) * (static_cast<long double>(p.y) - a.y) -
-                              (static_cast<long double>(p.x) - a.x) * (static_cast<long double>(b.y) - a.y);
+    const long double cross =
+        (static_cast<long double>(b.x) - a.x) * (static_cast<long double>(p.y) - a.y) -
+        (static_cast<long double>(p.x) - a.x) * (static_cast<long double>(b.y) - a.y);
     if (a.y <= p.y) {
       if (b.y > p.y && cross > 0) ++wn;
     } else if (b.y <= p.y && cross < 0) {
@@ -201,9 +203,9 @@ TEST(PolygonContains, ConcaveUShape) {
   // U: outer 0..9 x 0..9, notch 3..6 x 3..9 open at the top.
   const Polygon u =
       MakeOk({{{0, 0}, {9, 0}, {9, 9}, {6, 9}, {6, 3}, {3, 3}, {3, 9}, {0, 9}, {0, 0}}});
-  EXPECT_TRUE(u.Contains({1, 8}));    // left arm
-  EXPECT_TRUE(u.Contains({8, 8}));    // right arm
-  EXPECT_TRUE(u.Contains({4.5, 1}));  // base
+  EXPECT_TRUE(u.Contains({1, 8}));     // left arm
+  EXPECT_TRUE(u.Contains({8, 8}));     // right arm
+  EXPECT_TRUE(u.Contains({4.5, 1}));   // base
   EXPECT_FALSE(u.Contains({4.5, 5}));  // in the notch
   EXPECT_FALSE(u.Contains({4.5, 9}));  // on the notch's open top, between the arms
   EXPECT_TRUE(u.Contains({4.5, 3}));   // notch floor: boundary
@@ -326,7 +328,8 @@ TEST(PolygonMake, RejectsDegenerateInputWithNamedFields) {
   EXPECT_EQ(MakeError({}), "rings.size() = 0: a polygon needs an exterior ring (rings[0])");
   EXPECT_EQ(MakeError({{{0, 0}, {1, 0}, {1, 1}, {0, 1}, {std::nan(""), 0}}}),
             "rings[0][4].x = nan: coordinate is not a finite number");
-  EXPECT_EQ(MakeError({Square(0, 0, 9, 9), {{1, 1}, {2, 1}, {1, -std::numeric_limits<double>::infinity()}}}),
+  EXPECT_EQ(MakeError({Square(0, 0, 9, 9),
+                       {{1, 1}, {2, 1}, {1, -std::numeric_limits<double>::infinity()}}}),
             "rings[1][2].y = -inf: coordinate is not a finite number");
   EXPECT_EQ(MakeError({{{0, 0}, {1e200, 0}, {0, 1}}}),
             "rings[0][1].x = 1e+200: magnitude above 1e150 (exact predicates would overflow)");
@@ -408,15 +411,17 @@ TEST(PolygonMake, LargeRingsValidate) {
     std::uniform_real_distribution<double> u(-1.1, 1.1);
     for (int i = 0; i < 2000; ++i) {
       const Point2 q{u(rng), u(rng)};
-      ASSERT_EQ(p.Contains(q), WindingContains({cases[c], Square(-0.001, -0.001, 0.001, 0.001)}, q));
+      ASSERT_EQ(p.Contains(q),
+                WindingContains({cases[c], Square(-0.001, -0.001, 0.001, 0.001)}, q));
     }
   }
   // One swapped pair of neighbours on a 10k-gon in convex position makes two edges cross.
   Ring bad = StarRing(rng, 10000, 0, 0, 1, 1);
   ASSERT_GT(bad.size(), 5002u);
   std::swap(bad[5000], bad[5001]);
-  EXPECT_EQ(MakeError({bad}),
-            "rings[0]: edges [4999]-[5000] and [5001]-[5002] cross: a ring must not intersect itself");
+  EXPECT_EQ(
+      MakeError({bad}),
+      "rings[0]: edges [4999]-[5000] and [5001]-[5002] cross: a ring must not intersect itself");
 }
 
 // ---- ConvexHull ----------------------------------------------------------------------------
@@ -435,8 +440,8 @@ void ExpectIsHull(std::span<const Point2> pts, const std::vector<Point2>& hull) 
   }
   // Starts at the lexicographically smallest point.
   EXPECT_EQ(hull[0], *std::min_element(pts.begin(), pts.end(), [](Point2 a, Point2 b) {
-    return a.x < b.x || (a.x == b.x && a.y < b.y);
-  }));
+              return a.x < b.x || (a.x == b.x && a.y < b.y);
+            }));
 }
 
 TEST(ConvexHull, SmallAndDegenerateInputs) {
