@@ -32,7 +32,13 @@ std::string Num(double v) {
   return buf;
 }
 
-std::string Idx(size_t i) { return "[" + std::to_string(i) + "]"; }
+// Returns "[i]" (built by appending: GCC 12 flags "[" + std::string with a false -Wrestrict).
+std::string Idx(size_t i) {
+  std::string out = "[";
+  out += std::to_string(i);
+  out += ']';
+  return out;
+}
 
 int Sign(double v) { return (v > 0) - (v < 0); }
 

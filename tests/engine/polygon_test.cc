@@ -25,11 +25,12 @@ using Ring = std::vector<Point2>;
 
 // ---- Oracles -------------------------------------------------------------------------------
 
+__extension__ typedef __int128 Int128;  // GCC/Clang extension; -Wpedantic-clean
+
 // Exact orientation for coordinates that are multiples of 2^-shift with |v| * 2^shift < 2^62.
 int IntOrient(Point2 a, Point2 b, Point2 c, int shift) {
-  auto i = [shift](double v) { return static_cast<__int128>(std::llround(std::ldexp(v, shift))); };
-  const __int128 det =
-      (i(a.x) - i(c.x)) * (i(b.y) - i(c.y)) - (i(a.y) - i(c.y)) * (i(b.x) - i(c.x));
+  auto i = [shift](double v) { return static_cast<Int128>(std::llround(std::ldexp(v, shift))); };
+  const Int128 det = (i(a.x) - i(c.x)) * (i(b.y) - i(c.y)) - (i(a.y) - i(c.y)) * (i(b.x) - i(c.x));
   return (det > 0) - (det < 0);
 }
 
