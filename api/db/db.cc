@@ -19,7 +19,8 @@
 #include <mutex>
 #include <shared_mutex>
 #include <thread>
-#include <unordered_map>
+
+#include "absl/container/flat_hash_map.h"
 
 #include "engine/live_index.h"
 #include "kernels/geo.h"
@@ -45,6 +46,9 @@ void Batch::Delete(std::string ns, std::string id) {
 }
 
 namespace {
+
+// Debian's Abseil has its own string_view type: lookups by std::string_view go through it.
+absl::string_view Av(std::string_view v) { return absl::string_view(v.data(), v.size()); }
 
 class SystemClock final : public Clock {
  public:
@@ -189,7 +193,10 @@ struct Db::Impl {
     NamespaceOptions options;
     std::mutex writer;
     mutable RwLock rw;
-    std::unordered_map<std::string, uint32_t> key_of_id;
+    // Open addressing with the id stored in the slot (short ids stay inside the string's
+    // inline buffer): a lookup is usually one cache miss, where std::unordered_map's
+    // bucket -> node -> string chain cost three (W4 moves: 23% of the time in find).
+    absl::flat_hash_map<std::string, uint32_t> key_of_id;
     std::vector<Record> records;
     std::vector<uint32_t> free_keys;
     engine::LiveIndex<2> live2;  // planar 2D
@@ -221,10 +228,10 @@ struct Db::Impl {
         key_of_id.emplace(o.id, key);
       }
       Record& r = records[key];
-      r.id = o.id;
+      if (r.id != o.id) r.id = o.id;  // a new key (an existing one already holds it)
       r.pos = o.pos;
       r.timestamp = o.timestamp;
-      r.metadata = o.metadata;
+      if (!(r.metadata.empty() && o.metadata.empty())) r.metadata = o.metadata;
       r.expires = o.expires_at ? *o.expires_at
                   : o.ttl_ms   ? now + *o.ttl_ms
                                : engine::kNeverExpires;
@@ -238,7 +245,7 @@ struct Db::Impl {
 
     // REQUIRES: writer and exclusive rw held. Returns whether a visible object was removed.
     bool DeleteLocked(std::string_view id, int64_t now) {
-      auto it = key_of_id.find(std::string(id));
+      auto it = key_of_id.find(Av(id));
       if (it == key_of_id.end()) return false;
       const uint32_t key = it->second;
       const bool visible = records[key].expires > now;
@@ -317,6 +324,18 @@ struct Db::Impl {
     auto ns = Find(name);
     if (!ns) return NotFoundError("namespace '" + std::string(name) + "' does not exist");
     return ns;
+  }
+
+  // The common case without building any message: true when CheckObject would pass.
+  bool ObjectOk(CoordinateSystem cs, const Object& o) const {
+    const Position& p = o.pos;
+    const bool pos_ok = cs == CoordinateSystem::kGeographic
+                            ? (p.x >= -180 && p.x <= 180 && p.y >= -90 && p.y <= 90 &&
+                               std::isfinite(p.z))
+                            : (std::isfinite(p.x) && std::isfinite(p.y) && std::isfinite(p.z));
+    return pos_ok && !o.id.empty() && o.id.size() <= options.max_id_bytes &&
+           o.metadata.size() <= options.max_metadata_bytes && !(o.expires_at && o.ttl_ms) &&
+           (!o.ttl_ms || (*o.ttl_ms > 0 && *o.ttl_ms <= engine::kNeverExpires / 4));
   }
 
   // Validates an upsert against the coordinate system it will be written with.
@@ -448,15 +467,26 @@ Status Db::DropNamespace(std::string_view name) {
 }
 
 Result<WriteOutcome> Db::Upsert(std::string_view ns_name, const Object& object) {
-  // Validated here first so that errors name the object, not a one-element batch.
+  // The single-object path: no batch, and messages are built only on error.
   LOCUS_RETURN_IF_ERROR(CheckName(ns_name, "namespace", impl_->options.max_namespace_bytes));
-  auto existing = impl_->Find(ns_name);
-  LOCUS_RETURN_IF_ERROR(impl_->CheckObject(
-      existing ? existing->options.coordinates : NamespaceOptions{}.coordinates, object, "object"));
-  Batch b;
-  b.Upsert(std::string(ns_name), object);
-  LOCUS_ASSIGN_OR_RETURN(std::vector<WriteOutcome> out, Apply(b));
-  return out[0];
+  auto ns = impl_->Find(ns_name);
+  const CoordinateSystem cs = ns ? ns->options.coordinates : NamespaceOptions{}.coordinates;
+  if (!impl_->ObjectOk(cs, object)) return impl_->CheckObject(cs, object, "object");
+  if (!ns) {
+    ns = impl_->FindOrCreate(ns_name);
+    // Created by another thread in between with other coordinates: validate against those.
+    if (ns->options.coordinates != cs && !impl_->ObjectOk(ns->options.coordinates, object)) {
+      return impl_->CheckObject(ns->options.coordinates, object, "object");
+    }
+  }
+  std::lock_guard w(ns->writer);
+  WriteOutcome out;
+  {
+    std::unique_lock x(ns->rw);
+    out = ns->UpsertLocked(object, impl_->Now());
+  }
+  ns->MaybeRecluster();
+  return out;
 }
 
 Status Db::Delete(std::string_view ns_name, std::string_view id) {
@@ -475,16 +505,17 @@ Result<std::vector<WriteOutcome>> Db::Apply(const Batch& batch) {
   // 1. Validate everything against the coordinate system each op will be written with.
   for (size_t i = 0; i < batch.ops_.size(); ++i) {
     const Batch::Op& op = batch.ops_[i];
-    const std::string field = "batch[" + std::to_string(i) + "]";
-    LOCUS_RETURN_IF_ERROR(
-        CheckName(op.ns, (field + ".namespace").c_str(), impl_->options.max_namespace_bytes));
+    auto field = [i] { return "batch[" + std::to_string(i) + "]"; };
+    if (op.ns.empty() || op.ns.size() > impl_->options.max_namespace_bytes) {
+      return CheckName(op.ns, (field() + ".namespace").c_str(), impl_->options.max_namespace_bytes);
+    }
     if (op.upsert) {
       auto ns = impl_->Find(op.ns);
       const CoordinateSystem cs = ns ? ns->options.coordinates : NamespaceOptions{}.coordinates;
-      LOCUS_RETURN_IF_ERROR(impl_->CheckObject(cs, op.object, field));
+      if (!impl_->ObjectOk(cs, op.object)) return impl_->CheckObject(cs, op.object, field());
     } else {
       LOCUS_RETURN_IF_ERROR(
-          CheckName(op.object.id, (field + ".id").c_str(), impl_->options.max_id_bytes));
+          CheckName(op.object.id, (field() + ".id").c_str(), impl_->options.max_id_bytes));
     }
   }
   // 2. Lock every namespace touched, in name order (writers first, then readers out).
@@ -498,6 +529,11 @@ Result<std::vector<WriteOutcome>> Db::Apply(const Batch& batch) {
   std::vector<std::unique_lock<RwLock>> exclusive;
   for (auto& [name, ns] : touched) writers.emplace_back(ns->writer);
   for (auto& [name, ns] : touched) exclusive.emplace_back(ns->rw);
+  if (touched.size() == 1 && batch.ops_.size() > 1024) {  // a bulk load: grow once
+    auto& ns = touched.begin()->second;
+    ns->key_of_id.reserve(ns->key_of_id.size() + batch.ops_.size());
+    ns->records.reserve(ns->records.size() + batch.ops_.size());
+  }
   // 3. Apply.
   const int64_t now = impl_->Now();
   std::vector<WriteOutcome> out;
@@ -520,7 +556,7 @@ Result<Object> Db::Get(std::string_view ns_name, std::string_view id) const {
   LOCUS_RETURN_IF_ERROR(CheckName(id, "id", impl_->options.max_id_bytes));
   LOCUS_ASSIGN_OR_RETURN(auto ns, impl_->Require(ns_name));
   std::shared_lock r(ns->rw);
-  auto it = ns->key_of_id.find(std::string(id));
+  auto it = ns->key_of_id.find(Av(id));
   if (it == ns->key_of_id.end() || ns->records[it->second].expires <= impl_->Now()) {
     return NotFoundError("namespace '" + std::string(ns_name) + "': no object '" +
                          std::string(id) + "'");
@@ -711,11 +747,11 @@ Result<NamespaceStats> Db::Stats(std::string_view ns_name) const {
   size_t bytes = ns->two_d() ? ns->live2.MemoryBytes() : ns->live3.MemoryBytes();
   bytes += ns->records.capacity() * sizeof(Record) + ns->free_keys.capacity() * sizeof(uint32_t);
   for (const Record& rec : ns->records) bytes += rec.id.capacity() + rec.metadata.capacity();
-  // The hash map: one node per entry (key string, value, next pointer, cached hash) and the
-  // bucket array.
-  bytes += ns->key_of_id.size() * (sizeof(std::string) + 2 * sizeof(void*) + sizeof(uint64_t)) +
-           ns->key_of_id.bucket_count() * sizeof(void*);
-  for (const auto& [id, key] : ns->key_of_id) bytes += id.capacity();
+  // The hash map: one slot (key string + value) and one control byte per bucket.
+  bytes += ns->key_of_id.capacity() * (sizeof(std::pair<std::string, uint32_t>) + 1);
+  for (const auto& [id, key] : ns->key_of_id) {
+    if (id.capacity() > 15) bytes += id.capacity() + 1;  // beyond the inline buffer
+  }
   s.memory_bytes = bytes;
   return s;
 }

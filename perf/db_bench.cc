@@ -1,0 +1,220 @@
+// W4 (PERF.md): the moving-objects database (locus::Db, api/include/locus/db.h) on 1M
+// objects in a geographic namespace, against Boost.Geometry's dynamic rtree<rstar<16>>
+// driven the way a user would keep it current: remove + insert per move. Same seeded data
+// and the same operation streams in the same binary.
+//
+// Data: 1M objects uniform over lon [0, 1] x lat [50, 51] (~71 x 111 km, ~127 per km^2).
+// A move shifts one object by up to 5 m on each axis (+-0.00005 deg); a radius query is
+// 500 m around a uniform point (~100 hits); kNN asks for the 10 nearest.
+// Rows (perf/run parses "W4/<Row>/<impl>/<n>"), each reporting items (operations) per second:
+//   BulkLoad  a fresh namespace filled with one 1M-object batch (Boost: packing constructor)
+//   Moves     a stream of moves (Db::Upsert with a newer timestamp; Boost: remove + insert)
+//   Mixed     90% moves, 10% radius queries (Boost: box query + haversine filter)
+//   Knn10     10 nearest (Boost: nearest(10) in degrees, an approximation favouring Boost)
+// Locus rows run single-threaded like the peer; the operations of one iteration are a block
+// of 10k, cycled through a precomputed stream.
+#include <benchmark/benchmark.h>
+
+#include <cmath>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "locus/db.h"
+
+#ifdef LOCUS_WITH_PEERS
+#include <boost/geometry.hpp>
+#include <boost/geometry/index/rtree.hpp>
+#endif
+
+// Objects are built with designated initializers naming only the fields they need.
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
+namespace locus::perf {
+namespace {
+
+constexpr int64_t kN = 1'000'000;
+constexpr size_t kBlock = 10'000;    // operations per benchmark iteration
+constexpr size_t kStream = 200'000;  // precomputed operations, cycled
+constexpr double kRadius = 500;      // metres: ~100 hits at this density
+constexpr double kStep = 0.00005;    // degrees: ~5.6 m of latitude, ~3.5 m of longitude
+
+double Haversine(double lon1, double lat1, double lon2, double lat2) {
+  constexpr double kD = 3.14159265358979323846 / 180, kR = 6371008.8;
+  const double s1 = std::sin((lat2 - lat1) * kD / 2), s2 = std::sin((lon2 - lon1) * kD / 2);
+  const double h = s1 * s1 + std::cos(lat1 * kD) * std::cos(lat2 * kD) * s2 * s2;
+  return 2 * kR * std::asin(std::sqrt(std::min(1.0, h)));
+}
+
+struct W4Data {
+  std::vector<std::string> ids;
+  std::vector<Position> start;
+  // The operation stream: object index and its new position (moves), or a query centre.
+  std::vector<uint32_t> who;
+  std::vector<Position> where;
+  std::vector<bool> is_query;  // Mixed: every 10th operation
+  std::vector<Position> centres;
+
+  explicit W4Data(size_t n) {
+    std::mt19937_64 rng(0x4D0E5);
+    std::uniform_real_distribution<double> u(0, 1), step(-kStep, kStep);
+    ids.resize(n);
+    start.resize(n);
+    for (size_t i = 0; i < n; ++i) {
+      ids[i] = "vehicle-" + std::to_string(i);
+      start[i] = {u(rng), 50 + u(rng), 0};
+    }
+    std::vector<Position> now = start;
+    for (size_t k = 0; k < kStream; ++k) {
+      const uint32_t i = static_cast<uint32_t>(rng() % n);
+      now[i].x = std::clamp(now[i].x + step(rng), 0.0, 1.0);
+      now[i].y = std::clamp(now[i].y + step(rng), 50.0, 51.0);
+      who.push_back(i);
+      where.push_back(now[i]);
+      is_query.push_back(k % 10 == 9);
+      centres.push_back({0.01 + 0.98 * u(rng), 50.01 + 0.98 * u(rng), 0});
+    }
+  }
+};
+
+const W4Data& Data() {
+  static const W4Data* d = new W4Data(kN);
+  return *d;
+}
+
+std::unique_ptr<Db> LoadedDb() {
+  const W4Data& d = Data();
+  DbOptions o;
+  o.sweep_interval_ms = 0;
+  auto db = std::move(Db::OpenInMemory(o)).value();
+  LOCUS_CHECK(db->CreateNamespace("w4", {.coordinates = CoordinateSystem::kGeographic}).ok());
+  Batch b;
+  for (size_t i = 0; i < d.ids.size(); ++i) b.Upsert("w4", {.id = d.ids[i], .pos = d.start[i]});
+  LOCUS_CHECK(db->Apply(b).ok());
+  return db;
+}
+
+void LocusBulkLoad(benchmark::State& state) {
+  const W4Data& d = Data();
+  for (auto _ : state) {
+    auto db = LoadedDb();
+    benchmark::DoNotOptimize(db.get());
+    state.PauseTiming();
+    db.reset();  // destruction is not part of the load
+    state.ResumeTiming();
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(d.ids.size()));
+}
+
+// mode 0: moves only; 1: mixed (every 10th op a radius query); 2: kNN queries only.
+void LocusStream(benchmark::State& state, int mode) {
+  const W4Data& d = Data();
+  static std::unique_ptr<Db> db = LoadedDb();  // shared by the stream rows, state carries on
+  static size_t cursor = 0;
+  static int64_t timestamp = 1;
+  size_t hits = 0, queries = 0;
+  QueryOptions qo;
+  qo.limit = 100000;
+  for (auto _ : state) {
+    for (size_t k = 0; k < kBlock; ++k, cursor = (cursor + 1) % kStream) {
+      if (mode == 2) {
+        auto r = db->Nearest("w4", d.centres[cursor], 10);
+        hits += r->hits.size();
+        ++queries;
+      } else if (mode == 1 && d.is_query[cursor]) {
+        auto r = db->WithinRadius("w4", d.centres[cursor], kRadius, qo);
+        hits += r->hits.size();
+        ++queries;
+      } else {
+        const uint32_t i = d.who[cursor];
+        auto r = db->Upsert("w4", {.id = d.ids[i], .pos = d.where[cursor], .timestamp = ++timestamp});
+        benchmark::DoNotOptimize(r);
+      }
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(kBlock));
+  if (queries) state.counters["hits_per_query"] = static_cast<double>(hits) / queries;
+}
+
+BENCHMARK(LocusBulkLoad)->Name("W4/BulkLoad/locus")->Arg(kN)->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(LocusStream, moves, 0)->Name("W4/Moves/locus")->Arg(kN)->UseRealTime();
+BENCHMARK_CAPTURE(LocusStream, mixed, 1)->Name("W4/Mixed/locus")->Arg(kN)->UseRealTime();
+BENCHMARK_CAPTURE(LocusStream, knn, 2)->Name("W4/Knn10/locus")->Arg(kN)->UseRealTime();
+
+#ifdef LOCUS_WITH_PEERS
+namespace bg = boost::geometry;
+namespace bgi = boost::geometry::index;
+using BPoint = bg::model::point<double, 2, bg::cs::cartesian>;
+using BValue = std::pair<BPoint, uint32_t>;
+using BTree = bgi::rtree<BValue, bgi::rstar<16>>;
+
+std::unique_ptr<BTree> LoadedBoost() {
+  const W4Data& d = Data();
+  std::vector<BValue> v;
+  v.reserve(d.start.size());
+  for (size_t i = 0; i < d.start.size(); ++i) {
+    v.push_back({BPoint(d.start[i].x, d.start[i].y), static_cast<uint32_t>(i)});
+  }
+  return std::make_unique<BTree>(v.begin(), v.end());
+}
+
+void BoostBulkLoad(benchmark::State& state) {
+  for (auto _ : state) {
+    auto t = LoadedBoost();
+    benchmark::DoNotOptimize(t.get());
+    state.PauseTiming();
+    t.reset();
+    state.ResumeTiming();
+  }
+  state.SetItemsProcessed(state.iterations() * kN);
+}
+
+void BoostStream(benchmark::State& state, int mode) {
+  const W4Data& d = Data();
+  static std::unique_ptr<BTree> tree = LoadedBoost();
+  static std::vector<Position> now = Data().start;
+  static size_t cursor = 0;
+  size_t hits = 0, queries = 0;
+  std::vector<BValue> found;
+  for (auto _ : state) {
+    for (size_t k = 0; k < kBlock; ++k, cursor = (cursor + 1) % kStream) {
+      const Position& c = d.centres[cursor];
+      if (mode == 2) {
+        found.clear();
+        tree->query(bgi::nearest(BPoint(c.x, c.y), 10), std::back_inserter(found));
+        hits += found.size();
+        ++queries;
+      } else if (mode == 1 && d.is_query[cursor]) {
+        // The degree box around the circle, then the exact distance.
+        const double dlat = kRadius / 111194.9, dlon = dlat / std::cos(c.y * 3.14159265358979 / 180);
+        found.clear();
+        tree->query(bgi::intersects(bg::model::box<BPoint>(BPoint(c.x - dlon, c.y - dlat),
+                                                           BPoint(c.x + dlon, c.y + dlat))),
+                    std::back_inserter(found));
+        for (const BValue& v : found) {
+          hits += Haversine(c.x, c.y, bg::get<0>(v.first), bg::get<1>(v.first)) <= kRadius;
+        }
+        ++queries;
+      } else {
+        const uint32_t i = d.who[cursor];
+        tree->remove(BValue(BPoint(now[i].x, now[i].y), i));
+        now[i] = d.where[cursor];
+        tree->insert(BValue(BPoint(now[i].x, now[i].y), i));
+      }
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(kBlock));
+  if (queries) state.counters["hits_per_query"] = static_cast<double>(hits) / queries;
+}
+
+BENCHMARK(BoostBulkLoad)->Name("W4/BulkLoad/boost_rstar16")->Arg(kN)
+    ->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BoostStream, moves, 0)->Name("W4/Moves/boost_rstar16")->Arg(kN)->UseRealTime();
+BENCHMARK_CAPTURE(BoostStream, mixed, 1)->Name("W4/Mixed/boost_rstar16")->Arg(kN)->UseRealTime();
+BENCHMARK_CAPTURE(BoostStream, knn, 2)->Name("W4/Knn10/boost_rstar16")->Arg(kN)->UseRealTime();
+#endif
+
+}  // namespace
+}  // namespace locus::perf
