@@ -22,7 +22,9 @@
 
 #include "absl/container/flat_hash_map.h"
 
+#include "engine/geodesy.h"
 #include "engine/live_index.h"
+#include "engine/polygon.h"
 #include "kernels/geo.h"
 
 namespace locus {
@@ -732,6 +734,137 @@ Result<QueryResult> Db::Nearest(std::string_view ns_name, const Position& center
   }
   out.truncated = want < k && out.hits.size() == want;
   return out;
+}
+
+Result<QueryResult> Db::WithinPolygon(std::string_view ns_name,
+                                      const std::vector<std::vector<Position>>& rings,
+                                      const QueryOptions& options) const {
+  LOCUS_RETURN_IF_ERROR(CheckQuery(options));
+  LOCUS_ASSIGN_OR_RETURN(auto ns, impl_->Require(ns_name));
+  std::vector<std::vector<Point2>> r2(rings.size());
+  for (size_t i = 0; i < rings.size(); ++i) {
+    for (size_t j = 0; j < rings[i].size(); ++j) {
+      const Position& p = rings[i][j];
+      LOCUS_RETURN_IF_ERROR(CheckPosition(ns->options.coordinates, p,
+                                          "rings[" + std::to_string(i) + "][" +
+                                              std::to_string(j) + "]"));
+      r2[i].push_back({p.x, p.y});
+    }
+  }
+  LOCUS_ASSIGN_OR_RETURN(engine::Polygon polygon, engine::Polygon::Make(std::move(r2)));
+  // The polygon's bounding box, then the exact test on the stored positions.
+  const Box2& b = polygon.bounds();
+  Position lo{b.min.x, b.min.y, -std::numeric_limits<double>::max()};
+  Position hi{b.max.x, b.max.y, std::numeric_limits<double>::max()};
+  if (ns->geographic()) lo.z = hi.z = 0;
+  QueryOptions all = options;
+  all.limit = SIZE_MAX;
+  LOCUS_ASSIGN_OR_RETURN(QueryResult candidates, InBox(ns_name, lo, hi, all));
+  QueryResult out;
+  for (Hit& h : candidates.hits) {
+    if (!polygon.Contains({h.pos.x, h.pos.y})) continue;
+    if (out.hits.size() >= options.limit) {
+      out.truncated = true;
+      break;
+    }
+    out.hits.push_back(std::move(h));
+  }
+  return out;
+}
+
+namespace {
+engine::DistanceMethod EngineMethod(DistanceMethod m) {
+  switch (m) {
+    case DistanceMethod::kHaversine: return engine::DistanceMethod::kHaversine;
+    case DistanceMethod::kVincenty: return engine::DistanceMethod::kVincenty;
+    case DistanceMethod::kGeodesic: return engine::DistanceMethod::kGeodesic;
+    case DistanceMethod::kRhumb: return engine::DistanceMethod::kRhumb;
+    case DistanceMethod::kPlanar: break;
+  }
+  return engine::DistanceMethod::kPlanar;
+}
+}  // namespace
+
+Result<double> Db::DistanceTo(std::string_view ns_name, std::string_view id, const Position& point,
+                              DistanceMethod method) const {
+  LOCUS_ASSIGN_OR_RETURN(auto ns, impl_->Require(ns_name));
+  LOCUS_RETURN_IF_ERROR(CheckPosition(ns->options.coordinates, point, "point"));
+  if (!ns->geographic() && method != DistanceMethod::kPlanar) {
+    return InvalidArgumentError(std::string("method ") +
+                                std::string(engine::DistanceMethodName(EngineMethod(method))) +
+                                ": namespace '" + std::string(ns_name) + "' is " +
+                                CoordinateSystemName(ns->options.coordinates) +
+                                "; planar namespaces measure with kPlanar");
+  }
+  LOCUS_ASSIGN_OR_RETURN(Object o, Get(ns_name, id));
+  const bool three = ns->options.coordinates != CoordinateSystem::kPlanar2D;
+  if (three) {
+    return engine::Distance(EngineMethod(method), Point3{o.pos.x, o.pos.y, o.pos.z},
+                            Point3{point.x, point.y, point.z});
+  }
+  return engine::Distance(EngineMethod(method), Point2{o.pos.x, o.pos.y},
+                          Point2{point.x, point.y});
+}
+
+Result<double> Db::Distance(std::string_view ns_name, std::string_view id_a,
+                            std::string_view id_b, DistanceMethod method) const {
+  LOCUS_ASSIGN_OR_RETURN(Object b, Get(ns_name, id_b));
+  return DistanceTo(ns_name, id_a, b.pos, method);
+}
+
+namespace {
+// Visible objects' x/y positions, under the namespace's shared lock.
+template <class NsPtr>
+std::vector<Point2> VisiblePoints(const NsPtr& ns, const QueryOptions& options, int64_t now) {
+  std::vector<Point2> pts;
+  std::shared_lock r(ns->rw);
+  auto add = [&](uint32_t key, const auto&) {
+    pts.push_back({ns->records[key].pos.x, ns->records[key].pos.y});
+  };
+  if (ns->two_d()) {
+    ns->live2.ForEachAlive(WindowOf(options), now, add);
+  } else {
+    ns->live3.ForEachAlive(WindowOf(options), now, add);
+  }
+  return pts;
+}
+}  // namespace
+
+Result<std::vector<Position>> Db::ConvexHull(std::string_view ns_name,
+                                             const QueryOptions& options) const {
+  LOCUS_RETURN_IF_ERROR(CheckQuery(options));
+  LOCUS_ASSIGN_OR_RETURN(auto ns, impl_->Require(ns_name));
+  const std::vector<Point2> pts = VisiblePoints(ns, options, impl_->Now());
+  LOCUS_ASSIGN_OR_RETURN(std::vector<Point2> hull, engine::ConvexHull(pts));
+  std::vector<Position> out;
+  for (const Point2& p : hull) out.push_back({p.x, p.y, 0});
+  return out;
+}
+
+Result<std::pair<Position, Position>> Db::Bounds(std::string_view ns_name,
+                                                 const QueryOptions& options) const {
+  LOCUS_RETURN_IF_ERROR(CheckQuery(options));
+  LOCUS_ASSIGN_OR_RETURN(auto ns, impl_->Require(ns_name));
+  std::shared_lock r(ns->rw);
+  const int64_t now = impl_->Now();
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  Position lo{kInf, kInf, kInf}, hi{-kInf, -kInf, -kInf};
+  size_t n = 0;
+  auto add = [&](uint32_t key, const auto&) {
+    const Position& p = ns->records[key].pos;
+    lo = {std::min(lo.x, p.x), std::min(lo.y, p.y), std::min(lo.z, p.z)};
+    hi = {std::max(hi.x, p.x), std::max(hi.y, p.y), std::max(hi.z, p.z)};
+    ++n;
+  };
+  if (ns->two_d()) {
+    ns->live2.ForEachAlive(WindowOf(options), now, add);
+  } else {
+    ns->live3.ForEachAlive(WindowOf(options), now, add);
+  }
+  if (n == 0) {
+    return NotFoundError("namespace '" + std::string(ns_name) + "' has no visible object");
+  }
+  return std::make_pair(lo, hi);
 }
 
 Result<NamespaceStats> Db::Stats(std::string_view ns_name) const {

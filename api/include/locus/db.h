@@ -153,6 +153,15 @@ struct QueryResult {
   bool truncated = false;  // more objects matched than QueryOptions::limit
 };
 
+// How Db::Distance measures (geographic namespaces; planar ones use kPlanar).
+enum class DistanceMethod {
+  kHaversine,  // great circle on the sphere of radius 6371008.8 m (the queries' metric)
+  kVincenty,   // Vincenty inverse on WGS84 (Karney's result where it does not converge)
+  kGeodesic,   // Karney's geodesic on WGS84 (GeographicLib): exact to nanometres
+  kRhumb,      // rhumb line (constant bearing) on WGS84
+  kPlanar,     // Euclidean in the namespace's units
+};
+
 struct NamespaceStats {
   CoordinateSystem coordinates = CoordinateSystem::kGeographic;
   size_t objects = 0;  // visible now
@@ -195,6 +204,32 @@ class Db {
   // The k nearest objects, nearest first, with their distances.
   Result<QueryResult> Nearest(std::string_view ns, const Position& center, size_t k,
                               const QueryOptions& options = {}) const;
+
+  // Objects inside a polygon: rings[0] is the exterior, the others holes (GeoJSON style,
+  // closed or open, either orientation; at least 3 distinct points each, not
+  // self-intersecting). Boundary rule: the closed polygon (points on the exterior or on a
+  // hole's edge are inside). Geographic: edges are straight in lon/lat degrees; a polygon
+  // across the antimeridian must be given split (RFC 7946, 3.1.9). Planar 3D: x/y only.
+  Result<QueryResult> WithinPolygon(std::string_view ns,
+                                    const std::vector<std::vector<Position>>& rings,
+                                    const QueryOptions& options = {}) const;
+
+  // Distance between two objects, or from an object to a point, by `method` (metres for
+  // geographic namespaces, whose altitude combines as sqrt(surface^2 + dalt^2); planar
+  // namespaces accept only kPlanar). NotFound for an absent or expired object.
+  Result<double> Distance(std::string_view ns, std::string_view id_a, std::string_view id_b,
+                          DistanceMethod method = DistanceMethod::kHaversine) const;
+  Result<double> DistanceTo(std::string_view ns, std::string_view id, const Position& point,
+                            DistanceMethod method = DistanceMethod::kHaversine) const;
+
+  // The convex hull (x/y, counter-clockwise, no collinear points; fewer than 3 points when
+  // the objects are fewer or collinear) and the bounding box of the visible objects.
+  // Geographic hulls and boxes are taken in lon/lat degrees (not across the antimeridian).
+  Result<std::vector<Position>> ConvexHull(std::string_view ns,
+                                           const QueryOptions& options = {}) const;
+  // NotFound when the namespace has no visible object.
+  Result<std::pair<Position, Position>> Bounds(std::string_view ns,
+                                               const QueryOptions& options = {}) const;
 
   Result<NamespaceStats> Stats(std::string_view ns) const;
   // One bounded pass: removes up to `max_per_namespace` expired objects from every
