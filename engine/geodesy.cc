@@ -18,23 +18,14 @@ constexpr double kPi = 3.14159265358979323846;
 constexpr double kDegToRad = kPi / 180.0;
 constexpr double kRadToDeg = 180.0 / kPi;
 
-// Formats a double in its shortest round-trip form ("91", "0.1", "nan", "-inf").
-std::string Num(double v) {
-  if (std::isnan(v)) return "nan";
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  char buf[32];
-  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  return ec == std::errc() ? std::string(buf, end) : std::to_string(v);
-}
-
 Status CheckRange(double v, double limit, std::string_view name, int index) {
   const std::string field = std::string(name) + std::to_string(index);
   if (!std::isfinite(v)) {
-    return InvalidArgumentError(field + " = " + Num(v) + ": not a finite number");
+    return InvalidArgumentError(field + " = " + FormatNumber(v) + ": not a finite number");
   }
   if (v < -limit || v > limit) {
-    return InvalidArgumentError(field + " = " + Num(v) + ": outside [" + Num(-limit) + ", " +
-                                Num(limit) + "]");
+    return InvalidArgumentError(field + " = " + FormatNumber(v) + ": outside [" + FormatNumber(-limit) + ", " +
+                                FormatNumber(limit) + "]");
   }
   return Status();
 }
@@ -117,7 +108,7 @@ Status ValidateLonLat(const Point2& p, int index) {
 Status ValidateLonLat(const Point3& p, int index) {
   LOCUS_RETURN_IF_ERROR(ValidateLonLat(Point2{p.x, p.y}, index));
   if (std::isfinite(p.z)) return Status();
-  return InvalidArgumentError("alt" + std::to_string(index) + " = " + Num(p.z) +
+  return InvalidArgumentError("alt" + std::to_string(index) + " = " + FormatNumber(p.z) +
                               ": not a finite number");
 }
 

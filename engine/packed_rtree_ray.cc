@@ -18,12 +18,6 @@
 namespace locus::engine {
 namespace {
 
-std::string Num(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%.17g", v);
-  return buf;
-}
-
 kernels::Ray2T<double> ToKernelRay(const Ray2& r) {
   return {r.origin.x, r.origin.y, r.direction.x, r.direction.y, 0.0, r.t_max};
 }
@@ -97,11 +91,11 @@ Result<ConvexPolygon> ConvexPolygon::Make(std::span<const Point2> v, std::string
     sweep += std::atan2(cross, dot);
   }
   if (!(std::abs(area2) > 0) || !std::isfinite(area2)) {
-    return InvalidArgumentError(f + ": area = " + Num(area2 / 2) +
+    return InvalidArgumentError(f + ": area = " + FormatNumber(area2 / 2) +
                                 ": degenerate polygon (collinear vertices)");
   }
   if (std::abs(std::abs(sweep) - 2 * M_PI) > 1e-6) {
-    return InvalidArgumentError(f + ": winds " + Num(sweep / (2 * M_PI)) +
+    return InvalidArgumentError(f + ": winds " + FormatNumber(sweep / (2 * M_PI)) +
                                 " times: not a simple convex polygon");
   }
   ConvexPolygon p;
@@ -189,7 +183,7 @@ Status Frustum::Validate(std::string_view field) const {
     const char* names[4] = {".nx", ".ny", ".nz", ".d"};
     for (int i = 0; i < 4; ++i) {
       if (!std::isfinite(c[i])) {
-        return InvalidArgumentError(name + names[i] + " = " + Num(c[i]) +
+        return InvalidArgumentError(name + names[i] + " = " + FormatNumber(c[i]) +
                                     ": coefficient is not a finite number");
       }
     }

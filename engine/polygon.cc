@@ -18,20 +18,6 @@
 namespace locus::engine {
 namespace {
 
-// Formats a double so that it round-trips, preferring the shortest form ("nan", "0.5").
-std::string Num(double v) {
-  if (std::isnan(v)) return "nan";
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  for (int precision = 1; precision < 17; ++precision) {
-    char shorter[32];
-    std::snprintf(shorter, sizeof shorter, "%.*g", precision, v);
-    if (std::strtod(shorter, nullptr) == v) return shorter;
-  }
-  return buf;
-}
-
 // Returns "[i]" (built by appending: GCC 12 flags "[" + std::string with a false -Wrestrict).
 std::string Idx(size_t i) {
   std::string out = "[";
@@ -143,7 +129,7 @@ Status CheckVertex(const Point2& p, const std::string& field) {
   LOCUS_RETURN_IF_ERROR(ValidatePoint(p, field));
   for (const auto& [v, axis] : {std::pair{p.x, ".x"}, std::pair{p.y, ".y"}}) {
     if (std::abs(v) > kMaxPolygonCoordinate) {
-      return InvalidArgumentError(field + axis + " = " + Num(v) +
+      return InvalidArgumentError(field + axis + " = " + FormatNumber(v) +
                                   ": magnitude above 1e150 (exact predicates would overflow)");
     }
   }

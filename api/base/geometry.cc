@@ -2,27 +2,23 @@
 #include "locus/geometry.h"
 
 #include <cmath>
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 
 namespace locus {
-namespace {
 
-// Formats a double so that it round-trips ("nan", "inf", "-inf", "0.10000000000000001").
-std::string Num(double v) {
+std::string FormatNumber(double v) {
   if (std::isnan(v)) return "nan";
   if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  // Prefer the shortest representation that round-trips.
-  for (int precision = 1; precision < 17; ++precision) {
-    char shorter[32];
-    std::snprintf(shorter, sizeof shorter, "%.*g", precision, v);
-    if (std::strtod(shorter, nullptr) == v) return shorter;
-  }
-  return buf;
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);  // shortest round trip
+  return ec == std::errc() ? std::string(buf, end) : std::to_string(v);
 }
+
+namespace {
+
 
 std::string Join(std::string_view field, std::string_view member) {
   std::string out(field);
@@ -36,9 +32,9 @@ Status CheckAxis(double lo, double hi, std::string_view field, char axis) {
   std::string msg(field);
   msg += ": min.";
   msg += axis;
-  msg += " (" + Num(lo) + ") > max.";
+  msg += " (" + FormatNumber(lo) + ") > max.";
   msg += axis;
-  msg += " (" + Num(hi) + "): box is crossed";
+  msg += " (" + FormatNumber(hi) + "): box is crossed";
   return InvalidArgumentError(msg);
 }
 
@@ -46,7 +42,7 @@ Status CheckAxis(double lo, double hi, std::string_view field, char axis) {
 
 Status ValidateCoordinate(double value, std::string_view field) {
   if (std::isfinite(value)) return Status();
-  return InvalidArgumentError(std::string(field) + " = " + Num(value) +
+  return InvalidArgumentError(std::string(field) + " = " + FormatNumber(value) +
                               ": coordinate is not a finite number");
 }
 
@@ -79,7 +75,7 @@ Status ValidateBox(const Box3& b, std::string_view field) {
 namespace {
 Status CheckTMax(double t_max, std::string_view field) {
   if (t_max >= 0) return Status();  // +inf allowed; NaN fails the comparison
-  return InvalidArgumentError(Join(field, "t_max") + " = " + Num(t_max) +
+  return InvalidArgumentError(Join(field, "t_max") + " = " + FormatNumber(t_max) +
                               ": must be >= 0 (inf allowed)");
 }
 Status ZeroDirection(std::string_view field) {
@@ -103,7 +99,7 @@ Status ValidateRay(const Ray3& r, std::string_view field) {
 
 Status ValidateDistance(double value, std::string_view field) {
   if (std::isfinite(value) && value >= 0) return Status();
-  return InvalidArgumentError(std::string(field) + " = " + Num(value) +
+  return InvalidArgumentError(std::string(field) + " = " + FormatNumber(value) +
                               ": must be a finite number >= 0");
 }
 

@@ -61,12 +61,6 @@ class SystemClock final : public Clock {
   }
 };
 
-std::string Num(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
-}
-
 Status CheckName(std::string_view name, const char* field, size_t max) {
   if (name.empty()) return InvalidArgumentError(std::string(field) + ": empty");
   if (name.size() > max) {
@@ -79,16 +73,16 @@ Status CheckName(std::string_view name, const char* field, size_t max) {
 Status CheckPosition(CoordinateSystem cs, const Position& p, const std::string& field) {
   auto finite = [&](double v, const char* axis) -> Status {
     if (!std::isfinite(v)) {
-      return InvalidArgumentError(field + "." + axis + " = " + Num(v) + ": not finite");
+      return InvalidArgumentError(field + "." + axis + " = " + FormatNumber(v) + ": not finite");
     }
     return Status();
   };
   if (cs == CoordinateSystem::kGeographic) {
     if (!(p.x >= -180 && p.x <= 180)) {
-      return InvalidArgumentError(field + ".lon = " + Num(p.x) + ": outside [-180, 180]");
+      return InvalidArgumentError(field + ".lon = " + FormatNumber(p.x) + ": outside [-180, 180]");
     }
     if (!(p.y >= -90 && p.y <= 90)) {
-      return InvalidArgumentError(field + ".lat = " + Num(p.y) + ": outside [-90, 90]");
+      return InvalidArgumentError(field + ".lat = " + FormatNumber(p.y) + ": outside [-90, 90]");
     }
     return finite(p.z, "alt");
   }
@@ -576,7 +570,7 @@ Result<Object> Db::Get(std::string_view ns_name, std::string_view id) const {
 namespace {
 Status CheckRadius(double radius) {
   if (!(std::isfinite(radius) && radius >= 0)) {
-    return InvalidArgumentError("radius = " + Num(radius) + ": must be finite and >= 0");
+    return InvalidArgumentError("radius = " + FormatNumber(radius) + ": must be finite and >= 0");
   }
   return Status();
 }
@@ -635,8 +629,8 @@ Status CheckBox(CoordinateSystem cs, const Position& min, const Position& max) {
   const int axes = cs == CoordinateSystem::kPlanar3D ? 3 : 2;
   for (int a = geo ? 1 : 0; a < axes; ++a) {  // geographic: west > east crosses the antimeridian
     if (lo[a] > hi[a]) {
-      return InvalidArgumentError(std::string("min.") + names[a] + " = " + Num(lo[a]) +
-                                  " > max." + names[a] + " = " + Num(hi[a]) + ": box is crossed");
+      return InvalidArgumentError(std::string("min.") + names[a] + " = " + FormatNumber(lo[a]) +
+                                  " > max." + names[a] + " = " + FormatNumber(hi[a]) + ": box is crossed");
     }
   }
   return Status();

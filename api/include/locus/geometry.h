@@ -13,6 +13,7 @@
 #define LOCUS_GEOMETRY_H_
 
 #include <limits>
+#include <string>
 #include <string_view>
 
 #include "locus/status.h"
@@ -73,6 +74,10 @@ inline bool Intersects(const Box3& a, const Box3& b) {
   return a.min.x <= b.max.x && b.min.x <= a.max.x && a.min.y <= b.max.y &&
          b.min.y <= a.max.y && a.min.z <= b.max.z && b.min.z <= a.max.z;
 }
+
+// Formats a double for error messages in its shortest form that reads back to the same
+// value ("91", "0.1", "nan", "-inf"), so a message shows exactly the value that was rejected.
+std::string FormatNumber(double v);
 
 // Validation. `field` names the argument in the error message ("query", "item[17]").
 Status ValidateCoordinate(double value, std::string_view field);
