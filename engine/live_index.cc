@@ -391,21 +391,38 @@ LiveIndex<kDims> LiveIndex<kDims>::Reclustered() const {
     }
   }
   // Their Hilbert keys, by the batch kernels over gathered (padded) columns.
-  kernels::Column<double> g[kDims];
-  for (int a = 0; a < kDims; ++a) {
-    g[a].resize(slots.size());
-    for (size_t i = 0; i < slots.size(); ++i) g[a][i] = col_[a][slots[i]];
-  }
   std::vector<uint64_t> hkey(slots.size());
-  if constexpr (kDims == 2) {
+  if (kDims == 3 && options_.sphere) {
+    // (longitude, sin latitude) of each unit vector, over their extent.
+    kernels::Column<double> lon(slots.size()), z(slots.size());
+    kernels::Box2T<double> ext{kInf, kInf, -kInf, -kInf};
+    for (size_t i = 0; i < slots.size(); ++i) {
+      lon[i] = std::atan2(col_[1][slots[i]], col_[0][slots[i]]);
+      z[i] = col_[kDims - 1][slots[i]];
+      ext.min_x = std::min(ext.min_x, lon[i]);
+      ext.max_x = std::max(ext.max_x, lon[i]);
+      ext.min_y = std::min(ext.min_y, z[i]);
+      ext.max_y = std::max(ext.max_y, z[i]);
+    }
     std::vector<uint32_t> k32(slots.size());
-    kernels::HilbertKeys2(g[0].data(), g[1].data(), slots.size(),
-                          kernels::Box2T<double>{lo[0], lo[1], hi[0], hi[1]}, k32.data());
+    kernels::HilbertKeys2(lon.data(), z.data(), slots.size(), ext, k32.data());
     std::copy(k32.begin(), k32.end(), hkey.begin());
   } else {
-    kernels::HilbertKeys3(g[0].data(), g[1].data(), g[2].data(), slots.size(),
-                          kernels::Box3T<double>{lo[0], lo[1], lo[2], hi[0], hi[1], hi[2]},
-                          hkey.data());
+    kernels::Column<double> g[kDims];
+    for (int a = 0; a < kDims; ++a) {
+      g[a].resize(slots.size());
+      for (size_t i = 0; i < slots.size(); ++i) g[a][i] = col_[a][slots[i]];
+    }
+    if constexpr (kDims == 2) {
+      std::vector<uint32_t> k32(slots.size());
+      kernels::HilbertKeys2(g[0].data(), g[1].data(), slots.size(),
+                            kernels::Box2T<double>{lo[0], lo[1], hi[0], hi[1]}, k32.data());
+      std::copy(k32.begin(), k32.end(), hkey.begin());
+    } else {
+      kernels::HilbertKeys3(g[0].data(), g[1].data(), g[2].data(), slots.size(),
+                            kernels::Box3T<double>{lo[0], lo[1], lo[2], hi[0], hi[1], hi[2]},
+                            hkey.data());
+    }
   }
   std::vector<uint32_t> order(slots.size());
   std::iota(order.begin(), order.end(), 0u);

@@ -185,7 +185,10 @@ void SphereBox(double w, double e, double s, double n, std::array<double, 3>* lo
 struct Db::Impl {
   struct Namespace {
     explicit Namespace(NamespaceOptions o, uint32_t block_rows)
-        : options(o), live2({.block_rows = block_rows}), live3({.block_rows = block_rows}) {}
+        : options(o),
+          live2({.block_rows = block_rows}),
+          live3({.block_rows = block_rows,
+                 .sphere = o.coordinates == CoordinateSystem::kGeographic}) {}
     NamespaceOptions options;
     std::mutex writer;
     mutable RwLock rw;
