@@ -128,6 +128,8 @@ class LoadedTree {
   LoadedTree();
   // Validates `bytes` (which `backing` keeps alive) and fills this object.
   Status Init(std::span<const uint8_t> bytes, const LoadOptions& options);
+  // Copies `bytes` into an aligned buffer that backing_ keeps, then Init on the copy.
+  Status InitFromCopy(std::span<const uint8_t> bytes, const LoadOptions& options);
 
   std::unique_ptr<internal::Backing> backing_;
   std::unique_ptr<internal::Backing> transcoded_;  // a node-interleaved tree, as SoA arrays

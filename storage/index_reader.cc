@@ -382,14 +382,21 @@ Result<std::span<const uint8_t>> LoadedTree<kDims, T>::payload(uint32_t id) cons
 }
 
 template <int kDims, typename T>
+Status LoadedTree<kDims, T>::InitFromCopy(std::span<const uint8_t> bytes,
+                                          const LoadOptions& options) {
+  auto copy = std::make_unique<internal::AlignedCopy>(bytes);
+  const std::span<const uint8_t> mine(copy->data, copy->size);
+  backing_ = std::move(copy);
+  zero_copy_ = false;
+  return Init(mine, options);
+}
+
+template <int kDims, typename T>
 Result<OwnedTree<kDims, T>> OwnedTree<kDims, T>::FromBytes(std::span<const uint8_t> bytes,
                                                            const LoadOptions& options) {
   OwnedTree t;
   // Copy first, then validate the copy: later changes to the caller's bytes cannot reach us.
-  auto copy = std::make_unique<internal::AlignedCopy>(bytes);
-  const std::span<const uint8_t> mine(copy->data, copy->size);
-  t.backing_ = std::move(copy);
-  LOCUS_RETURN_IF_ERROR(t.Init(mine, options));
+  LOCUS_RETURN_IF_ERROR(t.InitFromCopy(bytes, options));
   return t;
 }
 
@@ -405,10 +412,7 @@ Result<TreeView<kDims, T>> TreeView<kDims, T>::Open(std::span<const uint8_t> byt
     LOCUS_RETURN_IF_ERROR(t.Init(bytes, options));
     return t;
   }
-  auto copy = std::make_unique<internal::AlignedCopy>(bytes);
-  const std::span<const uint8_t> mine(copy->data, copy->size);
-  t.backing_ = std::move(copy);
-  LOCUS_RETURN_IF_ERROR(t.Init(mine, options));
+  LOCUS_RETURN_IF_ERROR(t.InitFromCopy(bytes, options));
   return t;
 }
 

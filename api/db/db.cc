@@ -286,6 +286,12 @@ struct Db::Impl {
       if (with_metadata) h.metadata = r.metadata;
       return h;
     }
+    // A query radius (metres or planar units) as a squared distance in the indexed space:
+    // the chord on the unit sphere for geographic namespaces.
+    double IndexRadiusSq(double radius) const {
+      const double r = geographic() ? kernels::MetresToChord(radius) : radius;
+      return r * r;
+    }
     double Distance(double dist_sq) const {
       const double d = std::sqrt(dist_sq);
       return geographic() ? kernels::ChordToMetres(d) : d;
@@ -324,6 +330,12 @@ struct Db::Impl {
     if (!ns) return NotFoundError("namespace '" + std::string(name) + "' does not exist");
     return ns;
   }
+
+  // Validates a radius query's arguments and finds its namespace (defined below, beside
+  // CheckRadius).
+  Result<std::shared_ptr<Namespace>> RadiusTarget(std::string_view ns_name,
+                                                  const Position& center, double radius,
+                                                  const QueryOptions& options) const;
 
   // The common case without building any message: true when CheckObject would pass.
   bool ObjectOk(CoordinateSystem cs, const Object& o) const {
@@ -579,26 +591,33 @@ Status CheckRadius(double radius) {
 }
 }  // namespace
 
-Result<QueryResult> Db::WithinRadius(std::string_view ns_name, const Position& center,
-                                     double radius, const QueryOptions& options) const {
+Result<std::shared_ptr<Db::Impl::Namespace>> Db::Impl::RadiusTarget(
+    std::string_view ns_name, const Position& center, double radius,
+    const QueryOptions& options) const {
   LOCUS_RETURN_IF_ERROR(CheckQuery(options));
   LOCUS_RETURN_IF_ERROR(CheckRadius(radius));
-  LOCUS_ASSIGN_OR_RETURN(auto ns, impl_->Require(ns_name));
+  LOCUS_ASSIGN_OR_RETURN(auto ns, Require(ns_name));
   LOCUS_RETURN_IF_ERROR(CheckPosition(ns->options.coordinates, center, "center"));
+  return ns;
+}
+
+Result<QueryResult> Db::WithinRadius(std::string_view ns_name, const Position& center,
+                                     double radius, const QueryOptions& options) const {
+  LOCUS_ASSIGN_OR_RETURN(auto ns, impl_->RadiusTarget(ns_name, center, radius, options));
   std::shared_lock r(ns->rw);
   const int64_t now = impl_->Now();
+  const double radius_sq = ns->IndexRadiusSq(radius);
   QueryResult out;
   if (ns->two_d()) {
     std::vector<engine::LiveIndex<2>::Hit> hits;
-    ns->live2.Radius({center.x, center.y}, radius * radius, WindowOf(options), now, options.limit,
+    ns->live2.Radius({center.x, center.y}, radius_sq, WindowOf(options), now, options.limit,
                      &hits, &out.truncated);
     for (const auto& h : hits) {
-      out.hits.push_back(ns->MakeHit(h.key, std::sqrt(h.dist_sq), options.with_metadata));
+      out.hits.push_back(ns->MakeHit(h.key, ns->Distance(h.dist_sq), options.with_metadata));
     }
   } else {
-    const double chord = ns->geographic() ? kernels::MetresToChord(radius) : radius;
     std::vector<engine::LiveIndex<3>::Hit> hits;
-    ns->live3.Radius(ns->Point3(center), chord * chord, WindowOf(options), now, options.limit,
+    ns->live3.Radius(ns->Point3(center), radius_sq, WindowOf(options), now, options.limit,
                      &hits, &out.truncated);
     for (const auto& h : hits) {
       out.hits.push_back(ns->MakeHit(h.key, ns->Distance(h.dist_sq), options.with_metadata));
@@ -609,17 +628,14 @@ Result<QueryResult> Db::WithinRadius(std::string_view ns_name, const Position& c
 
 Result<size_t> Db::CountWithinRadius(std::string_view ns_name, const Position& center,
                                      double radius, const QueryOptions& options) const {
-  LOCUS_RETURN_IF_ERROR(CheckQuery(options));
-  LOCUS_RETURN_IF_ERROR(CheckRadius(radius));
-  LOCUS_ASSIGN_OR_RETURN(auto ns, impl_->Require(ns_name));
-  LOCUS_RETURN_IF_ERROR(CheckPosition(ns->options.coordinates, center, "center"));
+  LOCUS_ASSIGN_OR_RETURN(auto ns, impl_->RadiusTarget(ns_name, center, radius, options));
   std::shared_lock r(ns->rw);
   const int64_t now = impl_->Now();
+  const double radius_sq = ns->IndexRadiusSq(radius);
   if (ns->two_d()) {
-    return ns->live2.CountRadius({center.x, center.y}, radius * radius, WindowOf(options), now);
+    return ns->live2.CountRadius({center.x, center.y}, radius_sq, WindowOf(options), now);
   }
-  const double chord = ns->geographic() ? kernels::MetresToChord(radius) : radius;
-  return ns->live3.CountRadius(ns->Point3(center), chord * chord, WindowOf(options), now);
+  return ns->live3.CountRadius(ns->Point3(center), radius_sq, WindowOf(options), now);
 }
 
 namespace {
