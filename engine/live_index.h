@@ -95,6 +95,21 @@ class LiveIndex {
   // repeated bounded calls cover every row.
   size_t SweepExpired(int64_t now, size_t max_rows, std::vector<uint32_t>* removed);
 
+  // Prefetch hints for a coming write of `key` (they change nothing): the key -> slot entry,
+  // and (once that is loaded) the row's columns. Batched writers issue them a few writes
+  // ahead so the cache misses of neighbouring writes overlap.
+  void PrefetchKey(uint32_t key) const {
+    if (key < slot_of_key_.size()) __builtin_prefetch(&slot_of_key_[key]);
+  }
+  void PrefetchRow(uint32_t key) const {
+    if (key >= slot_of_key_.size()) return;
+    const uint64_t s = slot_of_key_[key];
+    if (s == kNoKey) return;
+    for (int a = 0; a < kDims; ++a) __builtin_prefetch(col_[a].data() + s, 1);
+    __builtin_prefetch(t_.data() + s, 1);
+    __builtin_prefetch(expires_.data() + s, 1);
+  }
+
   // ---- reads (shared access) ----
   // The row of `key` if present (expired rows too, until removed: visibility is the caller's).
   std::optional<Row> Get(uint32_t key) const;
@@ -130,8 +145,25 @@ class LiveIndex {
 
   // Clustering. NeedsRecluster is O(1): the summed extents are kept current by every write.
   bool NeedsRecluster() const;
-  // A copy holding the same rows, sorted by Hilbert key into tight blocks.
-  LiveIndex Reclustered() const;
+  // A copy holding the same rows, sorted by Hilbert key into tight blocks. With `renumber`,
+  // the copy's rows get new keys equal to their slots (0 .. size() - 1, in Hilbert order) and
+  // (*renumber)[old key] is the new key (kNoKey for keys not present): the caller re-keys what
+  // it stores by key, so data it keeps per key ends up in the same spatial order as the rows
+  // (the database keeps its records that way: a query's hits then read neighbouring records
+  // instead of one cache miss each).
+  LiveIndex Reclustered(std::vector<uint32_t>* renumber = nullptr) const;
+  // Rows given column-wise (a bulk load), for Build.
+  struct RowSet {
+    std::vector<uint32_t> keys;  // distinct
+    std::vector<double> pos[kDims];
+    std::vector<int64_t> t, expires;
+  };
+  // A clustered index of `rows` in one pass (Hilbert keys, a sort, rows appended in that
+  // order): what inserting them one by one and then reclustering gives, without the
+  // unclustered copy. `renumber` as for Reclustered. REQUIRES: distinct keys, finite
+  // positions, equal column lengths (LOCUS_CHECK).
+  static LiveIndex Build(const LiveOptions& options, const RowSet& rows,
+                         std::vector<uint32_t>* renumber = nullptr);
   // Bytes of memory the index holds (columns, maps, bounds), by capacity.
   size_t MemoryBytes() const;
 

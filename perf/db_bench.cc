@@ -9,6 +9,7 @@
 // Rows (perf/run parses "W4/<Row>/<impl>/<n>"), each reporting items (operations) per second:
 //   BulkLoad  a fresh namespace filled with one 1M-object batch (Boost: packing constructor)
 //   Moves     a stream of moves (Db::Upsert with a newer timestamp; Boost: remove + insert)
+//   MovesBatched  the same stream through Db::Apply, 1000 moves per Batch (Boost: as Moves)
 //   Mixed     90% moves, 10% radius queries (Boost: box query + haversine filter)
 //   Knn10     10 nearest (Boost: nearest(10) in degrees, an approximation favouring Boost)
 // Locus rows run single-threaded like the peer; the operations of one iteration are a block
@@ -95,6 +96,18 @@ std::unique_ptr<Db> LoadedDb() {
   return db;
 }
 
+// One loaded database shared by the stream rows; its state, the stream position and the
+// timestamps carry on from row to row.
+struct SharedState {
+  std::unique_ptr<Db> db = LoadedDb();
+  size_t cursor = 0;
+  int64_t timestamp = 1;
+};
+SharedState& Shared() {
+  static SharedState* s = new SharedState;
+  return *s;
+}
+
 void LocusBulkLoad(benchmark::State& state) {
   const W4Data& d = Data();
   for (auto _ : state) {
@@ -110,9 +123,7 @@ void LocusBulkLoad(benchmark::State& state) {
 // mode 0: moves only; 1: mixed (every 10th op a radius query); 2: kNN queries only.
 void LocusStream(benchmark::State& state, int mode) {
   const W4Data& d = Data();
-  static std::unique_ptr<Db> db = LoadedDb();  // shared by the stream rows, state carries on
-  static size_t cursor = 0;
-  static int64_t timestamp = 1;
+  auto& [db, cursor, timestamp] = Shared();
   size_t hits = 0, queries = 0;
   QueryOptions qo;
   qo.limit = 100000;
@@ -137,9 +148,31 @@ void LocusStream(benchmark::State& state, int mode) {
   if (queries) state.counters["hits_per_query"] = static_cast<double>(hits) / queries;
 }
 
+// The same move stream applied as Db::Apply batches of kBatchMoves (a service draining a
+// queue of position reports), building each Batch inside the timed loop. Boost has no batch
+// operation: its row is the same remove + insert per move as W4/Moves.
+constexpr size_t kBatchMoves = 1000;
+void LocusBatchedMoves(benchmark::State& state) {
+  const W4Data& d = Data();
+  auto& [db, cursor, timestamp] = Shared();
+  for (auto _ : state) {
+    for (size_t done = 0; done < kBlock; done += kBatchMoves) {
+      Batch b;
+      for (size_t k = 0; k < kBatchMoves; ++k, cursor = (cursor + 1) % kStream) {
+        const uint32_t i = d.who[cursor];
+        b.Upsert("w4", {.id = d.ids[i], .pos = d.where[cursor], .timestamp = ++timestamp});
+      }
+      auto r = db->Apply(b);
+      benchmark::DoNotOptimize(r);
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(kBlock));
+}
+
 BENCHMARK(LocusBulkLoad)->Name("W4/BulkLoad/locus")->Arg(kN)->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 BENCHMARK_CAPTURE(LocusStream, moves, 0)->Name("W4/Moves/locus")->Arg(kN)->UseRealTime();
+BENCHMARK(LocusBatchedMoves)->Name("W4/MovesBatched/locus")->Arg(kN)->UseRealTime();
 BENCHMARK_CAPTURE(LocusStream, mixed, 1)->Name("W4/Mixed/locus")->Arg(kN)->UseRealTime();
 BENCHMARK_CAPTURE(LocusStream, knn, 2)->Name("W4/Knn10/locus")->Arg(kN)->UseRealTime();
 
