@@ -400,7 +400,7 @@ bool LiveIndex<kDims>::NeedsRecluster() const {
 }
 
 template <int kDims>
-LiveIndex<kDims> LiveIndex<kDims>::Reclustered(std::vector<uint32_t>* renumber) const {
+typename LiveIndex<kDims>::RowSet LiveIndex<kDims>::Rows() const {
   RowSet rows;
   rows.keys.reserve(present_);
   for (int a = 0; a < kDims; ++a) rows.pos[a].reserve(present_);
@@ -413,7 +413,12 @@ LiveIndex<kDims> LiveIndex<kDims>::Reclustered(std::vector<uint32_t>* renumber) 
     rows.t.push_back(t_[s]);
     rows.expires.push_back(expires_[s]);
   }
-  return Build(options_, rows, renumber);
+  return rows;
+}
+
+template <int kDims>
+LiveIndex<kDims> LiveIndex<kDims>::Reclustered(std::vector<uint32_t>* renumber) const {
+  return Build(options_, Rows(), renumber);
 }
 
 template <int kDims>

@@ -158,6 +158,9 @@ class LiveIndex {
     std::vector<double> pos[kDims];
     std::vector<int64_t> t, expires;
   };
+  // A copy of the present rows (alive or expired), in storage order.
+  RowSet Rows() const;
+  const LiveOptions& options() const { return options_; }
   // A clustered index of `rows` in one pass (Hilbert keys, a sort, rows appended in that
   // order): what inserting them one by one and then reclustering gives, without the
   // unclustered copy. `renumber` as for Reclustered. REQUIRES: distinct keys, finite

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <shared_mutex>
@@ -208,6 +209,12 @@ struct Db::Impl {
     engine::LiveIndex<3> live3;  // planar 3D, and unit vectors for geographic
     size_t swept = 0;
     bool defer_index = false;  // during a bulk load: see IndexRecords
+    // Reclustering (see Recluster): guarded by `writer`, except the queue flag.
+    bool recluster_running = false;
+    std::vector<uint32_t> dirty;
+    std::atomic<size_t> reclusters{0};  // read by Stats without the writer lock
+    std::atomic<bool> recluster_queued{false};
+    std::function<void()> build_hook;  // DbOptions::recluster_build_hook_for_testing
 
     bool two_d() const { return options.coordinates == CoordinateSystem::kPlanar2D; }
     bool geographic() const { return options.coordinates == CoordinateSystem::kGeographic; }
@@ -234,6 +241,7 @@ struct Db::Impl {
         key_of_id.emplace(o.id, key);
         records[key].id = o.id;
       }
+      Touch(key);
       Record& r = records[key];
       r.pos = o.pos;
       r.timestamp = o.timestamp;
@@ -323,6 +331,7 @@ struct Db::Impl {
       return visible;
     }
     void RemoveKey(uint32_t key) {
+      Touch(key);
       key_of_id.erase(records[key].id);
       records[key] = Record();
       free_keys.push_back(key);
@@ -330,34 +339,81 @@ struct Db::Impl {
       else live3.Remove(key);
     }
 
-    // REQUIRES: writer held (not rw). Rebuilds the index when its blocks have inflated,
-    // renumbering the keys into the index's Hilbert order and moving the records with them,
-    // so a query's hits read neighbouring records (before: a cache miss per hit, 15-18% of
-    // W4's kNN time). Everything is built under the shared lock (queries keep running) and
-    // swapped in under a brief exclusive one.
-    void MaybeRecluster() {
-      // Only writers change what NeedsRecluster reads, and we are the writer: no rw needed.
-      if (two_d() ? !live2.NeedsRecluster() : !live3.NeedsRecluster()) return;
-      std::shared_lock read(rw);
-      std::vector<uint32_t> renumber;
-      std::optional<engine::LiveIndex<2>> fresh2;
-      std::optional<engine::LiveIndex<3>> fresh3;
-      if (two_d()) fresh2.emplace(live2.Reclustered(&renumber));
-      else fresh3.emplace(live3.Reclustered(&renumber));
-      const size_t n = two_d() ? fresh2->size() : fresh3->size();
-      std::vector<Record> moved(n);
-      for (uint32_t key = 0; key < renumber.size(); ++key) {
+    // ---- reclustering (off the writers' path) ----
+    // Every write checks NeedsRecluster (O(1)); when it says yes the database runs
+    // Recluster on its maintenance thread (or inline, DbOptions::background_recluster off).
+    bool NeedsRecluster() const {  // REQUIRES: writer held
+      return !recluster_running &&
+             (two_d() ? live2.NeedsRecluster() : live3.NeedsRecluster());
+    }
+    // Records a key written while a recluster is building (REQUIRES: writer held).
+    void Touch(uint32_t key) {
+      if (recluster_running) dirty.push_back(key);
+    }
+
+    // Rebuilds the index into tight Hilbert-ordered blocks, renumbering the keys into that
+    // order and moving the records with them, so a query's hits read neighbouring records
+    // (before: a cache miss per hit, 15-18% of W4's kNN time). Three phases:
+    //   1. writer lock (queries run): copy the index's rows (a sequential copy);
+    //   2. no lock (writers and queries run): sort and build the new index from the copy;
+    //      writers record the keys they change (Touch);
+    //   3. writer lock (queries run): replay the changed keys into the new index, build the
+    //      renumbered records and id map; then an exclusive lock only to swap them in.
+    // REQUIRES: the caller holds neither lock.
+    void Recluster() {
+      if (two_d()) ReclusterIndex(live2);
+      else ReclusterIndex(live3);
+    }
+    template <class Index>
+    void ReclusterIndex(Index& live) {
+      typename Index::RowSet snapshot;
+      {
+        std::lock_guard w(writer);
+        if (!NeedsRecluster()) return;
+        snapshot = live.Rows();
+        recluster_running = true;
+        dirty.clear();
+      }
+      std::vector<uint32_t> renumber;  // old key -> new key
+      Index fresh = Index::Build(live.options(), snapshot, &renumber);
+      if (build_hook) build_hook();
+      snapshot = {};
+      std::lock_guard w(writer);
+      recluster_running = false;
+      // Catch up: the current row of every key written since the copy. A key may have been
+      // removed (and then perhaps reused by a new object: its new key still follows it).
+      std::sort(dirty.begin(), dirty.end());
+      dirty.erase(std::unique(dirty.begin(), dirty.end()), dirty.end());
+      uint32_t next_key = static_cast<uint32_t>(fresh.size());
+      std::vector<uint32_t> freed;
+      for (uint32_t key : dirty) {
+        if (key >= renumber.size()) renumber.resize(uint64_t{key} + 1, engine::kNoKey);
+        const auto row = live.Get(key);
+        if (row) {
+          if (renumber[key] == engine::kNoKey) renumber[key] = next_key++;
+          fresh.Upsert(renumber[key], row->pos, row->t, row->expires);
+        } else if (renumber[key] != engine::kNoKey) {
+          fresh.Remove(renumber[key]);
+          freed.push_back(renumber[key]);
+          renumber[key] = engine::kNoKey;
+        }
+      }
+      dirty.clear();
+      dirty.shrink_to_fit();
+      LOCUS_CHECK(fresh.size() == live.size());
+      // Records and the id map under the new keys (queries still read the old ones).
+      std::vector<Record> moved(next_key);
+      for (uint32_t key = 0; key < renumber.size() && key < records.size(); ++key) {
         if (renumber[key] != engine::kNoKey) moved[renumber[key]] = records[key];
       }
       IdMap remapped = key_of_id;
       for (auto& [id, key] : remapped) key = renumber[key];
-      read.unlock();
-      std::unique_lock write(rw);
-      if (two_d()) live2 = std::move(*fresh2);
-      else live3 = std::move(*fresh3);
+      std::unique_lock x(rw);
+      live = std::move(fresh);
       records = std::move(moved);
       key_of_id = std::move(remapped);
-      free_keys.clear();  // keys are dense again
+      free_keys = std::move(freed);
+      ++reclusters;
     }
 
     Hit MakeHit(uint32_t key, double distance, bool with_metadata) const {
@@ -391,9 +447,20 @@ struct Db::Impl {
   std::condition_variable sweep_cv;
   bool stopping = false;
   std::thread sweeper;
+  // The maintenance thread that reclusters namespaces (RequestRecluster).
+  std::mutex recluster_mu;
+  std::condition_variable recluster_cv;
+  std::deque<std::shared_ptr<Namespace>> recluster_queue;
+  bool recluster_stopping = false;
+  std::thread reclusterer;
 
   int64_t Now() const { return clock->NowMillis(); }
 
+  std::shared_ptr<Namespace> NewNamespace(const NamespaceOptions& o) const {
+    auto ns = std::make_shared<Namespace>(o, options.block_rows);
+    ns->build_hook = options.recluster_build_hook_for_testing;
+    return ns;
+  }
   std::shared_ptr<Namespace> Find(std::string_view name) const {
     std::shared_lock lock(ns_mu);
     auto it = namespaces.find(name);
@@ -404,7 +471,7 @@ struct Db::Impl {
     std::unique_lock lock(ns_mu);
     auto it = namespaces.find(name);
     if (it != namespaces.end()) return it->second;
-    auto ns = std::make_shared<Namespace>(NamespaceOptions{}, options.block_rows);
+    auto ns = NewNamespace(NamespaceOptions{});
     namespaces.emplace(std::string(name), ns);
     return ns;
   }
@@ -455,6 +522,35 @@ struct Db::Impl {
     return Status();
   }
 
+  // Runs ns->Recluster on the maintenance thread (queued at most once per namespace), or
+  // inline when DbOptions::background_recluster is off. REQUIRES: no lock of ns held.
+  void RequestRecluster(const std::shared_ptr<Namespace>& ns) {
+    if (!options.background_recluster) {
+      ns->Recluster();
+      return;
+    }
+    if (ns->recluster_queued.exchange(true)) return;
+    {
+      std::lock_guard lock(recluster_mu);
+      recluster_queue.push_back(ns);
+    }
+    recluster_cv.notify_one();
+  }
+  void ReclusterLoop() {
+    std::unique_lock lock(recluster_mu);
+    for (;;) {
+      recluster_cv.wait(lock, [&] { return recluster_stopping || !recluster_queue.empty(); });
+      if (recluster_stopping) break;
+      std::shared_ptr<Namespace> ns = std::move(recluster_queue.front());
+      recluster_queue.pop_front();
+      lock.unlock();
+      ns->recluster_queued = false;
+      ns->Recluster();
+      ns.reset();  // a dropped namespace is freed here
+      lock.lock();
+    }
+  }
+
   void SweeperLoop() {
     std::unique_lock lock(sweep_mu);
     while (!stopping) {
@@ -485,6 +581,7 @@ struct Db::Impl {
         ns->live3.SweepExpired(now, max_per_namespace, &removed);
       }
       for (uint32_t key : removed) {  // the index already dropped the rows
+        ns->Touch(key);
         ns->key_of_id.erase(ns->records[key].id);
         ns->records[key] = Record();
         ns->free_keys.push_back(key);
@@ -499,6 +596,14 @@ struct Db::Impl {
 Db::Db(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Db::~Db() {
+  if (impl_->reclusterer.joinable()) {  // a recluster in progress finishes first
+    {
+      std::lock_guard lock(impl_->recluster_mu);
+      impl_->recluster_stopping = true;
+    }
+    impl_->recluster_cv.notify_all();
+    impl_->reclusterer.join();
+  }
   if (impl_->sweeper.joinable()) {
     {
       std::lock_guard lock(impl_->sweep_mu);
@@ -522,6 +627,9 @@ Result<std::unique_ptr<Db>> Db::OpenInMemory(DbOptions options) {
   impl->clock = options.clock ? options.clock : std::make_shared<SystemClock>();
   impl->options = std::move(options);
   std::unique_ptr<Db> db(new Db(std::move(impl)));
+  if (db->impl_->options.background_recluster) {
+    db->impl_->reclusterer = std::thread([d = db->impl_.get()] { d->ReclusterLoop(); });
+  }
   if (db->impl_->options.sweep_interval_ms > 0) {
     db->impl_->sweeper = std::thread([d = db->impl_.get()] { d->SweeperLoop(); });
   }
@@ -539,7 +647,7 @@ Status Db::CreateNamespace(std::string_view name, const NamespaceOptions& option
                               CoordinateSystemName(options.coordinates));
   }
   impl_->namespaces.emplace(std::string(name),
-                            std::make_shared<Impl::Namespace>(options, impl_->options.block_rows));
+                            impl_->NewNamespace(options));
   return Status();
 }
 
@@ -574,13 +682,17 @@ Result<WriteOutcome> Db::Upsert(std::string_view ns_name, const Object& object) 
       return impl_->CheckObject(ns->options.coordinates, object, "object");
     }
   }
-  std::lock_guard w(ns->writer);
   WriteOutcome out;
+  bool recluster;
   {
-    std::unique_lock x(ns->rw);
-    out = ns->UpsertLocked(object, impl_->Now());
+    std::lock_guard w(ns->writer);
+    {
+      std::unique_lock x(ns->rw);
+      out = ns->UpsertLocked(object, impl_->Now());
+    }
+    recluster = ns->NeedsRecluster();
   }
-  ns->MaybeRecluster();
+  if (recluster) impl_->RequestRecluster(ns);
   return out;
 }
 
@@ -645,7 +757,8 @@ Result<std::vector<WriteOutcome>> Db::Apply(const Batch& batch) {
     auto& ns = touched.begin()->second;
     ns->key_of_id.reserve(ns->key_of_id.size() + ops.size());
     ns->records.reserve(ns->records.size() + ops.size());
-    if (ns->key_of_id.empty() && (ns->two_d() ? ns->live2.size() : ns->live3.size()) == 0) {
+    if (ns->key_of_id.empty() && !ns->recluster_running &&
+        (ns->two_d() ? ns->live2.size() : ns->live3.size()) == 0) {
       bulk = ns.get();  // into an empty namespace: build the index once at the end
       bulk->defer_index = true;
     }
@@ -707,7 +820,12 @@ Result<std::vector<WriteOutcome>> Db::Apply(const Batch& batch) {
   }
   if (bulk) bulk->IndexRecords();
   exclusive.clear();
-  for (auto& [name, ns] : touched) ns->MaybeRecluster();
+  std::vector<std::shared_ptr<Impl::Namespace>> recluster;
+  for (auto& [name, ns] : touched) {
+    if (ns->NeedsRecluster()) recluster.push_back(ns);
+  }
+  writers.clear();
+  for (auto& ns : recluster) impl_->RequestRecluster(ns);
   return out;
 }
 
@@ -1038,6 +1156,7 @@ Result<NamespaceStats> Db::Stats(std::string_view ns_name) const {
   s.expired = ns->two_d() ? ns->live2.CountExpired(now) : ns->live3.CountExpired(now);
   s.objects = present - s.expired;
   s.swept = ns->swept;
+  s.reclusters = ns->reclusters.load();
   size_t bytes = ns->two_d() ? ns->live2.MemoryBytes() : ns->live3.MemoryBytes();
   bytes += ns->records.capacity() * sizeof(Record) + ns->free_keys.capacity() * sizeof(uint32_t);
   for (const Record& rec : ns->records) bytes += rec.id.capacity() + rec.metadata.capacity();

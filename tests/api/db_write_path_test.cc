@@ -13,6 +13,9 @@
 #include <set>
 #include <string>
 #include <vector>
+#include <atomic>
+#include <chrono>
+#include <thread>
 
 #include "locus/db.h"
 #include "tests/testing/harness.h"
@@ -63,10 +66,12 @@ std::vector<Op> RandomOps(CoordinateSystem cs, size_t n, size_t ids, std::mt1993
   return ops;
 }
 
-std::unique_ptr<Db> NewDb(CoordinateSystem cs, const std::shared_ptr<ManualClock>& clock) {
+std::unique_ptr<Db> NewDb(CoordinateSystem cs, const std::shared_ptr<ManualClock>& clock,
+                          bool background_recluster = true) {
   DbOptions o;
   o.clock = clock;
   o.sweep_interval_ms = 0;
+  o.background_recluster = background_recluster;
   o.block_rows = 32;  // many blocks even for a few thousand objects
   auto db = std::move(Db::OpenInMemory(o)).value();
   EXPECT_TRUE(db->CreateNamespace("ns", {.coordinates = cs}).ok());
@@ -119,10 +124,12 @@ double Dist(CoordinateSystem cs, const Position& a, const Position& b) {
 // Both databases hold exactly the same objects, and each answers radius and kNN queries as
 // brute force over those objects does.
 void ExpectSameStateAndQueries(CoordinateSystem cs, const Db& got, const Db& want,
-                               size_t ids, std::mt19937_64& rng) {
+                               size_t ids, std::mt19937_64& rng,
+                               const std::vector<std::string>& more_ids = {}) {
+  std::vector<std::string> all = more_ids;
+  for (size_t i = 0; i < ids; ++i) all.push_back("obj-" + std::to_string(i));
   std::map<std::string, Object> objects;
-  for (size_t i = 0; i < ids; ++i) {
-    const std::string id = "obj-" + std::to_string(i);
+  for (const std::string& id : all) {
     auto a = got.Get("ns", id);
     auto b = want.Get("ns", id);
     ASSERT_EQ(a.ok(), b.ok()) << id;
@@ -205,6 +212,16 @@ TEST_P(DbWritePathTest, PipelinedBatchesEqualOneByOne) {
   }
 }
 
+size_t Reclusters(const Db& db) { return db.Stats("ns")->reclusters; }
+
+// Waits (bounded) for the maintenance thread to have reclustered at least `n` times.
+bool WaitForReclusters(const Db& db, size_t n) {
+  for (int i = 0; i < 2000 && Reclusters(db) < n; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return Reclusters(db) >= n;
+}
+
 TEST_P(DbWritePathTest, ReclusteringRenumbersKeysAndKeepsEveryObject) {
   const CoordinateSystem cs = GetParam();
   const uint64_t seed = TestSeed() + 20 + static_cast<uint64_t>(cs);
@@ -212,7 +229,8 @@ TEST_P(DbWritePathTest, ReclusteringRenumbersKeysAndKeepsEveryObject) {
   std::mt19937_64 rng(seed);
   constexpr size_t kIds = 2000;
   auto clock = std::make_shared<ManualClock>(1000);
-  auto db = NewDb(cs, clock), plain = NewDb(cs, clock);
+  // Inline reclustering: deterministic, so the count is known to move.
+  auto db = NewDb(cs, clock, /*background_recluster=*/false), plain = NewDb(cs, clock);
   // Objects in a small region first, then every one moved anywhere: the blocks inflate far
   // past the reclustering threshold several times over while the moves go on.
   std::vector<Op> ops;
@@ -231,7 +249,170 @@ TEST_P(DbWritePathTest, ReclusteringRenumbersKeysAndKeepsEveryObject) {
   }
   for (size_t i = 0; i < kIds / 10; ++i) ops.push_back({false, {.id = "obj-" + std::to_string(i)}});
   EXPECT_EQ(ApplyAsBatches(*db, ops, 50), ApplyOneByOne(*plain, ops));
+  EXPECT_GE(Reclusters(*db), 2u);
   ExpectSameStateAndQueries(cs, *db, *plain, kIds, rng);
+  // The one-by-one database reclustered in the background: the same state, once settled.
+  EXPECT_TRUE(WaitForReclusters(*plain, 1));
+  ExpectSameStateAndQueries(cs, *plain, *db, kIds, rng);
+}
+
+// Writes that land while a recluster builds (from the testing hook, so every case occurs):
+// moves of copied objects, deletes, new objects, a deleted object's key reused by a new one,
+// expiry sweeps. The catch-up must carry each into the new index.
+TEST_P(DbWritePathTest, WritesDuringAReclusterAreCaughtUp) {
+  const CoordinateSystem cs = GetParam();
+  const uint64_t seed = TestSeed() + 40 + static_cast<uint64_t>(cs);
+  SCOPED_TRACE(SeedTrace(seed));
+  std::mt19937_64 rng(seed);
+  constexpr size_t kIds = 1500;
+  auto clock = std::make_shared<ManualClock>(1000);
+  auto plain = NewDb(cs, clock, /*background_recluster=*/false);
+  Db* target = nullptr;
+  int hook_calls = 0;
+  std::vector<WriteOutcome> hook_out, plain_out;
+  DbOptions o;
+  o.clock = clock;
+  o.sweep_interval_ms = 0;
+  o.block_rows = 32;
+  o.background_recluster = false;
+  o.recluster_build_hook_for_testing = [&] {
+    ++hook_calls;
+    // Deletes first (their keys go on the free list), then new ids that take those keys,
+    // moves, TTLs; then time passes and a sweep removes what expired.
+    std::vector<Op> ops;
+    for (int i = 0; i < 60; ++i) ops.push_back({false, {.id = "obj-" + std::to_string(rng() % kIds)}});
+    for (int i = 0; i < 60; ++i) {
+      ops.push_back({true, {.id = "new-" + std::to_string(hook_calls) + "-" + std::to_string(i),
+                            .pos = RandomPos(cs, rng), .timestamp = 5000 + hook_calls}});
+    }
+    for (int i = 0; i < 200; ++i) {
+      Op op{true, {.id = "obj-" + std::to_string(rng() % kIds), .pos = RandomPos(cs, rng),
+                   .timestamp = 5000 + hook_calls}};
+      if (i % 4 == 0) op.object.ttl_ms = 10;
+      ops.push_back(std::move(op));
+    }
+    auto a = ApplyAsBatches(*target, ops, 7);  // small batches: the plain paths
+    auto b = ApplyOneByOne(*plain, ops);
+    hook_out.insert(hook_out.end(), a.begin(), a.end());
+    plain_out.insert(plain_out.end(), b.begin(), b.end());
+    clock->Advance(20);
+    EXPECT_EQ(target->SweepExpired(1 << 20), plain->SweepExpired(1 << 20));
+  };
+  auto db = std::move(Db::OpenInMemory(o)).value();
+  target = db.get();
+  ASSERT_TRUE(db->CreateNamespace("ns", {.coordinates = cs}).ok());
+  // Objects in a corner, then moved anywhere: reclusters follow.
+  std::vector<Op> ops;
+  for (size_t i = 0; i < kIds; ++i) {
+    Position p = RandomPos(cs, rng);
+    p.x /= 100;
+    p.y /= 100;
+    ops.push_back({true, {.id = "obj-" + std::to_string(i), .pos = p, .timestamp = 1}});
+  }
+  for (size_t i = 0; i < 2 * kIds; ++i) {
+    ops.push_back({true, {.id = "obj-" + std::to_string(rng() % kIds), .pos = RandomPos(cs, rng),
+                          .timestamp = 2}});
+  }
+  // In lockstep, the plain database first: the hook's writes (during db's recluster, after
+  // its batch) then land after the same batch in both.
+  for (size_t i = 0; i < ops.size(); i += 100) {
+    const std::vector<Op> chunk(ops.begin() + i, ops.begin() + std::min(ops.size(), i + 100));
+    const auto want = ApplyOneByOne(*plain, chunk);
+    EXPECT_EQ(ApplyAsBatches(*db, chunk, 100), want);
+  }
+  EXPECT_GE(hook_calls, 1);
+  EXPECT_EQ(Reclusters(*db), static_cast<size_t>(hook_calls));
+  EXPECT_EQ(hook_out, plain_out);
+  std::vector<std::string> created;  // by the hook
+  for (int c = 1; c <= hook_calls; ++c) {
+    for (int i = 0; i < 60; ++i) created.push_back("new-" + std::to_string(c) + "-" + std::to_string(i));
+  }
+  ExpectSameStateAndQueries(cs, *db, *plain, kIds, rng, created);
+}
+
+// Background reclustering while a writer moves objects far (so reclusters keep happening)
+// and re-creates some inside atomic batches, and readers query: every reader sees exactly
+// kIds objects, every hit's reported distance agrees with its reported position (a record
+// and its index row never disagree, through every renumbering), and the final state equals
+// the writer's model.
+TEST(DbReclusterTest, BackgroundReclusteringUnderConcurrentReadersAndWriters) {
+  const uint64_t seed = TestSeed() + 30;
+  SCOPED_TRACE(SeedTrace(seed));
+  constexpr CoordinateSystem cs = CoordinateSystem::kGeographic;
+  constexpr size_t kIds = 3000;
+  auto clock = std::make_shared<ManualClock>(1000);
+  auto db = NewDb(cs, clock);
+  std::mt19937_64 rng(seed);
+  std::map<std::string, Position> model;
+  Batch load;
+  for (size_t i = 0; i < kIds; ++i) {
+    const std::string id = "obj-" + std::to_string(i);
+    model[id] = {rng() % 1000 / 1000.0, rng() % 1000 / 1000.0, 0};  // a 1-degree square
+    load.Upsert("ns", {.id = id, .pos = model[id], .timestamp = 1});
+  }
+  ASSERT_TRUE(db->Apply(load).ok());
+  std::atomic<bool> done{false};
+  std::atomic<size_t> reads{0}, failures{0};
+  auto reader = [&](uint64_t reader_seed) {
+    std::mt19937_64 r(reader_seed);
+    while (!done) {
+      auto count = db->CountInBox("ns", {-180, -90, 0}, {180, 90, 0});
+      if (!count.ok() || *count != kIds) ++failures;
+      const Position c = RandomPos(cs, r);
+      auto hits = db->WithinRadius("ns", c, 3e6, {.limit = 1 << 20});
+      if (!hits.ok()) {
+        ++failures;
+        continue;
+      }
+      std::set<std::string> ids;
+      for (const Hit& h : hits->hits) {
+        const double d = Dist(cs, c, h.pos);
+        if (std::abs(h.distance - d) > 1e-6 * std::max(1.0, d) || d > 3e6 * (1 + 1e-9) ||
+            !ids.insert(h.id).second) {
+          ++failures;
+        }
+      }
+      ++reads;
+    }
+  };
+  std::thread r1(reader, seed + 1), r2(reader, seed + 2);
+  int64_t ts = 2;
+  for (int round = 0; round < 60; ++round) {
+    Batch b;
+    for (int k = 0; k < 200; ++k) {
+      const std::string id = "obj-" + std::to_string(rng() % kIds);
+      model[id] = RandomPos(cs, rng);
+      if (k % 50 == 0) b.Delete("ns", id);  // deleted and re-created in one atomic batch
+      b.Upsert("ns", {.id = id, .pos = model[id], .timestamp = ts++});
+    }
+    ASSERT_TRUE(db->Apply(b).ok());
+    if (round % 10 == 0) {  // single writes too
+      const std::string id = "obj-" + std::to_string(rng() % kIds);
+      model[id] = RandomPos(cs, rng);
+      ASSERT_TRUE(db->Upsert("ns", {.id = id, .pos = model[id], .timestamp = ts++}).ok());
+    }
+  }
+  EXPECT_TRUE(WaitForReclusters(*db, 1));
+  done = true;
+  r1.join();
+  r2.join();
+  EXPECT_EQ(failures.load(), 0u) << "over " << reads.load() << " reads";
+  EXPECT_GT(reads.load(), 0u);
+  for (const auto& [id, pos] : model) {
+    auto got = db->Get("ns", id);
+    ASSERT_TRUE(got.ok()) << id;
+    EXPECT_EQ(got->pos, pos) << id;
+  }
+  for (int q = 0; q < 20; ++q) {
+    const Position c = RandomPos(cs, rng);
+    size_t want = 0;
+    for (const auto& [id, pos] : model) want += Dist(cs, c, pos) <= 2e6 * (1 - 1e-9);
+    size_t boundary = 0;
+    for (const auto& [id, pos] : model) boundary += std::abs(Dist(cs, c, pos) - 2e6) <= 2e6 * 1e-9;
+    const size_t got = *db->CountWithinRadius("ns", c, 2e6);
+    EXPECT_GE(got, want);
+    EXPECT_LE(got, want + boundary);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(AllCoordinateSystems, DbWritePathTest,

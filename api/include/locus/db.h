@@ -43,6 +43,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -94,6 +95,15 @@ struct DbOptions {
   size_t sweep_batch = 10000;
   // Rows per block of the live index (a multiple of 16): the unit of pruning.
   uint32_t block_rows = 512;
+  // Moves inflate the index's block bounds; past a threshold the namespace is reclustered
+  // (rebuilt in Hilbert order). true: on a maintenance thread of the database, while
+  // queries and writes go on (writers pause only to copy the rows and to catch up, queries
+  // only for the swap). false: inline, on the write that crossed the threshold (no thread;
+  // deterministic for tests).
+  bool background_recluster = true;
+  // Testing only: called during every recluster while the new index builds, with no lock
+  // held (the hook may write to the database; those writes are caught up afterwards).
+  std::function<void()> recluster_build_hook_for_testing;
 };
 
 struct Position {
@@ -167,6 +177,7 @@ struct NamespaceStats {
   size_t objects = 0;  // visible now
   size_t expired = 0;  // expired, not yet swept
   size_t swept = 0;    // removed by sweeps since the namespace was created
+  size_t reclusters = 0;  // index rebuilds since the namespace was created
   size_t memory_bytes = 0;
 };
 
