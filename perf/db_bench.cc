@@ -169,6 +169,47 @@ void LocusBatchedMoves(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(kBlock));
 }
 
+// One recluster of the 1M-object namespace: after a bulk load, objects jump to random
+// places (batches of 1000) until the inflated blocks cross the threshold and the namespace
+// is rebuilt (inline, DbOptions::background_recluster = false, so it is measured alone).
+// Reports the rebuild's wall time (NamespaceStats::last_recluster.total_ms) as the row's time
+// and, as counters, how long writers and readers were held up.
+void LocusRecluster(benchmark::State& state) {
+  const W4Data& d = Data();
+  std::mt19937_64 rng(7);
+  std::uniform_real_distribution<double> u(0, 1);
+  for (auto _ : state) {
+    state.PauseTiming();
+    DbOptions o;
+    o.sweep_interval_ms = 0;
+    o.background_recluster = false;
+    auto db = std::move(Db::OpenInMemory(o)).value();
+    LOCUS_CHECK(db->CreateNamespace("w4", {.coordinates = CoordinateSystem::kGeographic}).ok());
+    {
+      Batch b;
+      for (size_t i = 0; i < d.ids.size(); ++i) b.Upsert("w4", {.id = d.ids[i], .pos = d.start[i]});
+      LOCUS_CHECK(db->Apply(b).ok());
+    }
+    int64_t ts = 1;
+    while (db->Stats("w4")->reclusters == 0) {
+      Batch b;
+      for (int k = 0; k < 1000; ++k) {
+        b.Upsert("w4", {.id = d.ids[rng() % d.ids.size()], .pos = {u(rng), 50 + u(rng), 0},
+                        .timestamp = ++ts});
+      }
+      LOCUS_CHECK(db->Apply(b).ok());
+    }
+    const ReclusterTimes t = db->Stats("w4")->last_recluster;
+    state.SetIterationTime(t.total_ms / 1000);
+    state.counters["writer_pause_ms"] = t.writer_pause_ms;
+    state.counters["reader_pause_ms"] = t.reader_pause_ms;
+    db.reset();
+    state.ResumeTiming();
+  }
+}
+
+BENCHMARK(LocusRecluster)->Name("W4/Recluster/locus")->Arg(kN)->UseManualTime()
+    ->Unit(benchmark::kMillisecond)->Iterations(3);
 BENCHMARK(LocusBulkLoad)->Name("W4/BulkLoad/locus")->Arg(kN)->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 BENCHMARK_CAPTURE(LocusStream, moves, 0)->Name("W4/Moves/locus")->Arg(kN)->UseRealTime();

@@ -172,12 +172,21 @@ enum class DistanceMethod {
   kPlanar,     // Euclidean in the namespace's units
 };
 
+// How long the last recluster of a namespace took, and how long it held others up
+// (milliseconds; zero before the first).
+struct ReclusterTimes {
+  double total_ms = 0;         // from the copy of the rows to the swap
+  double writer_pause_ms = 0;  // writes to the namespace waited: the copy, catch-up and swap
+  double reader_pause_ms = 0;  // queries waited: the swap only
+};
+
 struct NamespaceStats {
   CoordinateSystem coordinates = CoordinateSystem::kGeographic;
   size_t objects = 0;  // visible now
   size_t expired = 0;  // expired, not yet swept
   size_t swept = 0;    // removed by sweeps since the namespace was created
   size_t reclusters = 0;  // index rebuilds since the namespace was created
+  ReclusterTimes last_recluster;
   size_t memory_bytes = 0;
 };
 
