@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <shared_mutex>
@@ -132,6 +133,66 @@ struct Record {
   int64_t expires = engine::kNeverExpires;
 };
 
+// An allocator that adds the bytes it hands out to *bytes and subtracts those it takes back,
+// so NamespaceStats::memory_bytes reports the hash map's arrays (slots, control bytes,
+// padding: a layout that is Abseil's to change) exactly rather than by a formula. *bytes is
+// written only by writers (exclusive rw) and read by Stats (shared rw).
+template <class T>
+class CountingAllocator {
+ public:
+  using value_type = T;
+  explicit CountingAllocator(size_t* bytes) : bytes_(bytes) {}
+  template <class U>
+  CountingAllocator(const CountingAllocator<U>& other) : bytes_(other.bytes_) {}  // NOLINT
+  T* allocate(size_t n) {
+    T* p = std::allocator<T>().allocate(n);
+    *bytes_ += n * sizeof(T);
+    return p;
+  }
+  void deallocate(T* p, size_t n) {
+    std::allocator<T>().deallocate(p, n);
+    *bytes_ -= n * sizeof(T);
+  }
+  template <class U>
+  bool operator==(const CountingAllocator<U>& other) const { return bytes_ == other.bytes_; }
+
+ private:
+  template <class U>
+  friend class CountingAllocator;
+  size_t* bytes_;
+};
+
+// Abseil's default hash and equality for string keys, named here because a map with its own
+// allocator must spell them out. Transparent: lookups by string_view build no string.
+struct IdHash {
+  using is_transparent = void;
+  size_t operator()(absl::string_view v) const { return absl::Hash<absl::string_view>{}(v); }
+};
+struct IdEq {
+  using is_transparent = void;
+  bool operator()(absl::string_view a, absl::string_view b) const { return a == b; }
+};
+using IdMap = absl::flat_hash_map<std::string, uint32_t, IdHash, IdEq,
+                                  CountingAllocator<std::pair<const std::string, uint32_t>>>;
+
+// Empties a freed key's record and frees its strings' buffers: assigning Record() would keep
+// them (libstdc++ copies a short string into the existing buffer), leaving a deleted object's
+// long metadata allocated until its key is reused.
+void ClearRecord(Record* r) {
+  Record old = std::move(*r);
+  *r = Record();
+}
+
+// The heap bytes a std::string owns: none while its characters fit the buffer inside the
+// object (the short-string optimisation), else capacity() + 1, which is what libstdc++
+// allocates (room for the terminating NUL).
+size_t HeapBytes(const std::string& s) {
+  const auto* self = reinterpret_cast<const char*>(&s);
+  const bool inline_buffer =
+      std::less_equal<>()(self, s.data()) && std::less<>()(s.data(), self + sizeof(s));
+  return inline_buffer ? 0 : s.capacity() + 1;
+}
+
 engine::TimeWindow WindowOf(const QueryOptions& o) {
   engine::TimeWindow w;
   if (o.updated_from) w.t_min = *o.updated_from;
@@ -192,10 +253,11 @@ struct Db::Impl {
     NamespaceOptions options;
     std::mutex writer;
     mutable RwLock rw;
+    size_t map_bytes = 0;  // held by key_of_id's arrays (its allocator counts them)
     // Open addressing with the id stored in the slot (short ids stay inside the string's
     // inline buffer): a lookup is usually one cache miss, where std::unordered_map's
     // bucket -> node -> string chain cost three (W4 moves: 23% of the time in find).
-    absl::flat_hash_map<std::string, uint32_t> key_of_id;
+    IdMap key_of_id{0, IdHash(), IdEq(), IdMap::allocator_type(&map_bytes)};
     std::vector<Record> records;
     std::vector<uint32_t> free_keys;
     engine::LiveIndex<2> live2;  // planar 2D
@@ -253,7 +315,7 @@ struct Db::Impl {
     }
     void RemoveKey(uint32_t key) {
       key_of_id.erase(records[key].id);
-      records[key] = Record();
+      ClearRecord(&records[key]);
       free_keys.push_back(key);
       if (two_d()) live2.Remove(key);
       else live3.Remove(key);
@@ -402,7 +464,7 @@ struct Db::Impl {
       }
       for (uint32_t key : removed) {  // the index already dropped the rows
         ns->key_of_id.erase(ns->records[key].id);
-        ns->records[key] = Record();
+        ClearRecord(&ns->records[key]);
         ns->free_keys.push_back(key);
       }
       ns->swept += removed.size();
@@ -890,14 +952,15 @@ Result<NamespaceStats> Db::Stats(std::string_view ns_name) const {
   s.expired = ns->two_d() ? ns->live2.CountExpired(now) : ns->live3.CountExpired(now);
   s.objects = present - s.expired;
   s.swept = ns->swept;
+  // What the namespace's containers allocated (db.h, NamespaceStats::memory_bytes): vectors
+  // allocate exactly capacity() elements, the map's allocator counted its arrays, and each
+  // string owns HeapBytes; plus the index's own account (engine/live_index.h; it counts its
+  // columns by capacity, not the padding and alignment kernels::Column adds).
   size_t bytes = ns->two_d() ? ns->live2.MemoryBytes() : ns->live3.MemoryBytes();
+  bytes += ns->map_bytes;
   bytes += ns->records.capacity() * sizeof(Record) + ns->free_keys.capacity() * sizeof(uint32_t);
-  for (const Record& rec : ns->records) bytes += rec.id.capacity() + rec.metadata.capacity();
-  // The hash map: one slot (key string + value) and one control byte per bucket.
-  bytes += ns->key_of_id.capacity() * (sizeof(std::pair<std::string, uint32_t>) + 1);
-  for (const auto& [id, key] : ns->key_of_id) {
-    if (id.capacity() > 15) bytes += id.capacity() + 1;  // beyond the inline buffer
-  }
+  for (const Record& rec : ns->records) bytes += HeapBytes(rec.id) + HeapBytes(rec.metadata);
+  for (const auto& [id, key] : ns->key_of_id) bytes += HeapBytes(id);
   s.memory_bytes = bytes;
   return s;
 }

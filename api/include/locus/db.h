@@ -167,6 +167,11 @@ struct NamespaceStats {
   size_t objects = 0;  // visible now
   size_t expired = 0;  // expired, not yet swept
   size_t swept = 0;    // removed by sweeps since the namespace was created
+  // Bytes of memory the namespace holds: every heap block owned by its records (ids and
+  // metadata included), its id -> key map and its free-key list, at the size asked of the
+  // allocator (the allocator's own per-block overhead is not included), plus its live index
+  // as engine::LiveIndex::MemoryBytes accounts it. Not counted: the namespace's fixed-size
+  // object and the Db's map of namespaces.
   size_t memory_bytes = 0;
 };
 
