@@ -18,6 +18,7 @@
 #include <cmath>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <shared_mutex>
@@ -137,6 +138,66 @@ struct Record {
   std::string id;  // empty: a free key
 };
 
+// An allocator that adds the bytes it hands out to *bytes and subtracts those it takes back,
+// so NamespaceStats::memory_bytes reports the hash map's arrays (slots, control bytes,
+// padding: a layout that is Abseil's to change) exactly rather than by a formula. *bytes is
+// written only by writers (exclusive rw) and read by Stats (shared rw).
+template <class T>
+class CountingAllocator {
+ public:
+  using value_type = T;
+  explicit CountingAllocator(size_t* bytes) : bytes_(bytes) {}
+  template <class U>
+  CountingAllocator(const CountingAllocator<U>& other) : bytes_(other.bytes_) {}  // NOLINT
+  T* allocate(size_t n) {
+    T* p = std::allocator<T>().allocate(n);
+    *bytes_ += n * sizeof(T);
+    return p;
+  }
+  void deallocate(T* p, size_t n) {
+    std::allocator<T>().deallocate(p, n);
+    *bytes_ -= n * sizeof(T);
+  }
+  template <class U>
+  bool operator==(const CountingAllocator<U>& other) const { return bytes_ == other.bytes_; }
+
+ private:
+  template <class U>
+  friend class CountingAllocator;
+  size_t* bytes_;
+};
+
+// Abseil's default hash and equality for string keys, named here because a map with its own
+// allocator must spell them out. Transparent: lookups by string_view build no string.
+struct IdHash {
+  using is_transparent = void;
+  size_t operator()(absl::string_view v) const { return absl::Hash<absl::string_view>{}(v); }
+};
+struct IdEq {
+  using is_transparent = void;
+  bool operator()(absl::string_view a, absl::string_view b) const { return a == b; }
+};
+using IdMap = absl::flat_hash_map<std::string, uint32_t, IdHash, IdEq,
+                                  CountingAllocator<std::pair<const std::string, uint32_t>>>;
+
+// Empties a freed key's record and frees its strings' buffers: assigning Record() would keep
+// them (libstdc++ copies a short string into the existing buffer), leaving a deleted object's
+// long metadata allocated until its key is reused.
+void ClearRecord(Record* r) {
+  Record old = std::move(*r);
+  *r = Record();
+}
+
+// The heap bytes a std::string owns: none while its characters fit the buffer inside the
+// object (the short-string optimisation), else capacity() + 1, which is what libstdc++
+// allocates (room for the terminating NUL).
+size_t HeapBytes(const std::string& s) {
+  const auto* self = reinterpret_cast<const char*>(&s);
+  const bool inline_buffer =
+      std::less_equal<>()(self, s.data()) && std::less<>()(s.data(), self + sizeof(s));
+  return inline_buffer ? 0 : s.capacity() + 1;
+}
+
 engine::TimeWindow WindowOf(const QueryOptions& o) {
   engine::TimeWindow w;
   if (o.updated_from) w.t_min = *o.updated_from;
@@ -200,11 +261,11 @@ struct Db::Impl {
     uint32_t block_rows;
     std::mutex writer;
     mutable RwLock rw;
+    size_t map_bytes = 0;  // held by key_of_id's arrays (its allocator counts them)
     // Open addressing with the id stored in the slot (short ids stay inside the string's
     // inline buffer): a lookup is usually one cache miss, where std::unordered_map's
     // bucket -> node -> string chain cost three (W4 moves: 23% of the time in find).
-    using IdMap = absl::flat_hash_map<std::string, uint32_t>;
-    IdMap key_of_id;
+    IdMap key_of_id{0, IdHash(), IdEq(), IdMap::allocator_type(&map_bytes)};
     std::vector<Record> records;
     std::vector<uint32_t> free_keys;
     engine::LiveIndex<2> live2;  // planar 2D
@@ -336,7 +397,7 @@ struct Db::Impl {
     void RemoveKey(uint32_t key) {
       Touch(key);
       key_of_id.erase(records[key].id);
-      records[key] = Record();
+      ClearRecord(&records[key]);
       free_keys.push_back(key);
       if (two_d()) live2.Remove(key);
       else live3.Remove(key);
@@ -485,6 +546,26 @@ struct Db::Impl {
                                                   const Position& center, double radius,
                                                   const QueryOptions& options) const;
 
+  // Query bodies shared by the queries around a point and those around an object, which
+  // read the object and query under one hold of the shared lock (the lock is not recursive,
+  // and a write in between could move the object). REQUIRES: ns->rw held shared; arguments
+  // validated.
+  QueryResult RadiusLocked(const Namespace* ns, const Position& center, double radius,
+                           const QueryOptions& options, int64_t now) const;
+  QueryResult NearestLocked(const Namespace* ns, const Position& center, size_t k,
+                            const QueryOptions& options, int64_t now) const;
+  // The objects within horizontal distance `radius` of center's x/y (lon/lat) with z in
+  // [z_min, z_max], except the key `skip`, in index order; dist_sq is the horizontal distance
+  // squared in index space (Namespace::Distance converts it). REQUIRES: not planar 2D.
+  std::vector<engine::LiveIndex<3>::Hit> CylinderLocked(const Namespace* ns,
+                                                        const Position& center, double radius,
+                                                        double z_min, double z_max,
+                                                        const QueryOptions& options,
+                                                        int64_t now, uint32_t skip) const;
+  // The key of the visible object `id`; NotFound when absent or expired.
+  Result<uint32_t> AnchorLocked(const Namespace* ns, std::string_view ns_name,
+                                std::string_view id, int64_t now) const;
+
   // The common case without building any message: true when CheckObject would pass.
   bool ObjectOk(CoordinateSystem cs, const Object& o) const {
     const Position& p = o.pos;
@@ -580,7 +661,7 @@ struct Db::Impl {
       for (uint32_t key : removed) {  // the index already dropped the rows
         ns->Touch(key);
         ns->key_of_id.erase(ns->records[key].id);
-        ns->records[key] = Record();
+        ClearRecord(&ns->records[key]);
         ns->free_keys.push_back(key);
       }
       ns->swept += removed.size();
@@ -868,7 +949,11 @@ Result<QueryResult> Db::WithinRadius(std::string_view ns_name, const Position& c
                                      double radius, const QueryOptions& options) const {
   LOCUS_ASSIGN_OR_RETURN(auto ns, impl_->RadiusTarget(ns_name, center, radius, options));
   std::shared_lock r(ns->rw);
-  const int64_t now = impl_->Now();
+  return impl_->RadiusLocked(ns.get(), center, radius, options, impl_->Now());
+}
+
+QueryResult Db::Impl::RadiusLocked(const Namespace* ns, const Position& center, double radius,
+                                   const QueryOptions& options, int64_t now) const {
   const double radius_sq = ns->IndexRadiusSq(radius);
   QueryResult out;
   if (ns->two_d()) {
@@ -991,7 +1076,11 @@ Result<QueryResult> Db::Nearest(std::string_view ns_name, const Position& center
   LOCUS_ASSIGN_OR_RETURN(auto ns, impl_->Require(ns_name));
   LOCUS_RETURN_IF_ERROR(CheckPosition(ns->options.coordinates, center, "center"));
   std::shared_lock r(ns->rw);
-  const int64_t now = impl_->Now();
+  return impl_->NearestLocked(ns.get(), center, k, options, impl_->Now());
+}
+
+QueryResult Db::Impl::NearestLocked(const Namespace* ns, const Position& center, size_t k,
+                                    const QueryOptions& options, int64_t now) const {
   const size_t want = std::min(k, options.limit);
   QueryResult out;
   constexpr double kInf = std::numeric_limits<double>::infinity();
@@ -1046,6 +1135,252 @@ Result<QueryResult> Db::WithinPolygon(std::string_view ns_name,
     out.hits.push_back(std::move(h));
   }
   return out;
+}
+
+Result<size_t> Db::CountWithinPolygon(std::string_view ns_name,
+                                      const std::vector<std::vector<Position>>& rings,
+                                      const QueryOptions& options) const {
+  LOCUS_RETURN_IF_ERROR(CheckQuery(options));
+  QueryOptions all = options;  // the exact test needs the stored positions: count the hits
+  all.limit = SIZE_MAX;
+  all.with_metadata = false;
+  LOCUS_ASSIGN_OR_RETURN(QueryResult r, WithinPolygon(ns_name, rings, all));
+  return r.hits.size();
+}
+
+// ---- Cylinders and queries around an object ----
+
+namespace {
+Status CheckBand(double lo, double hi, const char* lo_name, const char* hi_name) {
+  if (!std::isfinite(lo)) {
+    return InvalidArgumentError(std::string(lo_name) + " = " + FormatNumber(lo) + ": not finite");
+  }
+  if (!std::isfinite(hi)) {
+    return InvalidArgumentError(std::string(hi_name) + " = " + FormatNumber(hi) + ": not finite");
+  }
+  if (lo > hi) {
+    return InvalidArgumentError(std::string(lo_name) + " = " + FormatNumber(lo) + " > " +
+                                hi_name + " = " + FormatNumber(hi) + ": the band is empty");
+  }
+  return Status();
+}
+
+// Cylinders band the z axis: planar 2D namespaces have none.
+Status CheckHasZ(std::string_view ns_name, CoordinateSystem cs) {
+  if (cs != CoordinateSystem::kPlanar2D) return Status();
+  return InvalidArgumentError("namespace '" + std::string(ns_name) + "' is " +
+                              CoordinateSystemName(cs) +
+                              ": a cylinder needs a z axis (planar3d or geographic)");
+}
+
+// The hits of a cylinder scan (index order) as a query result: the first `limit`.
+template <class NsPtr>
+QueryResult CylinderResult(const NsPtr& ns, const std::vector<engine::LiveIndex<3>::Hit>& hits,
+                           const QueryOptions& options) {
+  QueryResult out;
+  for (const auto& h : hits) {
+    if (out.hits.size() >= options.limit) {
+      out.truncated = true;
+      break;
+    }
+    out.hits.push_back(ns->MakeHit(h.key, ns->Distance(h.dist_sq), options.with_metadata));
+  }
+  return out;
+}
+
+size_t PlusOne(size_t n) { return n == SIZE_MAX ? n : n + 1; }
+
+// A query around object `id` that excluded nothing and asked for limit + 1 hits (so that the
+// object itself, which it may have found, takes no place): drops the object, then applies
+// `limit`. `truncated` stays right: more than limit + 1 matches leave more than `limit` others.
+void DropSelf(QueryResult* r, std::string_view id, size_t limit) {
+  auto self = std::find_if(r->hits.begin(), r->hits.end(),
+                           [&](const Hit& h) { return h.id == id; });
+  if (self != r->hits.end()) r->hits.erase(self);
+  if (r->hits.size() > limit) {
+    r->hits.resize(limit);
+    r->truncated = true;
+  }
+}
+}  // namespace
+
+std::vector<engine::LiveIndex<3>::Hit> Db::Impl::CylinderLocked(
+    const Namespace* ns, const Position& center, double radius, double z_min, double z_max,
+    const QueryOptions& options, int64_t now, uint32_t skip) const {
+  std::vector<engine::LiveIndex<3>::Hit> hits;
+  bool unused;
+  if (ns->geographic()) {
+    // The index holds unit vectors, not altitudes: the great-circle radius scan, then the
+    // band on the stored altitudes.
+    ns->live3.Radius(ns->Point3(center), ns->IndexRadiusSq(radius), WindowOf(options), now,
+                     SIZE_MAX, &hits, &unused);
+    std::erase_if(hits, [&](const engine::LiveIndex<3>::Hit& h) {
+      const double z = ns->records[h.key].pos.z;
+      return h.key == skip || !(z >= z_min && z <= z_max);
+    });
+    return hits;
+  }
+  // Planar 3D: the index's box around the cylinder (the band exact on z), then the exact x/y
+  // distance. The box is padded past center +- radius by more than the rounding of those
+  // sums and of the distance test (a few ulps, and sqrt(DBL_MIN) for squares that underflow),
+  // so that it never drops a point the test would accept.
+  constexpr double kEps = std::numeric_limits<double>::epsilon();
+  const double reach = radius +
+                       8 * kEps * (std::max(std::abs(center.x), std::abs(center.y)) + radius) +
+                       2 * std::sqrt(std::numeric_limits<double>::min());
+  std::vector<uint32_t> keys;
+  ns->live3.InBox({center.x - reach, center.y - reach, z_min},
+                  {center.x + reach, center.y + reach, z_max}, WindowOf(options), now, SIZE_MAX,
+                  &keys, &unused);
+  const double radius_sq = radius * radius;
+  for (uint32_t key : keys) {
+    if (key == skip) continue;
+    const Position& p = ns->records[key].pos;
+    const double dx = p.x - center.x, dy = p.y - center.y;
+    const double dist_sq = dx * dx + dy * dy;
+    if (dist_sq <= radius_sq) hits.push_back({key, dist_sq});
+  }
+  return hits;
+}
+
+Result<uint32_t> Db::Impl::AnchorLocked(const Namespace* ns, std::string_view ns_name,
+                                        std::string_view id, int64_t now) const {
+  auto it = ns->key_of_id.find(Av(id));
+  if (it == ns->key_of_id.end() || ns->records[it->second].expires <= now) {
+    return NotFoundError("namespace '" + std::string(ns_name) + "': no object '" +
+                         std::string(id) + "'");
+  }
+  return it->second;
+}
+
+Result<QueryResult> Db::WithinCylinder(std::string_view ns_name, const Position& center,
+                                       double radius, double z_min, double z_max,
+                                       const QueryOptions& options) const {
+  LOCUS_RETURN_IF_ERROR(CheckQuery(options));
+  LOCUS_RETURN_IF_ERROR(CheckRadius(radius));
+  LOCUS_RETURN_IF_ERROR(CheckBand(z_min, z_max, "z_min", "z_max"));
+  LOCUS_ASSIGN_OR_RETURN(auto ns, impl_->Require(ns_name));
+  LOCUS_RETURN_IF_ERROR(CheckHasZ(ns_name, ns->options.coordinates));
+  LOCUS_RETURN_IF_ERROR(CheckPosition(ns->options.coordinates, center, "center"));
+  std::shared_lock r(ns->rw);
+  const auto hits = impl_->CylinderLocked(ns.get(), center, radius, z_min, z_max, options,
+                                          impl_->Now(), engine::kNoKey);
+  return CylinderResult(ns, hits, options);
+}
+
+Result<size_t> Db::CountWithinCylinder(std::string_view ns_name, const Position& center,
+                                       double radius, double z_min, double z_max,
+                                       const QueryOptions& options) const {
+  LOCUS_RETURN_IF_ERROR(CheckQuery(options));
+  LOCUS_RETURN_IF_ERROR(CheckRadius(radius));
+  LOCUS_RETURN_IF_ERROR(CheckBand(z_min, z_max, "z_min", "z_max"));
+  LOCUS_ASSIGN_OR_RETURN(auto ns, impl_->Require(ns_name));
+  LOCUS_RETURN_IF_ERROR(CheckHasZ(ns_name, ns->options.coordinates));
+  LOCUS_RETURN_IF_ERROR(CheckPosition(ns->options.coordinates, center, "center"));
+  std::shared_lock r(ns->rw);
+  return impl_->CylinderLocked(ns.get(), center, radius, z_min, z_max, options, impl_->Now(),
+                               engine::kNoKey).size();
+}
+
+Result<QueryResult> Db::WithinRadiusOf(std::string_view ns_name, std::string_view id,
+                                       double radius, const QueryOptions& options) const {
+  LOCUS_RETURN_IF_ERROR(CheckQuery(options));
+  LOCUS_RETURN_IF_ERROR(CheckRadius(radius));
+  LOCUS_RETURN_IF_ERROR(CheckName(id, "id", impl_->options.max_id_bytes));
+  LOCUS_ASSIGN_OR_RETURN(auto ns, impl_->Require(ns_name));
+  std::shared_lock r(ns->rw);
+  const int64_t now = impl_->Now();
+  LOCUS_ASSIGN_OR_RETURN(const uint32_t key, impl_->AnchorLocked(ns.get(), ns_name, id, now));
+  const Position center = ns->records[key].pos;
+  if (options.include_self) return impl_->RadiusLocked(ns.get(), center, radius, options, now);
+  QueryOptions more = options;
+  more.limit = PlusOne(options.limit);
+  QueryResult out = impl_->RadiusLocked(ns.get(), center, radius, more, now);
+  DropSelf(&out, id, options.limit);
+  return out;
+}
+
+Result<size_t> Db::CountWithinRadiusOf(std::string_view ns_name, std::string_view id,
+                                       double radius, const QueryOptions& options) const {
+  LOCUS_RETURN_IF_ERROR(CheckQuery(options));
+  LOCUS_RETURN_IF_ERROR(CheckRadius(radius));
+  LOCUS_RETURN_IF_ERROR(CheckName(id, "id", impl_->options.max_id_bytes));
+  LOCUS_ASSIGN_OR_RETURN(auto ns, impl_->Require(ns_name));
+  std::shared_lock r(ns->rw);
+  const int64_t now = impl_->Now();
+  LOCUS_ASSIGN_OR_RETURN(const uint32_t key, impl_->AnchorLocked(ns.get(), ns_name, id, now));
+  const Record& anchor = ns->records[key];
+  const Position& c = anchor.pos;
+  const double radius_sq = ns->IndexRadiusSq(radius);
+  const engine::TimeWindow w = WindowOf(options);
+  size_t n = ns->two_d() ? ns->live2.CountRadius({c.x, c.y}, radius_sq, w, now)
+                         : ns->live3.CountRadius(ns->Point3(c), radius_sq, w, now);
+  // The object is at distance 0 from its own (identically indexed) position: it was counted
+  // exactly when the time filter passes it.
+  const bool self_counted = anchor.timestamp >= w.t_min && anchor.timestamp <= w.t_max;
+  if (!options.include_self && self_counted && n > 0) --n;
+  return n;
+}
+
+Result<QueryResult> Db::NearestTo(std::string_view ns_name, std::string_view id, size_t k,
+                                  const QueryOptions& options) const {
+  LOCUS_RETURN_IF_ERROR(CheckQuery(options));
+  if (k == 0) return InvalidArgumentError("k = 0: must be > 0");
+  LOCUS_RETURN_IF_ERROR(CheckName(id, "id", impl_->options.max_id_bytes));
+  LOCUS_ASSIGN_OR_RETURN(auto ns, impl_->Require(ns_name));
+  std::shared_lock r(ns->rw);
+  const int64_t now = impl_->Now();
+  LOCUS_ASSIGN_OR_RETURN(const uint32_t key, impl_->AnchorLocked(ns.get(), ns_name, id, now));
+  const Position center = ns->records[key].pos;
+  if (options.include_self) return impl_->NearestLocked(ns.get(), center, k, options, now);
+  // One more neighbour, then drop the object itself if it is among them (it may not be when
+  // the time filter excludes it, or other objects share its position), else the farthest.
+  QueryOptions more = options;
+  more.limit = PlusOne(options.limit);
+  QueryResult out = impl_->NearestLocked(ns.get(), center, PlusOne(k), more, now);
+  auto self = std::find_if(out.hits.begin(), out.hits.end(),
+                           [&](const Hit& h) { return h.id == id; });
+  if (self != out.hits.end()) out.hits.erase(self);
+  const size_t want = std::min(k, options.limit);
+  if (out.hits.size() > want) out.hits.resize(want);
+  out.truncated = want < k && out.hits.size() == want;  // as Nearest
+  return out;
+}
+
+Result<QueryResult> Db::WithinCylinderOf(std::string_view ns_name, std::string_view id,
+                                         double radius, double dz_min, double dz_max,
+                                         const QueryOptions& options) const {
+  LOCUS_RETURN_IF_ERROR(CheckQuery(options));
+  LOCUS_RETURN_IF_ERROR(CheckRadius(radius));
+  LOCUS_RETURN_IF_ERROR(CheckBand(dz_min, dz_max, "dz_min", "dz_max"));
+  LOCUS_RETURN_IF_ERROR(CheckName(id, "id", impl_->options.max_id_bytes));
+  LOCUS_ASSIGN_OR_RETURN(auto ns, impl_->Require(ns_name));
+  LOCUS_RETURN_IF_ERROR(CheckHasZ(ns_name, ns->options.coordinates));
+  std::shared_lock r(ns->rw);
+  const int64_t now = impl_->Now();
+  LOCUS_ASSIGN_OR_RETURN(const uint32_t key, impl_->AnchorLocked(ns.get(), ns_name, id, now));
+  const Position c = ns->records[key].pos;
+  const auto hits = impl_->CylinderLocked(ns.get(), c, radius, c.z + dz_min, c.z + dz_max,
+                                          options, now,
+                                          options.include_self ? engine::kNoKey : key);
+  return CylinderResult(ns, hits, options);
+}
+
+Result<size_t> Db::CountWithinCylinderOf(std::string_view ns_name, std::string_view id,
+                                         double radius, double dz_min, double dz_max,
+                                         const QueryOptions& options) const {
+  LOCUS_RETURN_IF_ERROR(CheckQuery(options));
+  LOCUS_RETURN_IF_ERROR(CheckRadius(radius));
+  LOCUS_RETURN_IF_ERROR(CheckBand(dz_min, dz_max, "dz_min", "dz_max"));
+  LOCUS_RETURN_IF_ERROR(CheckName(id, "id", impl_->options.max_id_bytes));
+  LOCUS_ASSIGN_OR_RETURN(auto ns, impl_->Require(ns_name));
+  LOCUS_RETURN_IF_ERROR(CheckHasZ(ns_name, ns->options.coordinates));
+  std::shared_lock r(ns->rw);
+  const int64_t now = impl_->Now();
+  LOCUS_ASSIGN_OR_RETURN(const uint32_t key, impl_->AnchorLocked(ns.get(), ns_name, id, now));
+  const Position c = ns->records[key].pos;
+  return impl_->CylinderLocked(ns.get(), c, radius, c.z + dz_min, c.z + dz_max, options, now,
+                               options.include_self ? engine::kNoKey : key).size();
 }
 
 namespace {
@@ -1155,14 +1490,15 @@ Result<NamespaceStats> Db::Stats(std::string_view ns_name) const {
   s.swept = ns->swept;
   s.reclusters = ns->reclusters.load();
   s.last_recluster = ns->last_recluster;
+  // What the namespace's containers allocated (db.h, NamespaceStats::memory_bytes): vectors
+  // allocate exactly capacity() elements, the map's allocator counted its arrays, and each
+  // string owns HeapBytes; plus the index's own account (engine/live_index.h; it counts its
+  // columns by capacity, not the padding and alignment kernels::Column adds).
   size_t bytes = ns->two_d() ? ns->live2.MemoryBytes() : ns->live3.MemoryBytes();
+  bytes += ns->map_bytes;
   bytes += ns->records.capacity() * sizeof(Record) + ns->free_keys.capacity() * sizeof(uint32_t);
-  for (const Record& rec : ns->records) bytes += rec.id.capacity() + rec.metadata.capacity();
-  // The hash map: one slot (key string + value) and one control byte per bucket.
-  bytes += ns->key_of_id.capacity() * (sizeof(std::pair<std::string, uint32_t>) + 1);
-  for (const auto& [id, key] : ns->key_of_id) {
-    if (id.capacity() > 15) bytes += id.capacity() + 1;  // beyond the inline buffer
-  }
+  for (const Record& rec : ns->records) bytes += HeapBytes(rec.id) + HeapBytes(rec.metadata);
+  for (const auto& [id, key] : ns->key_of_id) bytes += HeapBytes(id);
   s.memory_bytes = bytes;
   return s;
 }

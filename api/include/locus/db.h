@@ -31,8 +31,8 @@
 // applies; namespaces are locked in name order).
 //
 // Bad input (non-finite or out-of-range coordinates, empty or oversized ids and namespace
-// names, negative radius, crossed boxes, k = 0, limit = 0) is an InvalidArgument naming the
-// field and the value; the stored state is unchanged.
+// names, negative radius, crossed boxes, empty z bands, k = 0, limit = 0) is an
+// InvalidArgument naming the field and the value; the stored state is unchanged.
 //
 // Thread safety: every method may be called from many threads at once. Queries on a
 // namespace run concurrently; writes to one namespace are serialised; different namespaces
@@ -148,13 +148,20 @@ struct QueryOptions {
   // Only objects last updated within [updated_from, updated_to] (timestamps, inclusive).
   std::optional<int64_t> updated_from, updated_to;
   bool with_metadata = false;
+  // Queries around an object (WithinRadiusOf, CountWithinRadiusOf, NearestTo,
+  // WithinCylinderOf, CountWithinCylinderOf): whether the object itself may be a hit. It then
+  // counts like any other object (it must pass the time filter, and a cylinder's band).
+  // Other queries ignore it.
+  bool include_self = false;
 };
 
 struct Hit {
   std::string id;
   Position pos;
   int64_t timestamp = 0;
-  double distance = 0;   // metres (geographic) or units (planar); 0 for box queries
+  // Metres (geographic) or units (planar): the query's metric (horizontal for cylinders);
+  // 0 for box and polygon queries.
+  double distance = 0;
   std::string metadata;  // when QueryOptions::with_metadata
 };
 
@@ -187,6 +194,11 @@ struct NamespaceStats {
   size_t swept = 0;    // removed by sweeps since the namespace was created
   size_t reclusters = 0;  // index rebuilds since the namespace was created
   ReclusterTimes last_recluster;
+  // Bytes of memory the namespace holds: every heap block owned by its records (ids and
+  // metadata included), its id -> key map and its free-key list, at the size asked of the
+  // allocator (the allocator's own per-block overhead is not included), plus its live index
+  // as engine::LiveIndex::MemoryBytes accounts it. Not counted: the namespace's fixed-size
+  // object and the Db's map of namespaces.
   size_t memory_bytes = 0;
 };
 
@@ -225,12 +237,55 @@ class Db {
   Result<QueryResult> Nearest(std::string_view ns, const Position& center, size_t k,
                               const QueryOptions& options = {}) const;
 
+  // Objects in the vertical cylinder over a disc: within horizontal distance `radius` of
+  // center's x/y and with z in the band [z_min, z_max] (both inclusive; center.z is ignored),
+  // in no particular order. Hit::distance is the horizontal distance. Geographic: the disc is
+  // great-circle metres around center's lon/lat (exact across the antimeridian and at the
+  // poles, as WithinRadius) and z is the altitude in metres. Planar 3D: x/y distance in
+  // units. Planar 2D namespaces have no z axis: InvalidArgument.
+  Result<QueryResult> WithinCylinder(std::string_view ns, const Position& center, double radius,
+                                     double z_min, double z_max,
+                                     const QueryOptions& options = {}) const;
+  Result<size_t> CountWithinCylinder(std::string_view ns, const Position& center, double radius,
+                                     double z_min, double z_max,
+                                     const QueryOptions& options = {}) const;
+
+  // The queries around an existing object `id`, from its current position (NotFound when it
+  // is absent or expired). The position is read under the same lock hold as the query, so a
+  // concurrent write is seen wholly before or after. The object itself is left out unless
+  // QueryOptions::include_self. The time filter selects among the other objects; it does not
+  // apply to the object queried around.
+  //
+  // WithinRadius around the object: the namespace's metric (a sphere in planar 3D; great
+  // circle, altitude ignored, in geographic namespaces).
+  Result<QueryResult> WithinRadiusOf(std::string_view ns, std::string_view id, double radius,
+                                     const QueryOptions& options = {}) const;
+  Result<size_t> CountWithinRadiusOf(std::string_view ns, std::string_view id, double radius,
+                                     const QueryOptions& options = {}) const;
+  // The k nearest other objects (k others even when some share the object's position).
+  Result<QueryResult> NearestTo(std::string_view ns, std::string_view id, size_t k,
+                                const QueryOptions& options = {}) const;
+  // WithinCylinder around the object, the band relative to its z: [z + dz_min, z + dz_max]
+  // (dz_min <= dz_max, either sign; e.g. -300, 300 for 300 m above or below an aircraft).
+  // Relative, as separation rules are stated (within 300 m of its altitude), and the caller
+  // need not know the altitude the query reads. With include_self the object is a hit
+  // exactly when dz_min <= 0 <= dz_max (and the time filter passes it).
+  Result<QueryResult> WithinCylinderOf(std::string_view ns, std::string_view id, double radius,
+                                       double dz_min, double dz_max,
+                                       const QueryOptions& options = {}) const;
+  Result<size_t> CountWithinCylinderOf(std::string_view ns, std::string_view id, double radius,
+                                       double dz_min, double dz_max,
+                                       const QueryOptions& options = {}) const;
+
   // Objects inside a polygon: rings[0] is the exterior, the others holes (GeoJSON style,
   // closed or open, either orientation; at least 3 distinct points each, not
   // self-intersecting). Boundary rule: the closed polygon (points on the exterior or on a
   // hole's edge are inside). Geographic: edges are straight in lon/lat degrees; a polygon
   // across the antimeridian must be given split (RFC 7946, 3.1.9). Planar 3D: x/y only.
   Result<QueryResult> WithinPolygon(std::string_view ns,
+                                    const std::vector<std::vector<Position>>& rings,
+                                    const QueryOptions& options = {}) const;
+  Result<size_t> CountWithinPolygon(std::string_view ns,
                                     const std::vector<std::vector<Position>>& rings,
                                     const QueryOptions& options = {}) const;
 
