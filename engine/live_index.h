@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "kernels/column.h"
+#include "locus/memory.h"
 
 namespace locus::engine {
 
@@ -201,8 +202,9 @@ class LiveIndex {
   uint64_t present_ = 0;
   kernels::Column<double> col_[kDims];
   kernels::Column<int64_t> t_, expires_;
-  std::vector<uint32_t> key_of_slot_;  // kNoKey for a free slot
-  std::vector<uint32_t> slot_of_key_;  // kNoKey for an absent key
+  // Large and accessed at random by writes: huge pages where the kernel gives them.
+  std::vector<uint32_t, HugePageAllocator<uint32_t>> key_of_slot_;  // kNoKey: a free slot
+  std::vector<uint32_t, HugePageAllocator<uint32_t>> slot_of_key_;  // kNoKey: absent key
   std::vector<uint32_t> free_slots_;
   std::vector<double> bmin_[kDims], bmax_[kDims];  // per block; empty = (+inf, -inf)
   // Per superblock of kSuperBlock consecutive blocks: the union of their bounds, widened

@@ -22,6 +22,7 @@
 #include <utility>
 
 #include "locus/check.h"
+#include "locus/memory.h"
 
 namespace locus::kernels {
 
@@ -143,6 +144,7 @@ class Column {
     bytes = (bytes + kColumnAlignment - 1) / kColumnAlignment * kColumnAlignment;
     T* fresh = static_cast<T*>(std::aligned_alloc(kColumnAlignment, bytes));
     if (!fresh) throw std::bad_alloc();  // allocation failure is fatal, as for std::vector
+    AdviseHugePages(fresh, bytes);  // before the first touch (locus/memory.h)
     std::memset(fresh, 0, bytes);
     if (size_) std::memcpy(fresh, data_, size_ * sizeof(T));
     std::free(data_);
