@@ -498,15 +498,17 @@ LiveIndex<kDims> LiveIndex<kDims>::Build(const LiveOptions& options, const RowSe
 
 template <int kDims>
 size_t LiveIndex<kDims>::MemoryBytes() const {
-  size_t bytes = sizeof(*this);
+  // Heap blocks only (the index object itself is its owner's), at the size asked of the
+  // allocator: columns with their padding, vectors by capacity.
+  size_t bytes = 0;
   for (int a = 0; a < kDims; ++a) {
-    bytes += col_[a].capacity() * sizeof(double);
+    bytes += col_[a].AllocatedBytes();
     bytes += (bmin_[a].capacity() + bmax_[a].capacity()) * sizeof(double);
   }
   for (int a = 0; a < kDims; ++a) {
     bytes += (smin_[a].capacity() + smax_[a].capacity()) * sizeof(double);
   }
-  bytes += (t_.capacity() + expires_.capacity()) * sizeof(int64_t);
+  bytes += t_.AllocatedBytes() + expires_.AllocatedBytes();
   bytes += (key_of_slot_.capacity() + slot_of_key_.capacity() + free_slots_.capacity()) *
            sizeof(uint32_t);
   return bytes;

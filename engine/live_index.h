@@ -168,7 +168,8 @@ class LiveIndex {
   // positions, equal column lengths (LOCUS_CHECK).
   static LiveIndex Build(const LiveOptions& options, const RowSet& rows,
                          std::vector<uint32_t>* renumber = nullptr);
-  // Bytes of memory the index holds (columns, maps, bounds), by capacity.
+  // Bytes of heap memory the index holds (columns with their padding, key maps, bounds),
+  // exactly as allocated (not counting the allocator's own per-block overhead).
   size_t MemoryBytes() const;
 
   // For tests: every block's bounds contain its present rows.

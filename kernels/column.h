@@ -77,6 +77,9 @@ class Column {
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
   size_t capacity() const { return capacity_; }
+  // Bytes of the heap block the column holds (capacity plus padding, rounded to the
+  // alignment), 0 when nothing is allocated: what memory accounting should count.
+  size_t AllocatedBytes() const { return capacity_ == 0 ? 0 : BlockBytes(capacity_); }
 
   // Returns the first element; never null once anything was allocated. For an empty,
   // never-allocated column returns a pointer to a static zeroed, padded block so that
@@ -139,9 +142,12 @@ class Column {
     return grown;
   }
 
+  static size_t BlockBytes(size_t capacity) {
+    const size_t bytes = (capacity + kPaddingElements) * sizeof(T);
+    return (bytes + kColumnAlignment - 1) / kColumnAlignment * kColumnAlignment;
+  }
   void Reallocate(size_t new_capacity) {
-    size_t bytes = (new_capacity + kPaddingElements) * sizeof(T);
-    bytes = (bytes + kColumnAlignment - 1) / kColumnAlignment * kColumnAlignment;
+    const size_t bytes = BlockBytes(new_capacity);
     T* fresh = static_cast<T*>(std::aligned_alloc(kColumnAlignment, bytes));
     if (!fresh) throw std::bad_alloc();  // allocation failure is fatal, as for std::vector
     AdviseHugePages(fresh, bytes);  // before the first touch (locus/memory.h)

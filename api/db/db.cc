@@ -1226,6 +1226,34 @@ QueryResult CylinderResult(const NsPtr& ns, const std::vector<engine::LiveIndex<
   return out;
 }
 
+// Runs a cylinder query after validating it: around `center` with the band [lo, hi], or,
+// when `id` is given, around that object's position with the band relative to its z (the
+// object read under the same shared hold, and left out unless include_self). `finish(ns,
+// hits)` runs under the hold too, so hits can be turned into results.
+template <class R, class ImplT, class F>
+Result<R> CylinderQuery(const ImplT& impl, std::string_view ns_name, const Position* center,
+                        std::string_view id, double radius, double lo, double hi,
+                        const QueryOptions& options, F&& finish) {
+  LOCUS_RETURN_IF_ERROR(CheckQuery(options));
+  LOCUS_RETURN_IF_ERROR(CheckRadius(radius));
+  LOCUS_RETURN_IF_ERROR(center ? CheckBand(lo, hi, "z_min", "z_max")
+                               : CheckBand(lo, hi, "dz_min", "dz_max"));
+  if (!center) LOCUS_RETURN_IF_ERROR(CheckName(id, "id", impl.options.max_id_bytes));
+  LOCUS_ASSIGN_OR_RETURN(auto ns, impl.Require(ns_name));
+  LOCUS_RETURN_IF_ERROR(CheckHasZ(ns_name, ns->options.coordinates));
+  if (center) LOCUS_RETURN_IF_ERROR(CheckPosition(ns->options.coordinates, *center, "center"));
+  std::shared_lock r(ns->rw);
+  const int64_t now = impl.Now();
+  if (center) {
+    return finish(ns, impl.CylinderLocked(ns.get(), *center, radius, lo, hi, options, now,
+                                          engine::kNoKey));
+  }
+  LOCUS_ASSIGN_OR_RETURN(const uint32_t key, impl.AnchorLocked(ns.get(), ns_name, id, now));
+  const Position c = ns->records[key].pos;
+  return finish(ns, impl.CylinderLocked(ns.get(), c, radius, c.z + lo, c.z + hi, options, now,
+                                        options.include_self ? engine::kNoKey : key));
+}
+
 size_t PlusOne(size_t n) { return n == SIZE_MAX ? n : n + 1; }
 
 // A query around object `id` that excluded nothing and asked for limit + 1 hits (so that the
@@ -1291,134 +1319,114 @@ Result<uint32_t> Db::Impl::AnchorLocked(const Namespace* ns, std::string_view ns
   return it->second;
 }
 
-Result<QueryResult> Db::WithinCylinder(std::string_view ns_name, const Position& center,
-                                       double radius, double z_min, double z_max,
-                                       const QueryOptions& options) const {
-  LOCUS_RETURN_IF_ERROR(CheckQuery(options));
-  LOCUS_RETURN_IF_ERROR(CheckRadius(radius));
-  LOCUS_RETURN_IF_ERROR(CheckBand(z_min, z_max, "z_min", "z_max"));
-  LOCUS_ASSIGN_OR_RETURN(auto ns, impl_->Require(ns_name));
-  LOCUS_RETURN_IF_ERROR(CheckHasZ(ns_name, ns->options.coordinates));
-  LOCUS_RETURN_IF_ERROR(CheckPosition(ns->options.coordinates, center, "center"));
+namespace {
+// Runs a query around object `id` (after the caller's own argument checks): finds the
+// namespace, takes the shared hold, reads the object (NotFound when absent or expired) and
+// calls finish(ns, key, now) under the same hold.
+template <class R, class ImplT, class F>
+Result<R> AroundObject(const ImplT& impl, std::string_view ns_name, std::string_view id,
+                       F&& finish) {
+  LOCUS_RETURN_IF_ERROR(CheckName(id, "id", impl.options.max_id_bytes));
+  LOCUS_ASSIGN_OR_RETURN(auto ns, impl.Require(ns_name));
   std::shared_lock r(ns->rw);
-  const auto hits = impl_->CylinderLocked(ns.get(), center, radius, z_min, z_max, options,
-                                          impl_->Now(), engine::kNoKey);
-  return CylinderResult(ns, hits, options);
+  const int64_t now = impl.Now();
+  LOCUS_ASSIGN_OR_RETURN(const uint32_t key, impl.AnchorLocked(ns.get(), ns_name, id, now));
+  return finish(*ns, key, now);
 }
-
-Result<size_t> Db::CountWithinCylinder(std::string_view ns_name, const Position& center,
-                                       double radius, double z_min, double z_max,
-                                       const QueryOptions& options) const {
-  LOCUS_RETURN_IF_ERROR(CheckQuery(options));
-  LOCUS_RETURN_IF_ERROR(CheckRadius(radius));
-  LOCUS_RETURN_IF_ERROR(CheckBand(z_min, z_max, "z_min", "z_max"));
-  LOCUS_ASSIGN_OR_RETURN(auto ns, impl_->Require(ns_name));
-  LOCUS_RETURN_IF_ERROR(CheckHasZ(ns_name, ns->options.coordinates));
-  LOCUS_RETURN_IF_ERROR(CheckPosition(ns->options.coordinates, center, "center"));
-  std::shared_lock r(ns->rw);
-  return impl_->CylinderLocked(ns.get(), center, radius, z_min, z_max, options, impl_->Now(),
-                               engine::kNoKey).size();
-}
+}  // namespace
 
 Result<QueryResult> Db::WithinRadiusOf(std::string_view ns_name, std::string_view id,
                                        double radius, const QueryOptions& options) const {
   LOCUS_RETURN_IF_ERROR(CheckQuery(options));
   LOCUS_RETURN_IF_ERROR(CheckRadius(radius));
-  LOCUS_RETURN_IF_ERROR(CheckName(id, "id", impl_->options.max_id_bytes));
-  LOCUS_ASSIGN_OR_RETURN(auto ns, impl_->Require(ns_name));
-  std::shared_lock r(ns->rw);
-  const int64_t now = impl_->Now();
-  LOCUS_ASSIGN_OR_RETURN(const uint32_t key, impl_->AnchorLocked(ns.get(), ns_name, id, now));
-  const Position center = ns->records[key].pos;
-  if (options.include_self) return impl_->RadiusLocked(ns.get(), center, radius, options, now);
-  QueryOptions more = options;
-  more.limit = PlusOne(options.limit);
-  QueryResult out = impl_->RadiusLocked(ns.get(), center, radius, more, now);
-  DropSelf(&out, id, options.limit);
-  return out;
+  return AroundObject<QueryResult>(*impl_, ns_name, id, [&](const auto& ns, uint32_t key,
+                                                            int64_t now) {
+    const Position center = ns.records[key].pos;
+    if (options.include_self) return impl_->RadiusLocked(&ns, center, radius, options, now);
+    QueryOptions more = options;
+    more.limit = PlusOne(options.limit);
+    QueryResult out = impl_->RadiusLocked(&ns, center, radius, more, now);
+    DropSelf(&out, id, options.limit);
+    return out;
+  });
 }
 
 Result<size_t> Db::CountWithinRadiusOf(std::string_view ns_name, std::string_view id,
                                        double radius, const QueryOptions& options) const {
   LOCUS_RETURN_IF_ERROR(CheckQuery(options));
   LOCUS_RETURN_IF_ERROR(CheckRadius(radius));
-  LOCUS_RETURN_IF_ERROR(CheckName(id, "id", impl_->options.max_id_bytes));
-  LOCUS_ASSIGN_OR_RETURN(auto ns, impl_->Require(ns_name));
-  std::shared_lock r(ns->rw);
-  const int64_t now = impl_->Now();
-  LOCUS_ASSIGN_OR_RETURN(const uint32_t key, impl_->AnchorLocked(ns.get(), ns_name, id, now));
-  const Record& anchor = ns->records[key];
-  const Position& c = anchor.pos;
-  const double radius_sq = ns->IndexRadiusSq(radius);
-  const engine::TimeWindow w = WindowOf(options);
-  size_t n = ns->two_d() ? ns->live2.CountRadius({c.x, c.y}, radius_sq, w, now)
-                         : ns->live3.CountRadius(ns->Point3(c), radius_sq, w, now);
-  // The object is at distance 0 from its own (identically indexed) position: it was counted
-  // exactly when the time filter passes it.
-  const bool self_counted = anchor.timestamp >= w.t_min && anchor.timestamp <= w.t_max;
-  if (!options.include_self && self_counted && n > 0) --n;
-  return n;
+  return AroundObject<size_t>(*impl_, ns_name, id, [&](const auto& ns, uint32_t key,
+                                                       int64_t now) {
+    const Record& anchor = ns.records[key];
+    const Position& c = anchor.pos;
+    const double radius_sq = ns.IndexRadiusSq(radius);
+    const engine::TimeWindow w = WindowOf(options);
+    size_t n = ns.two_d() ? ns.live2.CountRadius({c.x, c.y}, radius_sq, w, now)
+                          : ns.live3.CountRadius(ns.Point3(c), radius_sq, w, now);
+    // The object is at distance 0 from its own (identically indexed) position: it was
+    // counted exactly when the time filter passes it.
+    const bool self_counted = anchor.timestamp >= w.t_min && anchor.timestamp <= w.t_max;
+    if (!options.include_self && self_counted && n > 0) --n;
+    return n;
+  });
 }
 
 Result<QueryResult> Db::NearestTo(std::string_view ns_name, std::string_view id, size_t k,
                                   const QueryOptions& options) const {
   LOCUS_RETURN_IF_ERROR(CheckQuery(options));
   if (k == 0) return InvalidArgumentError("k = 0: must be > 0");
-  LOCUS_RETURN_IF_ERROR(CheckName(id, "id", impl_->options.max_id_bytes));
-  LOCUS_ASSIGN_OR_RETURN(auto ns, impl_->Require(ns_name));
-  std::shared_lock r(ns->rw);
-  const int64_t now = impl_->Now();
-  LOCUS_ASSIGN_OR_RETURN(const uint32_t key, impl_->AnchorLocked(ns.get(), ns_name, id, now));
-  const Position center = ns->records[key].pos;
-  if (options.include_self) return impl_->NearestLocked(ns.get(), center, k, options, now);
-  // One more neighbour, then drop the object itself if it is among them (it may not be when
-  // the time filter excludes it, or other objects share its position), else the farthest.
-  QueryOptions more = options;
-  more.limit = PlusOne(options.limit);
-  QueryResult out = impl_->NearestLocked(ns.get(), center, PlusOne(k), more, now);
-  auto self = std::find_if(out.hits.begin(), out.hits.end(),
-                           [&](const Hit& h) { return h.id == id; });
-  if (self != out.hits.end()) out.hits.erase(self);
-  const size_t want = std::min(k, options.limit);
-  if (out.hits.size() > want) out.hits.resize(want);
-  out.truncated = want < k && out.hits.size() == want;  // as Nearest
-  return out;
+  return AroundObject<QueryResult>(*impl_, ns_name, id, [&](const auto& ns, uint32_t key,
+                                                            int64_t now) {
+    const Position center = ns.records[key].pos;
+    if (options.include_self) return impl_->NearestLocked(&ns, center, k, options, now);
+    // One more neighbour, then drop the object itself if it is among them (it may not be
+    // when the time filter excludes it, or other objects share its position), else the
+    // farthest.
+    QueryOptions more = options;
+    more.limit = PlusOne(options.limit);
+    QueryResult out = impl_->NearestLocked(&ns, center, PlusOne(k), more, now);
+    auto self = std::find_if(out.hits.begin(), out.hits.end(),
+                             [&](const Hit& h) { return h.id == id; });
+    if (self != out.hits.end()) out.hits.erase(self);
+    const size_t want = std::min(k, options.limit);
+    if (out.hits.size() > want) out.hits.resize(want);
+    out.truncated = want < k && out.hits.size() == want;  // as Nearest
+    return out;
+  });
+}
+
+
+
+Result<QueryResult> Db::WithinCylinder(std::string_view ns_name, const Position& center,
+                                       double radius, double z_min, double z_max,
+                                       const QueryOptions& options) const {
+  return CylinderQuery<QueryResult>(*impl_, ns_name, &center, {}, radius, z_min, z_max, options,
+                                    [&](const auto& ns, const auto& hits) {
+                                      return CylinderResult(ns, hits, options);
+                                    });
+}
+
+Result<size_t> Db::CountWithinCylinder(std::string_view ns_name, const Position& center,
+                                       double radius, double z_min, double z_max,
+                                       const QueryOptions& options) const {
+  return CylinderQuery<size_t>(*impl_, ns_name, &center, {}, radius, z_min, z_max, options,
+                               [](const auto&, const auto& hits) { return hits.size(); });
 }
 
 Result<QueryResult> Db::WithinCylinderOf(std::string_view ns_name, std::string_view id,
                                          double radius, double dz_min, double dz_max,
                                          const QueryOptions& options) const {
-  LOCUS_RETURN_IF_ERROR(CheckQuery(options));
-  LOCUS_RETURN_IF_ERROR(CheckRadius(radius));
-  LOCUS_RETURN_IF_ERROR(CheckBand(dz_min, dz_max, "dz_min", "dz_max"));
-  LOCUS_RETURN_IF_ERROR(CheckName(id, "id", impl_->options.max_id_bytes));
-  LOCUS_ASSIGN_OR_RETURN(auto ns, impl_->Require(ns_name));
-  LOCUS_RETURN_IF_ERROR(CheckHasZ(ns_name, ns->options.coordinates));
-  std::shared_lock r(ns->rw);
-  const int64_t now = impl_->Now();
-  LOCUS_ASSIGN_OR_RETURN(const uint32_t key, impl_->AnchorLocked(ns.get(), ns_name, id, now));
-  const Position c = ns->records[key].pos;
-  const auto hits = impl_->CylinderLocked(ns.get(), c, radius, c.z + dz_min, c.z + dz_max,
-                                          options, now,
-                                          options.include_self ? engine::kNoKey : key);
-  return CylinderResult(ns, hits, options);
+  return CylinderQuery<QueryResult>(*impl_, ns_name, nullptr, id, radius, dz_min, dz_max,
+                                    options, [&](const auto& ns, const auto& hits) {
+                                      return CylinderResult(ns, hits, options);
+                                    });
 }
 
 Result<size_t> Db::CountWithinCylinderOf(std::string_view ns_name, std::string_view id,
                                          double radius, double dz_min, double dz_max,
                                          const QueryOptions& options) const {
-  LOCUS_RETURN_IF_ERROR(CheckQuery(options));
-  LOCUS_RETURN_IF_ERROR(CheckRadius(radius));
-  LOCUS_RETURN_IF_ERROR(CheckBand(dz_min, dz_max, "dz_min", "dz_max"));
-  LOCUS_RETURN_IF_ERROR(CheckName(id, "id", impl_->options.max_id_bytes));
-  LOCUS_ASSIGN_OR_RETURN(auto ns, impl_->Require(ns_name));
-  LOCUS_RETURN_IF_ERROR(CheckHasZ(ns_name, ns->options.coordinates));
-  std::shared_lock r(ns->rw);
-  const int64_t now = impl_->Now();
-  LOCUS_ASSIGN_OR_RETURN(const uint32_t key, impl_->AnchorLocked(ns.get(), ns_name, id, now));
-  const Position c = ns->records[key].pos;
-  return impl_->CylinderLocked(ns.get(), c, radius, c.z + dz_min, c.z + dz_max, options, now,
-                               options.include_self ? engine::kNoKey : key).size();
+  return CylinderQuery<size_t>(*impl_, ns_name, nullptr, id, radius, dz_min, dz_max, options,
+                               [](const auto&, const auto& hits) { return hits.size(); });
 }
 
 namespace {
