@@ -814,6 +814,9 @@ Result<std::vector<WriteOutcome>> Db::Apply(const Batch& batch) {
           CheckName(op.object.id, (field() + ".id").c_str(), impl_->options.max_id_bytes));
     }
   }
+  if (impl_->options.batch_before_lock_hook_for_testing) {
+    impl_->options.batch_before_lock_hook_for_testing();
+  }
   // 2. Lock every namespace touched, in name order (writers first, then readers out).
   std::map<std::string_view, std::shared_ptr<Impl::Namespace>> touched;
   std::vector<Impl::Namespace*> target(ops.size());  // null: a delete in no namespace
@@ -854,6 +857,16 @@ Result<std::vector<WriteOutcome>> Db::Apply(const Batch& batch) {
   std::vector<std::unique_lock<RwLock>> exclusive;
   for (auto& [name, ns] : touched) writers.emplace_back(ns->writer);
   for (auto& [name, ns] : touched) exclusive.emplace_back(ns->rw);
+  // Step 1 validated against the coordinates each namespace had then; another thread may
+  // have dropped one and created it again with other coordinates before step 2 found it.
+  // Check again against the namespaces now locked (a few compares per operation); nothing
+  // is applied yet.
+  for (size_t i = 0; i < ops.size(); ++i) {
+    if (ops[i].upsert && !impl_->ObjectOk(target[i]->options.coordinates, ops[i].object)) {
+      return impl_->CheckObject(target[i]->options.coordinates, ops[i].object,
+                                "batch[" + std::to_string(i) + "]");
+    }
+  }
   Impl::Namespace* bulk = nullptr;
   if (touched.size() == 1 && ops.size() > 1024) {  // a bulk load: grow once
     auto& ns = touched.begin()->second;

@@ -331,6 +331,41 @@ TEST_P(DbWritePathTest, WritesDuringAReclusterAreCaughtUp) {
   ExpectSameStateAndQueries(cs, *db, *plain, kIds, rng, created);
 }
 
+// A namespace dropped and created again with other coordinates between a batch's validation
+// and its locks (as another thread could): the batch is checked again against the namespace
+// it locked, so a planar position never lands in a geographic namespace.
+TEST(DbBatchTest, ABatchIsValidatedAgainstTheNamespaceItLocks) {
+  DbOptions o;
+  o.sweep_interval_ms = 0;
+  Db* target = nullptr;
+  bool recreate = true;
+  o.batch_before_lock_hook_for_testing = [&] {
+    if (!recreate) return;
+    recreate = false;
+    ASSERT_TRUE(target->DropNamespace("ns").ok());
+    ASSERT_TRUE(target->CreateNamespace("ns", {.coordinates = CoordinateSystem::kGeographic}).ok());
+  };
+  auto db = std::move(Db::OpenInMemory(o)).value();
+  target = db.get();
+  ASSERT_TRUE(db->CreateNamespace("ns", {.coordinates = CoordinateSystem::kPlanar2D}).ok());
+  Batch b;
+  b.Upsert("ns", {.id = "ok", .pos = {10, 10}});
+  b.Upsert("ns", {.id = "far", .pos = {500, 10}});  // a planar x, not a longitude
+  auto r = db->Apply(b);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("batch[1].pos.lon = 500"), std::string_view::npos)
+      << r.status().ToString();
+  EXPECT_EQ(db->Stats("ns")->objects, 0u);  // nothing applied, not even batch[0]
+  EXPECT_EQ(db->Stats("ns")->coordinates, CoordinateSystem::kGeographic);
+  // Valid for the new namespace: applied.
+  recreate = false;
+  Batch good;
+  good.Upsert("ns", {.id = "ok", .pos = {10, 10}});
+  ASSERT_TRUE(db->Apply(good).ok());
+  EXPECT_TRUE(db->Get("ns", "ok").ok());
+}
+
 // Background reclustering while a writer moves objects far (so reclusters keep happening)
 // and re-creates some inside atomic batches, and readers query: every reader sees exactly
 // kIds objects, every hit's reported distance agrees with its reported position (a record

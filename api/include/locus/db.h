@@ -104,6 +104,9 @@ struct DbOptions {
   // Testing only: called during every recluster while the new index builds, with no lock
   // held (the hook may write to the database; those writes are caught up afterwards).
   std::function<void()> recluster_build_hook_for_testing;
+  // Testing only: called by Apply after it validated the batch, before it finds and locks
+  // its namespaces (the hook may change namespaces, as another thread could).
+  std::function<void()> batch_before_lock_hook_for_testing;
 };
 
 struct Position {
