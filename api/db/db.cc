@@ -253,14 +253,11 @@ void SphereBox(double w, double e, double s, double n, std::array<double, 3>* lo
 struct Db::Impl {
   struct Namespace {
     explicit Namespace(NamespaceOptions o, uint32_t block_rows)
-        : options(o), block_rows(block_rows), live2(live2_options()), live3(live3_options()) {}
-    engine::LiveOptions live2_options() const { return {.block_rows = block_rows}; }
-    engine::LiveOptions live3_options() const {
-      return {.block_rows = block_rows,
-              .sphere = options.coordinates == CoordinateSystem::kGeographic};
-    }
+        : options(o),
+          live2({.block_rows = block_rows}),
+          live3({.block_rows = block_rows,
+                 .sphere = o.coordinates == CoordinateSystem::kGeographic}) {}
     NamespaceOptions options;
-    uint32_t block_rows;
     std::mutex writer;
     mutable RwLock rw;
     size_t map_bytes = 0;  // held by key_of_id's arrays (its allocator counts them)
@@ -357,7 +354,7 @@ struct Db::Impl {
           rows.pos[0][i] = records[keys[i]].pos.x;
           rows.pos[1][i] = records[keys[i]].pos.y;
         }
-        live2 = engine::LiveIndex<2>::Build(live2_options(), rows, &renumber);
+        live2 = engine::LiveIndex<2>::Build(live2.options(), rows, &renumber);
       } else {
         engine::LiveIndex<3>::RowSet rows;
         fill_times(rows);
@@ -380,7 +377,7 @@ struct Db::Impl {
             rows.pos[2][i] = p.z;
           }
         }
-        live3 = engine::LiveIndex<3>::Build(live3_options(), rows, &renumber);
+        live3 = engine::LiveIndex<3>::Build(live3.options(), rows, &renumber);
       }
       decltype(records) moved(n);
       for (uint32_t key : keys) moved[renumber[key]] = std::move(records[key]);

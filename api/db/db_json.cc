@@ -757,29 +757,24 @@ Result<nlohmann::json> MetadataJson(const Hit& hit) {
   return ParseMetadata(hit.id, hit.metadata, "hit");
 }
 
-Result<std::string> ToGeoJson(const QueryResult& result, const GeoJsonExportOptions& options) {
+namespace {
+// A FeatureCollection of `n` features, feature(i, props) checking item i, filling its
+// properties and returning its Feature; JSON library errors become Status.
+template <class FeatureFn>
+Result<std::string> Collection(size_t n, bool truncated, const GeoJsonExportOptions& options,
+                               FeatureFn&& feature) {
   try {
     OJson features = OJson::array();
-    for (size_t i = 0; i < result.hits.size(); ++i) {
-      const Hit& h = result.hits[i];
-      const std::string field = Index("hits", i);
-      LOCUS_RETURN_IF_ERROR(CheckExportable(h.id, h.pos, field));
-      if (!std::isfinite(h.distance)) {
-        return InvalidArgumentError(field + ".distance = " + FormatNumber(h.distance) +
-                                    ": not finite");
-      }
-      OJson f = Feature(h.id, h.pos, options);
+    for (size_t i = 0; i < n; ++i) {
       OJson props = OJson::object();
-      props["timestamp"] = h.timestamp;
-      props["distance"] = h.distance;
-      PutMetadata(h.metadata, props);
+      LOCUS_ASSIGN_OR_RETURN(OJson f, feature(i, props));
       f["properties"] = std::move(props);
       features.push_back(std::move(f));
     }
     OJson doc = OJson::object();
     doc["type"] = "FeatureCollection";
     doc["features"] = std::move(features);
-    if (result.truncated) doc["truncated"] = true;
+    if (truncated) doc["truncated"] = true;
     return Dump(doc, options);
   } catch (const nlohmann::json::exception& e) {
     return CaughtJsonError("ToGeoJson", e);
@@ -787,32 +782,37 @@ Result<std::string> ToGeoJson(const QueryResult& result, const GeoJsonExportOpti
     return ResourceExhaustedError("ToGeoJson: out of memory");
   }
 }
+}  // namespace
+
+Result<std::string> ToGeoJson(const QueryResult& result, const GeoJsonExportOptions& options) {
+  return Collection(result.hits.size(), result.truncated, options,
+                    [&](size_t i, OJson& props) -> Result<OJson> {
+                      const Hit& h = result.hits[i];
+                      const std::string field = Index("hits", i);
+                      LOCUS_RETURN_IF_ERROR(CheckExportable(h.id, h.pos, field));
+                      if (!std::isfinite(h.distance)) {
+                        return InvalidArgumentError(field + ".distance = " +
+                                                    FormatNumber(h.distance) + ": not finite");
+                      }
+                      props["timestamp"] = h.timestamp;
+                      props["distance"] = h.distance;
+                      PutMetadata(h.metadata, props);
+                      return Feature(h.id, h.pos, options);
+                    });
+}
 
 Result<std::string> ToGeoJson(std::span<const Object> objects,
                               const GeoJsonExportOptions& options) {
-  try {
-    OJson features = OJson::array();
-    for (size_t i = 0; i < objects.size(); ++i) {
-      const Object& o = objects[i];
-      LOCUS_RETURN_IF_ERROR(CheckExportable(o.id, o.pos, Index("objects", i)));
-      OJson f = Feature(o.id, o.pos, options);
-      OJson props = OJson::object();
-      props["timestamp"] = o.timestamp;
-      if (o.expires_at) props["expires_at"] = *o.expires_at;
-      if (o.ttl_ms) props["ttl_ms"] = *o.ttl_ms;
-      PutMetadata(o.metadata, props);
-      f["properties"] = std::move(props);
-      features.push_back(std::move(f));
-    }
-    OJson doc = OJson::object();
-    doc["type"] = "FeatureCollection";
-    doc["features"] = std::move(features);
-    return Dump(doc, options);
-  } catch (const nlohmann::json::exception& e) {
-    return CaughtJsonError("ToGeoJson", e);
-  } catch (const std::bad_alloc&) {
-    return ResourceExhaustedError("ToGeoJson: out of memory");
-  }
+  return Collection(objects.size(), /*truncated=*/false, options,
+                    [&](size_t i, OJson& props) -> Result<OJson> {
+                      const Object& o = objects[i];
+                      LOCUS_RETURN_IF_ERROR(CheckExportable(o.id, o.pos, Index("objects", i)));
+                      props["timestamp"] = o.timestamp;
+                      if (o.expires_at) props["expires_at"] = *o.expires_at;
+                      if (o.ttl_ms) props["ttl_ms"] = *o.ttl_ms;
+                      PutMetadata(o.metadata, props);
+                      return Feature(o.id, o.pos, options);
+                    });
 }
 
 Result<std::vector<Object>> FromGeoJson(std::string_view text,
