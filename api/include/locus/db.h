@@ -53,6 +53,9 @@
 #include "locus/status.h"
 
 namespace locus {
+namespace storage {
+class FileSystem;
+}  // namespace storage
 
 enum class CoordinateSystem {
   kGeographic,  // x = lon, y = lat (degrees), z = altitude (metres, stored, not indexed yet)
@@ -83,7 +86,53 @@ class ManualClock final : public Clock {
   std::atomic<int64_t> now_;
 };
 
+// When an acknowledged write is durable (Db::Open; docs/LOG_FORMAT.md, "Sync policies").
+enum class SyncPolicy {
+  // A write returns only after its log bytes are synced. Concurrent writers share syncs
+  // (group commit): while one sync runs, the writes that arrive queue behind it and the next
+  // sync covers them all, so throughput grows with the number of writers.
+  kAlways,
+  // A background thread syncs the log every sync_interval_ms: a crash loses at most the
+  // writes acknowledged in the last sync_interval_ms plus the duration of one sync.
+  kEverySecond,
+  // The operating system writes the log back when it chooses; a crash keeps a prefix of the
+  // writes (never a write without the ones before it). Close and Db::Sync still sync.
+  kNever,
+};
+enum class SyncMode {
+  kFdatasync,  // fdatasync(2): the data and the size, not the timestamps (the default)
+  kFsync,      // fsync(2)
+};
+
+struct DurabilityOptions {
+  SyncPolicy sync = SyncPolicy::kAlways;
+  SyncMode sync_mode = SyncMode::kFdatasync;
+  // kEverySecond: the period of the background sync (milliseconds, >= 1).
+  int64_t sync_interval_ms = 1000;
+  // kAlways: writes made with WriteOptions::sync = false are logged without waiting; the
+  // write that brings the unsynced records to sync_batch_size syncs them all and waits (so a
+  // single writer pays one sync per sync_batch_size records). >= 1.
+  size_t sync_batch_size = 64;
+  // Recovery: damage before the tail of the log is a Corruption error naming the file and
+  // offset. true: cut the log at the first damaged record instead (keeping the prefix before
+  // it, a consistent state) and report what was dropped in RecoveryReport.
+  bool repair = false;
+  // Checkpoints (Db::Checkpoint): taken in the background when the log written since the
+  // last checkpoint exceeds both checkpoint_min_log_bytes and checkpoint_log_ratio times the
+  // size of that checkpoint. 0 for checkpoint_min_log_bytes disables automatic checkpoints.
+  uint64_t checkpoint_min_log_bytes = 64ull << 20;
+  double checkpoint_log_ratio = 2.0;
+  // Testing: the file system every file goes through (default: POSIX). See
+  // storage/file_system.h for the fault-injecting one.
+  std::shared_ptr<storage::FileSystem> file_system;
+  // Testing only: called at each step of a checkpoint ("rolled", "copied", "written",
+  // "renamed", "removed"); returning false stops the checkpoint there, as a crash would.
+  std::function<bool(const char* step)> checkpoint_step_hook_for_testing;
+};
+
 struct DbOptions {
+  // Db::Open only: the log and checkpoints.
+  DurabilityOptions durability;
   // Defaults to the system clock.
   std::shared_ptr<const Clock> clock;
   size_t max_id_bytes = 256;
@@ -126,6 +175,53 @@ struct Object {
 };
 
 enum class WriteOutcome { kApplied, kStale };
+
+// Per-write choices (Upsert, Delete, Apply).
+struct WriteOptions {
+  // Whether the call returns only once the write is durable. Unset: as the sync policy says
+  // (kAlways: yes; kEverySecond and kNever: no). true under the other policies syncs for this
+  // write; false under kAlways logs it without waiting (see sync_batch_size): it is durable
+  // once a later waiting write of any thread, or Db::Sync, returns OK.
+  std::optional<bool> sync;
+};
+
+// What Db::Open found and did (Db::recovery()).
+struct RecoveryReport {
+  std::string checkpoint;         // the file loaded ("" when none)
+  uint64_t checkpoint_objects = 0;
+  uint64_t segments = 0;          // log segments replayed
+  uint64_t records = 0;           // log records replayed
+  uint64_t operations = 0;        // upserts, deletes and expiries in them
+  uint64_t log_bytes = 0;         // bytes of log read
+  double checkpoint_seconds = 0;  // loading the checkpoint
+  double replay_seconds = 0;      // replaying the log
+  double records_per_second = 0;  // records / replay_seconds
+  // A torn record at the end of the log (a write cut short by a crash): cut off.
+  bool torn_tail = false;
+  std::string torn_file;
+  uint64_t torn_offset = 0;  // where the log now ends
+  uint64_t torn_bytes = 0;   // bytes cut off
+  // DurabilityOptions::repair: what was dropped at and after the first damaged record.
+  bool repaired = false;
+  std::string repaired_file;
+  uint64_t repaired_offset = 0;
+  uint64_t dropped_bytes = 0;     // from the damage to the end of the log
+  uint64_t dropped_records = 0;   // whole records found (by checksum) in what was dropped
+  uint64_t dropped_segments = 0;  // later segments removed
+  std::string ToString() const;
+};
+
+struct DurabilityStats {
+  uint64_t log_bytes = 0;           // written to the log since the last checkpoint
+  uint64_t records = 0;             // appended since open
+  uint64_t syncs = 0;               // log syncs since open
+  uint64_t checkpoints = 0;         // since open
+  uint64_t checkpoint_bytes = 0;    // size of the last checkpoint file
+  double last_checkpoint_ms = 0;    // the last checkpoint, in all
+  double last_checkpoint_writer_pause_ms = 0;  // the longest time it held a namespace's writes
+  // Set once a write or sync of the log failed: every later write is refused with it.
+  std::string failure;
+};
 
 // Upserts and deletes applied together by Db::Apply, all or nothing.
 class Batch {
@@ -208,6 +304,15 @@ struct NamespaceStats {
 class Db {
  public:
   static Result<std::unique_ptr<Db>> OpenInMemory(DbOptions options = {});
+  // A durable database in `directory` (created if missing): recovers the latest checkpoint
+  // and replays the log after it (see recovery()), then logs every write
+  // (options.durability). An exclusive lock on directory/LOCK keeps other processes (and
+  // other opens in this one) out: FailedPrecondition while it is held. Recovery errors:
+  // Corruption naming the file and offset (see DurabilityOptions::repair), IoError.
+  static Result<std::unique_ptr<Db>> Open(const std::string& directory, DbOptions options = {});
+  // Syncs the log and stops the background threads; later writes fail. Returns the first
+  // failure (a sync that failed now or earlier). The destructor closes too, ignoring errors.
+  Status Close();
   ~Db();
   Db(const Db&) = delete;
   Db& operator=(const Db&) = delete;
@@ -218,12 +323,26 @@ class Db {
   std::vector<std::string> ListNamespaces() const;
   Status DropNamespace(std::string_view name);
 
-  Result<WriteOutcome> Upsert(std::string_view ns, const Object& object);
+  // Writes. In a durable database a write that returns OK is durable as WriteOptions and the
+  // sync policy say; one that fails with IoError was not made durable (it may be visible to
+  // reads until the database is reopened), and every later write fails with that error.
+  Result<WriteOutcome> Upsert(std::string_view ns, const Object& object,
+                              const WriteOptions& write = {});
   // NotFound when absent or expired.
   Result<Object> Get(std::string_view ns, std::string_view id) const;
-  Status Delete(std::string_view ns, std::string_view id);
+  Status Delete(std::string_view ns, std::string_view id, const WriteOptions& write = {});
   // One outcome per operation (deletes of absent objects are kApplied: nothing to do).
-  Result<std::vector<WriteOutcome>> Apply(const Batch& batch);
+  Result<std::vector<WriteOutcome>> Apply(const Batch& batch, const WriteOptions& write = {});
+
+  // Durable databases (OK and no-ops in memory):
+  // Syncs every write made so far (of every thread).
+  Status Sync();
+  // Writes the live state as a checkpoint (an index file; docs/LOG_FORMAT.md) and removes
+  // the log it replaces; returns once it is durable. Writes go on meanwhile, each namespace
+  // held only while its objects are copied.
+  Status Checkpoint();
+  const RecoveryReport& recovery() const;
+  DurabilityStats durability_stats() const;
 
   // Objects within `radius` of `center` (inclusive), in no particular order.
   Result<QueryResult> WithinRadius(std::string_view ns, const Position& center, double radius,
