@@ -1,4 +1,5 @@
-// locus::Db: the embedded database of moving objects (issue 5; in memory, persistence next).
+// locus::Db: the embedded database of moving objects, in memory (OpenInMemory) or durable
+// (Open: an append-only log and checkpoints in a directory; docs/LOG_FORMAT.md).
 //
 // A database holds namespaces; a namespace holds objects: a string id -> position,
 // timestamp, opaque metadata and an optional expiry. Queries run over the current positions.
