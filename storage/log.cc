@@ -221,7 +221,7 @@ Result<std::unique_ptr<Log>> Log::Open(std::shared_ptr<FileSystem> fs, std::stri
   }
   log->seq_ = seq;
   log->segment_base_ = valid_bytes;
-  if (options.policy == LogOptions::Policy::kInterval) {
+  if (options.policy != LogOptions::Policy::kAlways) {
     log->syncer_ = std::thread([l = log.get()] { l->SyncLoop(); });
   }
   return log;
@@ -387,8 +387,13 @@ void Log::SyncLoop() {
     if (stopping_) break;
     std::unique_lock lock(mu_);
     WaitIdle(lock);
-    if (closed_ || !failure_.ok() || next_ == durable_) continue;
-    DoIo(lock, /*sync=*/true).IgnoreError();
+    if (options_.policy == LogOptions::Policy::kInterval) {
+      if (closed_ || !failure_.ok() || next_ == durable_) continue;
+      DoIo(lock, /*sync=*/true).IgnoreError();
+    } else {  // kNever: hand the bytes to the OS, which writes them back when it chooses
+      if (closed_ || !failure_.ok() || buffer_.empty()) continue;
+      DoIo(lock, /*sync=*/false).IgnoreError();
+    }
   }
 }
 

@@ -70,7 +70,9 @@ struct LogOptions {
   enum class Policy { kAlways, kInterval, kNever };
   Policy policy = Policy::kAlways;
   SyncKind sync_kind = SyncKind::kData;
-  int64_t interval_ms = 1000;  // kInterval
+  // kInterval: the period of the background sync. kNever: of the background write of the
+  // buffer to the file (no sync).
+  int64_t interval_ms = 1000;
   // kAlways: records appended without waiting (Commit with wait = false) are synced by the
   // Commit that brings their count to batch_size.
   size_t batch_size = 64;
