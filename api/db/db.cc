@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -27,10 +28,14 @@
 
 #include "absl/container/flat_hash_map.h"
 
+#include "api/db/durable_format.h"
+
 #include "engine/geodesy.h"
 #include "engine/live_index.h"
 #include "engine/polygon.h"
 #include "kernels/geo.h"
+#include "storage/file_system.h"
+#include "storage/log.h"
 
 namespace locus {
 
@@ -185,6 +190,11 @@ using IdMap = absl::flat_hash_map<std::string, uint32_t, IdHash, IdEq,
 // Empties a freed key's record and frees its strings' buffers: assigning Record() would keep
 // them (libstdc++ copies a short string into the existing buffer), leaving a deleted object's
 // long metadata allocated until its key is reused.
+// An upsert's absolute expiry (what the log records, so a replay decides the same).
+int64_t ExpiresOf(const Object& o, int64_t now) {
+  return o.expires_at ? *o.expires_at : o.ttl_ms ? now + *o.ttl_ms : engine::kNeverExpires;
+}
+
 void ClearRecord(Record* r) {
   Record old = std::move(*r);
   *r = Record();
@@ -271,6 +281,9 @@ struct Db::Impl {
     engine::LiveIndex<3> live3;  // planar 3D, and unit vectors for geographic
     size_t swept = 0;
     bool defer_index = false;  // during a bulk load: see IndexRecords
+    // Set (under `writer`) when the namespace is dropped: a writer that found it before the
+    // drop finds the namespace again instead of writing (and logging) into the dropped one.
+    bool dropped = false;
     // Reclustering (see Recluster): guarded by `writer`, except the queue flag.
     bool recluster_running = false;
     std::vector<uint32_t> dirty;
@@ -287,14 +300,15 @@ struct Db::Impl {
 
     // REQUIRES: writer and exclusive rw held; o validated. `unit`: o's unit vector when
     // the caller computed it already (geographic namespaces; batches convert theirs at once).
+    // force (log replay): apply without the conflict rule (the log holds applied writes).
     WriteOutcome UpsertLocked(const Object& o, int64_t now,
-                              const std::array<double, 3>* unit = nullptr) {
+                              const std::array<double, 3>* unit = nullptr, bool force = false) {
       auto it = key_of_id.find(o.id);
       uint32_t key;
       if (it != key_of_id.end()) {
         key = it->second;
         const Record& r = records[key];
-        if (r.expires > now && o.timestamp < r.timestamp) return WriteOutcome::kStale;
+        if (!force && r.expires > now && o.timestamp < r.timestamp) return WriteOutcome::kStale;
       } else {
         if (!free_keys.empty()) {
           key = free_keys.back();
@@ -311,9 +325,7 @@ struct Db::Impl {
       r.pos = o.pos;
       r.timestamp = o.timestamp;
       if (!(r.metadata.empty() && o.metadata.empty())) r.metadata = o.metadata;
-      r.expires = o.expires_at ? *o.expires_at
-                  : o.ttl_ms   ? now + *o.ttl_ms
-                               : engine::kNeverExpires;
+      r.expires = ExpiresOf(o, now);
       if (defer_index) return WriteOutcome::kApplied;  // IndexRecords builds it later
       if (two_d()) {
         live2.Upsert(key, {o.pos.x, o.pos.y}, o.timestamp, r.expires);
@@ -387,13 +399,15 @@ struct Db::Impl {
     }
 
     // REQUIRES: writer and exclusive rw held. Returns whether a visible object was removed.
-    bool DeleteLocked(std::string_view id, int64_t now) {
+    // Removes `id` if stored (visible or expired).
+    enum class Removed { kNone, kExpired, kVisible };
+    Removed DeleteLocked(std::string_view id, int64_t now) {
       auto it = key_of_id.find(Av(id));
-      if (it == key_of_id.end()) return false;
+      if (it == key_of_id.end()) return Removed::kNone;
       const uint32_t key = it->second;
       const bool visible = records[key].expires > now;
       RemoveKey(key);
-      return visible;
+      return visible ? Removed::kVisible : Removed::kExpired;
     }
     void RemoveKey(uint32_t key) {
       Touch(key);
@@ -513,7 +527,85 @@ struct Db::Impl {
   bool recluster_stopping = false;
   std::thread reclusterer;
 
+  // ---- durability (Db::Open; in memory `log` is null) ----
+  std::shared_ptr<storage::FileSystem> fs;
+  std::string dir;
+  std::unique_ptr<storage::FileLock> dir_lock;
+  std::unique_ptr<storage::Log> log;
+  RecoveryReport recovery;
+  std::atomic<bool> closed{false};
+  // Serialises namespace creations and drops with a checkpoint's roll of the log, so the
+  // namespaces a checkpoint lists are exactly those that exist at its segment's start.
+  std::mutex ns_change_mu;
+  // One checkpoint at a time; guards the checkpoint stats below.
+  std::mutex checkpoint_mu;
+  uint64_t checkpoints = 0;
+  uint64_t checkpoint_bytes = 0;
+  double last_checkpoint_ms = 0;
+  double last_checkpoint_pause_ms = 0;
+  // The log's LSN at the last checkpoint's roll, and the automatic trigger's threshold.
+  std::atomic<int64_t> checkpoint_lsn{0};  // negative: the log replayed at open counts
+  std::atomic<uint64_t> checkpoint_trigger_bytes{UINT64_MAX};
+  // The thread that takes automatic checkpoints.
+  std::mutex ckpt_thread_mu;
+  std::condition_variable ckpt_cv;
+  bool ckpt_requested = false;
+  bool ckpt_stopping = false;
+  std::thread checkpointer;
+
   int64_t Now() const { return clock->NowMillis(); }
+
+  // Writes fail once the database is closed or its log failed (nothing is applied then).
+  Status WritableCheck() const {
+    if (closed.load(std::memory_order_acquire)) {
+      return FailedPreconditionError("the database is closed");
+    }
+    if (log && log->failed()) return log->failure();
+    return Status();
+  }
+  // Appends one record (REQUIRES: log); the payload is built by `encode` into a reused
+  // per-thread buffer.
+  template <typename Encode>
+  Result<uint64_t> LogRecord(db_internal::RecordType type, Encode&& encode) {
+    thread_local std::vector<uint8_t> payload;
+    payload.clear();
+    encode(&payload);
+    return log->Append(type, payload);
+  }
+  // Acknowledges a write at `lsn` as WriteOptions and the policy say; may start a checkpoint.
+  Status Commit(uint64_t lsn, const WriteOptions& w) {
+    if (!log || lsn == 0) return Status();
+    const bool wait = w.sync.value_or(options.durability.sync == SyncPolicy::kAlways);
+    Status s = log->Commit(lsn, wait);
+    if (static_cast<int64_t>(lsn) - checkpoint_lsn.load(std::memory_order_relaxed) >
+        static_cast<int64_t>(std::min<uint64_t>(
+            checkpoint_trigger_bytes.load(std::memory_order_relaxed), INT64_MAX))) {
+      RequestCheckpoint();
+    }
+    return s;
+  }
+  void RequestCheckpoint() {
+    {
+      std::lock_guard lock(ckpt_thread_mu);
+      if (ckpt_requested || !checkpointer.joinable()) return;
+      ckpt_requested = true;
+    }
+    ckpt_cv.notify_one();
+  }
+  void CheckpointLoop();
+  Status Checkpoint();
+  Status Recover();
+  Status LoadCheckpoint(const std::string& name, uint64_t* segment);
+  // Applies one decoded record's operations (recovery): no logging, no conflict rule.
+  Status ApplyLogged(const std::vector<db_internal::LoggedOp>& ops);
+  void UpdateCheckpointTrigger(uint64_t checkpoint_size) {
+    const DurabilityOptions& d = options.durability;
+    if (d.checkpoint_min_log_bytes == 0) return;
+    const double by_ratio = d.checkpoint_log_ratio * static_cast<double>(checkpoint_size);
+    checkpoint_trigger_bytes = std::max<uint64_t>(
+        d.checkpoint_min_log_bytes,
+        by_ratio >= 1.8e19 ? UINT64_MAX : static_cast<uint64_t>(by_ratio));
+  }
 
   std::shared_ptr<Namespace> NewNamespace(const NamespaceOptions& o) const {
     auto ns = std::make_shared<Namespace>(o, options.block_rows);
@@ -525,12 +617,20 @@ struct Db::Impl {
     auto it = namespaces.find(name);
     return it == namespaces.end() ? nullptr : it->second;
   }
+  // A write's namespace, created with default options when missing (and the creation
+  // logged; a failure of the log shows in the write's own append).
   std::shared_ptr<Namespace> FindOrCreate(std::string_view name) {
     if (auto ns = Find(name)) return ns;
+    std::lock_guard change(ns_change_mu);
     std::unique_lock lock(ns_mu);
     auto it = namespaces.find(name);
     if (it != namespaces.end()) return it->second;
     auto ns = NewNamespace(NamespaceOptions{});
+    if (log) {
+      LogRecord(db_internal::kCreateNamespace, [&](std::vector<uint8_t>* out) {
+        db_internal::EncodeNamespace(name, ns->options.coordinates, out);
+      }).status().IgnoreError();
+    }
     namespaces.emplace(std::string(name), ns);
     return ns;
   }
@@ -642,22 +742,31 @@ struct Db::Impl {
   }
 
   size_t Sweep(size_t max_per_namespace) {
-    std::vector<std::shared_ptr<Namespace>> all;
+    std::vector<std::pair<std::string, std::shared_ptr<Namespace>>> all;
     {
       std::shared_lock lock(ns_mu);
-      for (auto& [name, ns] : namespaces) all.push_back(ns);
+      for (auto& [name, ns] : namespaces) all.emplace_back(name, ns);
     }
     size_t total = 0;
     const int64_t now = Now();
     std::vector<uint32_t> removed;
-    for (auto& ns : all) {
+    std::vector<std::string_view> ids;
+    for (auto& [name, ns] : all) {
       std::lock_guard w(ns->writer);
+      if (ns->dropped || (log && log->failed()) || closed) continue;
       std::unique_lock x(ns->rw);
       removed.clear();
       if (ns->two_d()) {
         ns->live2.SweepExpired(now, max_per_namespace, &removed);
       } else {
         ns->live3.SweepExpired(now, max_per_namespace, &removed);
+      }
+      if (log && !removed.empty()) {  // logged before the records are cleared
+        ids.clear();
+        for (uint32_t key : removed) ids.push_back(ns->records[key].id);
+        LogRecord(db_internal::kExpire, [&](std::vector<uint8_t>* out) {
+          db_internal::EncodeExpire(name, ids, out);
+        }).status().IgnoreError();
       }
       for (uint32_t key : removed) {  // the index already dropped the rows
         ns->Touch(key);
@@ -672,28 +781,410 @@ struct Db::Impl {
   }
 };
 
-Db::Db(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+// ---- durability: recovery, replay, checkpoints (docs/LOG_FORMAT.md) ----
 
-Db::~Db() {
-  if (impl_->reclusterer.joinable()) {  // a recluster in progress finishes first
-    {
-      std::lock_guard lock(impl_->recluster_mu);
-      impl_->recluster_stopping = true;
+namespace {
+double Seconds(std::chrono::steady_clock::duration d) {
+  return std::chrono::duration<double>(d).count();
+}
+}  // namespace
+
+Status Db::Impl::ApplyLogged(const std::vector<db_internal::LoggedOp>& ops) {
+  using db_internal::LoggedOp;
+  const int64_t now = Now();
+  // Check every upsert first, so a record applies all or nothing. Only what the index
+  // needs is checked: the limits on sizes may have changed since the write.
+  for (size_t i = 0; i < ops.size(); ++i) {
+    const LoggedOp& op = ops[i];
+    if (op.kind != db_internal::kUpsert) continue;
+    auto ns = Find(op.ns);
+    if (!ns) {
+      return CorruptionError("operation " + std::to_string(i) + ": upsert into namespace '" +
+                             std::string(op.ns) + "', which does not exist");
     }
-    impl_->recluster_cv.notify_all();
-    impl_->reclusterer.join();
+    Status s = CheckPosition(ns->options.coordinates, op.pos,
+                             "operation " + std::to_string(i) + ".pos");
+    if (!s.ok()) return CorruptionError(s.message());
   }
-  if (impl_->sweeper.joinable()) {
-    {
-      std::lock_guard lock(impl_->sweep_mu);
-      impl_->stopping = true;
+  for (const LoggedOp& op : ops) {
+    switch (op.kind) {
+      case db_internal::kCreateNamespace: {
+        std::unique_lock lock(ns_mu);
+        auto it = namespaces.find(op.ns);
+        if (it == namespaces.end()) {
+          namespaces.emplace(std::string(op.ns), NewNamespace({op.coordinates}));
+        } else if (it->second->options.coordinates != op.coordinates) {
+          return CorruptionError("namespace '" + std::string(op.ns) + "' is created with " +
+                                 CoordinateSystemName(op.coordinates) + " coordinates but exists with " +
+                                 CoordinateSystemName(it->second->options.coordinates));
+        }
+        break;
+      }
+      case db_internal::kDropNamespace: {
+        std::unique_lock lock(ns_mu);
+        auto it = namespaces.find(op.ns);
+        if (it != namespaces.end()) {
+          std::lock_guard w(it->second->writer);
+          it->second->dropped = true;
+          namespaces.erase(it);
+        }
+        break;
+      }
+      case db_internal::kUpsert: {
+        auto ns = Find(op.ns);
+        Object o;
+        o.id = op.id;
+        o.pos = op.pos;
+        o.timestamp = op.timestamp;
+        o.metadata = op.metadata;
+        if (op.expires != engine::kNeverExpires) o.expires_at = op.expires;
+        bool recluster;
+        {
+          std::lock_guard w(ns->writer);
+          {
+            std::unique_lock x(ns->rw);
+            ns->UpsertLocked(o, now, nullptr, /*force=*/true);
+          }
+          recluster = ns->NeedsRecluster();
+        }
+        if (recluster) RequestRecluster(ns);
+        break;
+      }
+      default: {  // kDelete (and each object of kExpire)
+        auto ns = Find(op.ns);
+        if (!ns) break;
+        std::lock_guard w(ns->writer);
+        std::unique_lock x(ns->rw);
+        ns->DeleteLocked(op.id, now);
+        break;
+      }
     }
-    impl_->sweep_cv.notify_all();
-    impl_->sweeper.join();
+  }
+  return Status();
+}
+
+Status Db::Impl::LoadCheckpoint(const std::string& name, uint64_t* segment) {
+  const std::string path = dir + "/" + name;
+  LOCUS_ASSIGN_OR_RETURN(auto bytes, fs->ReadFile(path));
+  auto decoded = db_internal::DecodeCheckpoint(bytes);
+  if (!decoded.ok()) {
+    return CorruptionError("checkpoint " + path + ": " + std::string(decoded.status().message()));
+  }
+  db_internal::DecodedCheckpoint& c = *decoded;
+  *segment = c.segment;
+  std::vector<std::shared_ptr<Namespace>> created;
+  for (const auto& n : c.namespaces) {
+    if (n.name.empty() || namespaces.count(n.name)) {
+      return CorruptionError("checkpoint " + path + ": namespace '" + n.name +
+                             "' is empty or listed twice");
+    }
+    created.push_back(NewNamespace({n.coordinates}));
+    namespaces.emplace(n.name, created.back());
+  }
+  std::vector<size_t> per_ns(created.size());
+  for (const auto& o : c.objects) {
+    Status s = CheckPosition(c.namespaces[o.ns].coordinates, o.pos, "object '" + o.id + "'.pos");
+    if (!s.ok()) return CorruptionError("checkpoint " + path + ": " + std::string(s.message()));
+    ++per_ns[o.ns];
+  }
+  // Each namespace by the bulk path (records first, then one index build), in file order.
+  const int64_t now = Now();
+  for (size_t n = 0; n < created.size(); ++n) {
+    Namespace& ns = *created[n];
+    std::lock_guard w(ns.writer);
+    std::unique_lock x(ns.rw);
+    ns.key_of_id.reserve(per_ns[n]);
+    ns.records.reserve(per_ns[n]);
+    ns.defer_index = true;
+  }
+  Object o;
+  for (auto& co : c.objects) {
+    o.id = std::move(co.id);
+    o.pos = co.pos;
+    o.timestamp = co.timestamp;
+    o.metadata = std::move(co.metadata);
+    o.expires_at.reset();
+    if (co.expires != engine::kNeverExpires) o.expires_at = co.expires;
+    created[co.ns]->UpsertLocked(o, now, nullptr, /*force=*/true);  // no other thread yet
+  }
+  for (auto& ns : created) {
+    std::lock_guard w(ns->writer);
+    std::unique_lock x(ns->rw);
+    ns->IndexRecords();
+  }
+  recovery.checkpoint = path;
+  recovery.checkpoint_objects = c.objects.size();
+  UpdateCheckpointTrigger(bytes.size());
+  checkpoint_bytes = bytes.size();
+  return Status();
+}
+
+Status Db::Impl::Recover() {
+  using SteadyClock = std::chrono::steady_clock;
+  LOCUS_ASSIGN_OR_RETURN(auto names, fs->ListDir(dir));
+  std::vector<uint64_t> segments, checkpoints;
+  bool dir_changed = false;
+  for (const std::string& n : names) {
+    uint64_t seq;
+    if (storage::ParseSegmentFileName(n, &seq)) {
+      segments.push_back(seq);
+    } else if (db_internal::ParseCheckpointFileName(n, &seq)) {
+      checkpoints.push_back(seq);
+    } else if (n.size() > 4 && n.compare(n.size() - 4, 4, ".tmp") == 0) {
+      LOCUS_RETURN_IF_ERROR(fs->Remove(dir + "/" + n));  // a checkpoint cut short
+      dir_changed = true;
+    }
+  }
+  std::sort(segments.begin(), segments.end());
+  std::sort(checkpoints.begin(), checkpoints.end());
+  uint64_t first = 1;  // the first segment to replay
+  if (!checkpoints.empty()) {
+    const auto t0 = SteadyClock::now();
+    const std::string name = db_internal::CheckpointFileName(checkpoints.back());
+    uint64_t segment = 0;
+    LOCUS_RETURN_IF_ERROR(LoadCheckpoint(name, &segment));
+    if (segment != checkpoints.back()) {
+      return CorruptionError("checkpoint " + dir + "/" + name + " says it precedes segment " +
+                             std::to_string(segment));
+    }
+    first = segment;
+    recovery.checkpoint_seconds = Seconds(SteadyClock::now() - t0);
+  }
+  // What the last checkpoint replaced (it stopped before removing them).
+  for (uint64_t seq : segments) {
+    if (seq >= first) continue;
+    LOCUS_RETURN_IF_ERROR(fs->Remove(dir + "/" + storage::SegmentFileName(seq)));
+    dir_changed = true;
+  }
+  for (uint64_t seq : checkpoints) {
+    if (seq >= first) continue;
+    LOCUS_RETURN_IF_ERROR(fs->Remove(dir + "/" + db_internal::CheckpointFileName(seq)));
+    dir_changed = true;
+  }
+  segments.erase(std::remove_if(segments.begin(), segments.end(),
+                                [&](uint64_t s) { return s < first; }),
+                 segments.end());
+  for (size_t i = 0; i < segments.size(); ++i) {
+    if (segments[i] != first + i) {
+      return CorruptionError(dir + "/" + storage::SegmentFileName(first + i) +
+                             " is missing (the log continues with " +
+                             storage::SegmentFileName(segments[i]) + ")");
+    }
+  }
+  // Replay.
+  const auto t0 = SteadyClock::now();
+  std::vector<db_internal::LoggedOp> ops;
+  uint64_t tail_valid = 0;
+  uint64_t kept_bytes = 0;
+  for (size_t i = 0; i < segments.size(); ++i) {
+    const std::string path = dir + "/" + storage::SegmentFileName(segments[i]);
+    LOCUS_ASSIGN_OR_RETURN(auto bytes, fs->ReadFile(path));
+    recovery.log_bytes += bytes.size();
+    ++recovery.segments;
+    const storage::ScanResult r = storage::ScanSegment(
+        bytes, segments[i], [&](uint8_t type, std::span<const uint8_t> payload, uint64_t) {
+          ops.clear();
+          LOCUS_RETURN_IF_ERROR(db_internal::DecodeRecord(type, payload, &ops));
+          LOCUS_RETURN_IF_ERROR(ApplyLogged(ops));
+          recovery.operations += ops.size();
+          return Status();
+        });
+    recovery.records += r.records;
+    tail_valid = r.valid_bytes;
+    kept_bytes += r.valid_bytes;
+    if (r.end == storage::ScanEnd::kClean) continue;
+    const bool last = i + 1 == segments.size();
+    if (r.end == storage::ScanEnd::kTorn && last) {
+      recovery.torn_tail = true;
+      recovery.torn_file = path;
+      recovery.torn_offset = r.valid_bytes;
+      recovery.torn_bytes = bytes.size() - r.valid_bytes;
+      LOCUS_RETURN_IF_ERROR(fs->Truncate(path, r.valid_bytes));
+      break;
+    }
+    if (!options.durability.repair) {
+      return CorruptionError(path + ": " + r.error +
+                             (r.end == storage::ScanEnd::kTorn ? " (in a segment that is not the last)" : "") +
+                             "; the log is damaged before its end (open with "
+                             "DurabilityOptions::repair to cut it there, losing what follows)");
+    }
+    recovery.repaired = true;
+    recovery.repaired_file = path;
+    recovery.repaired_offset = r.valid_bytes;
+    recovery.dropped_bytes = bytes.size() - r.valid_bytes;
+    recovery.dropped_records = storage::CountRecordsAfter(bytes, r.valid_bytes);
+    for (size_t j = i + 1; j < segments.size(); ++j) {
+      const std::string later = dir + "/" + storage::SegmentFileName(segments[j]);
+      LOCUS_ASSIGN_OR_RETURN(auto more, fs->ReadFile(later));
+      recovery.dropped_bytes += more.size();
+      recovery.dropped_records += storage::CountRecordsAfter(more, storage::kSegmentHeaderBytes);
+      ++recovery.dropped_segments;
+    }
+    LOCUS_RETURN_IF_ERROR(fs->Truncate(path, r.valid_bytes));
+    for (size_t j = segments.size(); j-- > i + 1;) {
+      LOCUS_RETURN_IF_ERROR(fs->Remove(dir + "/" + storage::SegmentFileName(segments[j])));
+      dir_changed = true;
+    }
+    segments.resize(i + 1);
+    break;
+  }
+  recovery.replay_seconds = Seconds(SteadyClock::now() - t0);
+  recovery.records_per_second =
+      recovery.replay_seconds > 0 ? recovery.records / recovery.replay_seconds : 0;
+  if (dir_changed) LOCUS_RETURN_IF_ERROR(fs->SyncDir(dir));
+  storage::LogOptions lo;
+  const DurabilityOptions& d = options.durability;
+  lo.policy = d.sync == SyncPolicy::kAlways        ? storage::LogOptions::Policy::kAlways
+              : d.sync == SyncPolicy::kEverySecond ? storage::LogOptions::Policy::kInterval
+                                                   : storage::LogOptions::Policy::kNever;
+  lo.sync_kind = d.sync_mode == SyncMode::kFsync ? storage::SyncKind::kFull : storage::SyncKind::kData;
+  lo.interval_ms = d.sync_interval_ms;
+  lo.batch_size = d.sync_batch_size;
+  const uint64_t seq = segments.empty() ? first : segments.back();
+  LOCUS_ASSIGN_OR_RETURN(log, storage::Log::Open(fs, dir, seq, segments.empty() ? 0 : tail_valid, lo));
+  checkpoint_lsn = -static_cast<int64_t>(kept_bytes);
+  if (checkpoints.empty()) UpdateCheckpointTrigger(0);
+  return Status();
+}
+
+Status Db::Impl::Checkpoint() {
+  if (!log) return Status();
+  LOCUS_RETURN_IF_ERROR(WritableCheck());
+  using SteadyClock = std::chrono::steady_clock;
+  std::lock_guard one(checkpoint_mu);
+  const auto t0 = SteadyClock::now();
+  auto step = [&](const char* name) -> Status {
+    const auto& hook = options.durability.checkpoint_step_hook_for_testing;
+    if (hook && !hook(name)) {
+      return FailedPreconditionError(std::string("checkpoint stopped after step '") + name +
+                                     "' by the test hook");
+    }
+    return Status();
+  };
+  // Sync first, so the roll (which syncs the segment it ends) holds the namespace lock briefly.
+  LOCUS_RETURN_IF_ERROR(log->Sync());
+  uint64_t segment;
+  int64_t roll_lsn;
+  std::vector<std::pair<std::string, std::shared_ptr<Namespace>>> list;
+  {
+    std::lock_guard change(ns_change_mu);
+    LOCUS_ASSIGN_OR_RETURN(segment, log->Roll());
+    roll_lsn = static_cast<int64_t>(log->lsn());
+    std::shared_lock lock(ns_mu);
+    for (auto& [name, ns] : namespaces) list.emplace_back(name, ns);
+  }
+  LOCUS_RETURN_IF_ERROR(step("rolled"));
+  // Copy each namespace under its writer lock (queries go on). A write that lands after the
+  // roll is in the new segment too: replaying it over the copy gives the same state, because
+  // each logged operation sets (or removes) a whole object.
+  std::vector<db_internal::CheckpointNamespace> nss;
+  std::vector<db_internal::CheckpointObject> objects;
+  double pause_ms = 0;
+  const int64_t now = Now();
+  for (size_t i = 0; i < list.size(); ++i) {
+    Namespace& ns = *list[i].second;
+    nss.push_back({list[i].first, ns.options.coordinates});
+    const auto locked = SteadyClock::now();
+    std::lock_guard w(ns.writer);
+    objects.reserve(objects.size() + ns.key_of_id.size());
+    for (const Record& r : ns.records) {
+      if (r.id.empty() || r.expires <= now) continue;
+      objects.push_back({static_cast<uint32_t>(i), r.id, r.pos, r.timestamp, r.expires, r.metadata});
+    }
+    pause_ms = std::max(pause_ms, Seconds(SteadyClock::now() - locked) * 1e3);
+  }
+  list.clear();
+  LOCUS_RETURN_IF_ERROR(step("copied"));
+  std::vector<uint8_t> bytes;
+  LOCUS_RETURN_IF_ERROR(db_internal::EncodeCheckpoint(segment, nss, objects, &bytes));
+  objects = {};
+  const std::string name = db_internal::CheckpointFileName(segment);
+  const std::string path = dir + "/" + name;
+  const std::string tmp = path + ".tmp";
+  {
+    LOCUS_ASSIGN_OR_RETURN(auto file, fs->OpenForAppend(tmp, /*truncate=*/true));
+    LOCUS_RETURN_IF_ERROR(file->Append(bytes));
+    LOCUS_RETURN_IF_ERROR(file->Sync(storage::SyncKind::kFull));
+    LOCUS_RETURN_IF_ERROR(file->Close());
+  }
+  LOCUS_RETURN_IF_ERROR(step("written"));
+  LOCUS_RETURN_IF_ERROR(fs->Rename(tmp, path));
+  LOCUS_RETURN_IF_ERROR(fs->SyncDir(dir));
+  LOCUS_RETURN_IF_ERROR(step("renamed"));
+  // The checkpoint is durable: the segments and checkpoints before it are not needed.
+  LOCUS_ASSIGN_OR_RETURN(auto names, fs->ListDir(dir));
+  for (const std::string& n : names) {
+    uint64_t seq;
+    if ((storage::ParseSegmentFileName(n, &seq) || db_internal::ParseCheckpointFileName(n, &seq)) &&
+        seq < segment) {
+      LOCUS_RETURN_IF_ERROR(fs->Remove(dir + "/" + n));
+    }
+  }
+  LOCUS_RETURN_IF_ERROR(fs->SyncDir(dir));
+  LOCUS_RETURN_IF_ERROR(step("removed"));
+  ++checkpoints;
+  checkpoint_bytes = bytes.size();
+  last_checkpoint_ms = Seconds(SteadyClock::now() - t0) * 1e3;
+  last_checkpoint_pause_ms = pause_ms;
+  checkpoint_lsn = roll_lsn;
+  UpdateCheckpointTrigger(bytes.size());
+  return Status();
+}
+
+void Db::Impl::CheckpointLoop() {
+  std::unique_lock lock(ckpt_thread_mu);
+  for (;;) {
+    ckpt_cv.wait(lock, [&] { return ckpt_stopping || ckpt_requested; });
+    if (ckpt_stopping) break;
+    lock.unlock();
+    // A failure leaves the previous checkpoint and the log as they were; the next trigger
+    // tries again (a failure of the log itself stops writes, and so triggers).
+    const bool ok = Checkpoint().ok();
+    lock.lock();
+    if (!ok) ckpt_cv.wait_for(lock, std::chrono::seconds(1), [&] { return ckpt_stopping; });
+    ckpt_requested = false;
   }
 }
 
-Result<std::unique_ptr<Db>> Db::OpenInMemory(DbOptions options) {
+Db::Db(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Db::~Db() { Close().IgnoreError(); }
+
+Status Db::Close() {
+  Impl& d = *impl_;
+  if (d.closed.exchange(true)) return d.log ? d.log->failure() : Status();
+  if (d.checkpointer.joinable()) {  // a checkpoint in progress finishes first
+    {
+      std::lock_guard lock(d.ckpt_thread_mu);
+      d.ckpt_stopping = true;
+    }
+    d.ckpt_cv.notify_all();
+    d.checkpointer.join();
+  }
+  if (d.sweeper.joinable()) {
+    {
+      std::lock_guard lock(d.sweep_mu);
+      d.stopping = true;
+    }
+    d.sweep_cv.notify_all();
+    d.sweeper.join();
+  }
+  if (d.reclusterer.joinable()) {  // a recluster in progress finishes first
+    {
+      std::lock_guard lock(d.recluster_mu);
+      d.recluster_stopping = true;
+    }
+    d.recluster_cv.notify_all();
+    d.reclusterer.join();
+  }
+  Status s;
+  if (d.log) s = d.log->Close();
+  d.dir_lock.reset();
+  return s;
+}
+
+namespace {
+Status CheckOptions(const DbOptions& options) {
   if (options.block_rows < 16 || options.block_rows > 65536 || options.block_rows % 16 != 0) {
     return InvalidArgumentError("options.block_rows = " + std::to_string(options.block_rows) +
                                 ": must be a multiple of 16 in [16, 65536]");
@@ -702,6 +1193,34 @@ Result<std::unique_ptr<Db>> Db::OpenInMemory(DbOptions options) {
     return InvalidArgumentError("options.sweep_interval_ms = " +
                                 std::to_string(options.sweep_interval_ms) + ": must be >= 0");
   }
+  const DurabilityOptions& d = options.durability;
+  if (static_cast<unsigned>(d.sync) > 2) {
+    return InvalidArgumentError("options.durability.sync = " +
+                                std::to_string(static_cast<int>(d.sync)) + ": not a SyncPolicy");
+  }
+  if (static_cast<unsigned>(d.sync_mode) > 1) {
+    return InvalidArgumentError("options.durability.sync_mode = " +
+                                std::to_string(static_cast<int>(d.sync_mode)) +
+                                ": not a SyncMode");
+  }
+  if (d.sync_interval_ms < 1) {
+    return InvalidArgumentError("options.durability.sync_interval_ms = " +
+                                std::to_string(d.sync_interval_ms) + ": must be >= 1");
+  }
+  if (d.sync_batch_size < 1) {
+    return InvalidArgumentError("options.durability.sync_batch_size = 0: must be >= 1");
+  }
+  if (!(d.checkpoint_log_ratio > 0) || !std::isfinite(d.checkpoint_log_ratio)) {
+    return InvalidArgumentError("options.durability.checkpoint_log_ratio = " +
+                                FormatNumber(d.checkpoint_log_ratio) +
+                                ": must be finite and > 0");
+  }
+  return Status();
+}
+}  // namespace
+
+Result<std::unique_ptr<Db>> Db::OpenInMemory(DbOptions options) {
+  LOCUS_RETURN_IF_ERROR(CheckOptions(options));
   auto impl = std::make_unique<Impl>();
   impl->clock = options.clock ? options.clock : std::make_shared<SystemClock>();
   impl->options = std::move(options);
@@ -715,19 +1234,118 @@ Result<std::unique_ptr<Db>> Db::OpenInMemory(DbOptions options) {
   return db;
 }
 
+Result<std::unique_ptr<Db>> Db::Open(const std::string& directory, DbOptions options) {
+  LOCUS_RETURN_IF_ERROR(CheckOptions(options));
+  if (directory.empty()) return InvalidArgumentError("directory: empty path");
+  auto impl = std::make_unique<Impl>();
+  impl->clock = options.clock ? options.clock : std::make_shared<SystemClock>();
+  impl->fs = options.durability.file_system ? options.durability.file_system
+                                            : storage::DefaultFileSystem();
+  impl->options = std::move(options);
+  impl->dir = directory;
+  while (impl->dir.size() > 1 && impl->dir.back() == '/') impl->dir.pop_back();
+  LOCUS_RETURN_IF_ERROR(impl->fs->CreateDirs(impl->dir));
+  LOCUS_ASSIGN_OR_RETURN(impl->dir_lock, impl->fs->LockFile(impl->dir + "/LOCK"));
+  std::unique_ptr<Db> db(new Db(std::move(impl)));
+  Impl& d = *db->impl_;
+  if (d.options.background_recluster) {
+    d.reclusterer = std::thread([p = &d] { p->ReclusterLoop(); });
+  }
+  LOCUS_RETURN_IF_ERROR(d.Recover());
+  if (d.options.sweep_interval_ms > 0) {
+    d.sweeper = std::thread([p = &d] { p->SweeperLoop(); });
+  }
+  if (d.options.durability.checkpoint_min_log_bytes > 0) {
+    d.checkpointer = std::thread([p = &d] { p->CheckpointLoop(); });
+  }
+  return db;
+}
+
+Status Db::Sync() {
+  if (!impl_->log) return Status();
+  return impl_->log->Sync();
+}
+
+Status Db::Checkpoint() { return impl_->Checkpoint(); }
+
+const RecoveryReport& Db::recovery() const { return impl_->recovery; }
+
+DurabilityStats Db::durability_stats() const {
+  DurabilityStats s;
+  const Impl& d = *impl_;
+  if (!d.log) return s;
+  s.log_bytes = d.log->bytes_since_roll();
+  s.records = d.log->records();
+  s.syncs = d.log->syncs();
+  {
+    std::lock_guard lock(const_cast<Impl&>(d).checkpoint_mu);
+    s.checkpoints = d.checkpoints;
+    s.checkpoint_bytes = d.checkpoint_bytes;
+    s.last_checkpoint_ms = d.last_checkpoint_ms;
+    s.last_checkpoint_writer_pause_ms = d.last_checkpoint_pause_ms;
+  }
+  Status f = d.log->failure();
+  if (!f.ok()) s.failure = std::string(f.message());
+  return s;
+}
+
+std::string RecoveryReport::ToString() const {
+  auto fixed = [](double v, int digits) {
+    char b[64];
+    std::snprintf(b, sizeof b, "%.*f", digits, v);
+    return std::string(b);
+  };
+  std::string s = "recovered";
+  if (!checkpoint.empty()) {
+    s += " checkpoint " + checkpoint + " (" + std::to_string(checkpoint_objects) + " objects, " +
+         fixed(checkpoint_seconds * 1e3, 1) + " ms) +";
+  }
+  s += " " + std::to_string(records) + " log records (" + std::to_string(operations) +
+       " operations, " + std::to_string(log_bytes) + " bytes) from " + std::to_string(segments) +
+       " segments in " + fixed(replay_seconds * 1e3, 1) + " ms (" +
+       fixed(records_per_second, 0) + " records/s)";
+  if (torn_tail) {
+    s += "; torn tail cut off: " + std::to_string(torn_bytes) + " bytes at offset " +
+         std::to_string(torn_offset) + " of " + torn_file;
+  }
+  if (repaired) {
+    s += "; REPAIRED: dropped " + std::to_string(dropped_bytes) + " bytes (" +
+         std::to_string(dropped_records) + " intact records, " +
+         std::to_string(dropped_segments) + " later segments) from offset " +
+         std::to_string(repaired_offset) + " of " + repaired_file;
+  }
+  return s;
+}
+
 Status Db::CreateNamespace(std::string_view name, const NamespaceOptions& options) {
   LOCUS_RETURN_IF_ERROR(CheckName(name, "namespace", impl_->options.max_namespace_bytes));
-  std::unique_lock lock(impl_->ns_mu);
-  auto it = impl_->namespaces.find(name);
-  if (it != impl_->namespaces.end()) {
-    if (it->second->options.coordinates == options.coordinates) return Status();
-    return AlreadyExistsError("namespace '" + std::string(name) + "' exists with coordinates " +
-                              CoordinateSystemName(it->second->options.coordinates) + ", not " +
-                              CoordinateSystemName(options.coordinates));
+  if (static_cast<unsigned>(options.coordinates) > 2) {
+    return InvalidArgumentError("options.coordinates = " +
+                                std::to_string(static_cast<int>(options.coordinates)) +
+                                ": not a CoordinateSystem");
   }
-  impl_->namespaces.emplace(std::string(name),
-                            impl_->NewNamespace(options));
-  return Status();
+  LOCUS_RETURN_IF_ERROR(impl_->WritableCheck());
+  uint64_t lsn = 0;
+  {
+    std::lock_guard change(impl_->ns_change_mu);
+    std::unique_lock lock(impl_->ns_mu);
+    auto it = impl_->namespaces.find(name);
+    if (it != impl_->namespaces.end()) {
+      if (it->second->options.coordinates == options.coordinates) return Status();
+      return AlreadyExistsError("namespace '" + std::string(name) +
+                                "' exists with coordinates " +
+                                CoordinateSystemName(it->second->options.coordinates) + ", not " +
+                                CoordinateSystemName(options.coordinates));
+    }
+    if (impl_->log) {
+      LOCUS_ASSIGN_OR_RETURN(
+          lsn, impl_->LogRecord(db_internal::kCreateNamespace, [&](std::vector<uint8_t>* out) {
+            db_internal::EncodeNamespace(name, options.coordinates, out);
+          }));
+    }
+    impl_->namespaces.emplace(std::string(name), impl_->NewNamespace(options));
+  }
+  return impl_->Commit(lsn, {});
 }
 
 std::vector<std::string> Db::ListNamespaces() const {
@@ -739,55 +1357,103 @@ std::vector<std::string> Db::ListNamespaces() const {
 
 Status Db::DropNamespace(std::string_view name) {
   LOCUS_RETURN_IF_ERROR(CheckName(name, "namespace", impl_->options.max_namespace_bytes));
-  std::unique_lock lock(impl_->ns_mu);
-  auto it = impl_->namespaces.find(name);
-  if (it == impl_->namespaces.end()) {
-    return NotFoundError("namespace '" + std::string(name) + "' does not exist");
+  LOCUS_RETURN_IF_ERROR(impl_->WritableCheck());
+  uint64_t lsn = 0;
+  {
+    std::lock_guard change(impl_->ns_change_mu);
+    std::unique_lock lock(impl_->ns_mu);
+    auto it = impl_->namespaces.find(name);
+    if (it == impl_->namespaces.end()) {
+      return NotFoundError("namespace '" + std::string(name) + "' does not exist");
+    }
+    // Under the namespace's writer lock, so every write logged into it comes before the
+    // drop in the log and none after (writers that find it dropped look it up again).
+    std::lock_guard w(it->second->writer);
+    if (impl_->log) {
+      LOCUS_ASSIGN_OR_RETURN(
+          lsn, impl_->LogRecord(db_internal::kDropNamespace, [&](std::vector<uint8_t>* out) {
+            db_internal::EncodeName(name, out);
+          }));
+    }
+    it->second->dropped = true;
+    impl_->namespaces.erase(it);  // queries holding it finish on their own reference
   }
-  impl_->namespaces.erase(it);  // queries holding it finish on their own reference
-  return Status();
+  return impl_->Commit(lsn, {});
 }
 
-Result<WriteOutcome> Db::Upsert(std::string_view ns_name, const Object& object) {
+Result<WriteOutcome> Db::Upsert(std::string_view ns_name, const Object& object,
+                                const WriteOptions& write) {
   // The single-object path: no batch, and messages are built only on error.
   LOCUS_RETURN_IF_ERROR(CheckName(ns_name, "namespace", impl_->options.max_namespace_bytes));
+  LOCUS_RETURN_IF_ERROR(impl_->WritableCheck());
   auto ns = impl_->Find(ns_name);
   const CoordinateSystem cs = ns ? ns->options.coordinates : NamespaceOptions{}.coordinates;
   if (!impl_->ObjectOk(cs, object)) return impl_->CheckObject(cs, object, "object");
-  if (!ns) {
-    ns = impl_->FindOrCreate(ns_name);
-    // Created by another thread in between with other coordinates: validate against those.
-    if (ns->options.coordinates != cs && !impl_->ObjectOk(ns->options.coordinates, object)) {
-      return impl_->CheckObject(ns->options.coordinates, object, "object");
-    }
-  }
   WriteOutcome out;
   bool recluster;
-  {
-    std::lock_guard w(ns->writer);
+  uint64_t lsn = 0;
+  for (;;) {
+    if (!ns) {
+      ns = impl_->FindOrCreate(ns_name);
+      // Created by another thread in between with other coordinates: validate against those.
+      if (ns->options.coordinates != cs && !impl_->ObjectOk(ns->options.coordinates, object)) {
+        return impl_->CheckObject(ns->options.coordinates, object, "object");
+      }
+    }
+    std::unique_lock w(ns->writer);
+    if (ns->dropped) {  // dropped since we found it: find it again
+      w.unlock();
+      ns = nullptr;
+      continue;
+    }
+    const int64_t now = impl_->Now();
     {
       std::unique_lock x(ns->rw);
-      out = ns->UpsertLocked(object, impl_->Now());
+      out = ns->UpsertLocked(object, now);
+    }
+    if (out == WriteOutcome::kApplied && impl_->log) {
+      LOCUS_ASSIGN_OR_RETURN(
+          lsn, impl_->LogRecord(db_internal::kUpsert, [&](std::vector<uint8_t>* buf) {
+            db_internal::EncodeUpsert(ns_name, object, ExpiresOf(object, now), buf);
+          }));
     }
     recluster = ns->NeedsRecluster();
+    break;
   }
   if (recluster) impl_->RequestRecluster(ns);
+  LOCUS_RETURN_IF_ERROR(impl_->Commit(lsn, write));
   return out;
 }
 
-Status Db::Delete(std::string_view ns_name, std::string_view id) {
+Status Db::Delete(std::string_view ns_name, std::string_view id, const WriteOptions& write) {
   LOCUS_RETURN_IF_ERROR(CheckName(id, "id", impl_->options.max_id_bytes));
-  LOCUS_ASSIGN_OR_RETURN(auto ns, impl_->Require(ns_name));
-  std::lock_guard w(ns->writer);
-  std::unique_lock x(ns->rw);
-  if (!ns->DeleteLocked(id, impl_->Now())) {
+  LOCUS_RETURN_IF_ERROR(impl_->WritableCheck());
+  uint64_t lsn = 0;
+  Impl::Namespace::Removed removed;
+  for (;;) {
+    LOCUS_ASSIGN_OR_RETURN(auto ns, impl_->Require(ns_name));
+    std::lock_guard w(ns->writer);
+    if (ns->dropped) continue;
+    std::unique_lock x(ns->rw);
+    removed = ns->DeleteLocked(id, impl_->Now());
+    if (removed != Impl::Namespace::Removed::kNone && impl_->log) {
+      LOCUS_ASSIGN_OR_RETURN(
+          lsn, impl_->LogRecord(db_internal::kDelete, [&](std::vector<uint8_t>* buf) {
+            db_internal::EncodeDelete(ns_name, id, buf);
+          }));
+    }
+    break;
+  }
+  LOCUS_RETURN_IF_ERROR(impl_->Commit(lsn, write));
+  if (removed != Impl::Namespace::Removed::kVisible) {
     return NotFoundError("namespace '" + std::string(ns_name) + "': no object '" +
                          std::string(id) + "'");
   }
   return Status();
 }
 
-Result<std::vector<WriteOutcome>> Db::Apply(const Batch& batch) {
+Result<std::vector<WriteOutcome>> Db::Apply(const Batch& batch, const WriteOptions& write) {
+  LOCUS_RETURN_IF_ERROR(impl_->WritableCheck());
   const std::vector<Batch::Op>& ops = batch.ops_;
   // 1. Validate everything against the coordinate system each op will be written with.
   //    Batches usually write one namespace: look it up once per run of equal names.
@@ -814,9 +1480,13 @@ Result<std::vector<WriteOutcome>> Db::Apply(const Batch& batch) {
   if (impl_->options.batch_before_lock_hook_for_testing) {
     impl_->options.batch_before_lock_hook_for_testing();
   }
-  // 2. Lock every namespace touched, in name order (writers first, then readers out).
+  // 2. Lock every namespace touched, in name order (writers first, then readers out). A
+  //    namespace dropped between the lookup and the lock is looked up again.
   std::map<std::string_view, std::shared_ptr<Impl::Namespace>> touched;
   std::vector<Impl::Namespace*> target(ops.size());  // null: a delete in no namespace
+  std::vector<std::unique_lock<std::mutex>> writers;
+  for (;;) {
+  touched.clear();
   for (size_t i = 0; i < ops.size(); ++i) {
     if (i > 0 && ops[i].ns == ops[i - 1].ns) {
       target[i] = target[i - 1];
@@ -829,6 +1499,12 @@ Result<std::vector<WriteOutcome>> Db::Apply(const Batch& batch) {
       it = touched.emplace(ops[i].ns, std::move(ns)).first;
     }
     target[i] = it->second.get();
+  }
+  for (auto& [name, ns] : touched) writers.emplace_back(ns->writer);
+  bool dropped = false;
+  for (auto& [name, ns] : touched) dropped |= ns->dropped;
+  if (!dropped) break;
+  writers.clear();
   }
   // The unit vectors of the geographic upserts, by one batch kernel call (before any lock):
   // converting them one at a time cost ~9% of a batched move (a dispatch and a padded
@@ -850,9 +1526,7 @@ Result<std::vector<WriteOutcome>> Db::Apply(const Batch& batch) {
       for (size_t i = 0; i < ops.size(); ++i) units[i] = {ux[i], uy[i], uz[i]};
     }
   }
-  std::vector<std::unique_lock<std::mutex>> writers;
   std::vector<std::unique_lock<RwLock>> exclusive;
-  for (auto& [name, ns] : touched) writers.emplace_back(ns->writer);
   for (auto& [name, ns] : touched) exclusive.emplace_back(ns->rw);
   // Step 1 validated against the coordinates each namespace had then; another thread may
   // have dropped one and created it again with other coordinates before step 2 found it.
@@ -887,6 +1561,14 @@ Result<std::vector<WriteOutcome>> Db::Apply(const Batch& batch) {
   const int64_t now = impl_->Now();
   std::vector<WriteOutcome> out;
   out.reserve(ops.size());
+  // The log record: the operations that changed something, in order (one record, so a
+  // replay applies all of them or none).
+  thread_local std::vector<uint8_t> record;
+  uint32_t logged = 0;
+  if (impl_->log) {
+    record.clear();
+    db_internal::BeginBatch(&record);
+  }
   constexpr size_t kGroup = 8;
   uint32_t ahead_key[4 * kGroup];  // the keys of groups g + 1 and g + 2 (ring of 4 groups)
   const size_t n = ops.size();
@@ -938,20 +1620,40 @@ Result<std::vector<WriteOutcome>> Db::Apply(const Batch& batch) {
       if (op.upsert) {
         out.push_back(
             target[i]->UpsertLocked(op.object, now, units.empty() ? nullptr : &units[i]));
+        if (impl_->log && out.back() == WriteOutcome::kApplied) {
+          db_internal::BatchUpsert(op.ns, op.object, ExpiresOf(op.object, now), &record);
+          ++logged;
+        }
       } else {
-        if (target[i]) target[i]->DeleteLocked(op.object.id, now);
+        if (target[i] && target[i]->DeleteLocked(op.object.id, now) !=
+                             Impl::Namespace::Removed::kNone &&
+            impl_->log) {
+          db_internal::BatchDelete(op.ns, op.object.id, &record);
+          ++logged;
+        }
         out.push_back(WriteOutcome::kApplied);
       }
     }
   }
   if (bulk) bulk->IndexRecords();
   exclusive.clear();
+  uint64_t lsn = 0;
+  Status log_status;
+  if (logged > 0) {
+    db_internal::EndBatch(logged, &record);
+    auto appended = impl_->log->Append(db_internal::kBatch, record);
+    if (appended.ok()) lsn = *appended;
+    else log_status = appended.status();
+    if (record.capacity() > (size_t{16} << 20)) std::vector<uint8_t>().swap(record);
+  }
   std::vector<std::shared_ptr<Impl::Namespace>> recluster;
   for (auto& [name, ns] : touched) {
     if (ns->NeedsRecluster()) recluster.push_back(ns);
   }
   writers.clear();
   for (auto& ns : recluster) impl_->RequestRecluster(ns);
+  LOCUS_RETURN_IF_ERROR(log_status);
+  LOCUS_RETURN_IF_ERROR(impl_->Commit(lsn, write));
   return out;
 }
 

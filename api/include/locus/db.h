@@ -1,4 +1,5 @@
-// locus::Db: the embedded database of moving objects (issue 5; in memory, persistence next).
+// locus::Db: the embedded database of moving objects, in memory (OpenInMemory) or durable
+// (Open: an append-only log and checkpoints in a directory; docs/LOG_FORMAT.md).
 //
 // A database holds namespaces; a namespace holds objects: a string id -> position,
 // timestamp, opaque metadata and an optional expiry. Queries run over the current positions.
@@ -107,7 +108,8 @@ enum class SyncMode {
 struct DurabilityOptions {
   SyncPolicy sync = SyncPolicy::kAlways;
   SyncMode sync_mode = SyncMode::kFdatasync;
-  // kEverySecond: the period of the background sync (milliseconds, >= 1).
+  // kEverySecond: the period of the background sync (milliseconds, >= 1). kNever: of the
+  // background write of buffered records to the file (without a sync).
   int64_t sync_interval_ms = 1000;
   // kAlways: writes made with WriteOptions::sync = false are logged without waiting; the
   // write that brings the unsynced records to sync_batch_size syncs them all and waits (so a

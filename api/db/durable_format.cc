@@ -1,0 +1,356 @@
+#include "api/db/durable_format.h"
+
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+
+#include "engine/packed_rtree.h"
+#include "storage/index_file.h"
+
+namespace locus::db_internal {
+namespace {
+
+void PutVarint(uint64_t v, std::vector<uint8_t>* out) {
+  while (v >= 0x80) {
+    out->push_back(static_cast<uint8_t>(v | 0x80));
+    v >>= 7;
+  }
+  out->push_back(static_cast<uint8_t>(v));
+}
+template <typename T>
+void PutFixed(T v, std::vector<uint8_t>* out) {
+  const size_t at = out->size();
+  out->resize(at + sizeof(T));
+  std::memcpy(out->data() + at, &v, sizeof(T));
+}
+void PutString(std::string_view s, std::vector<uint8_t>* out) {
+  PutVarint(s.size(), out);
+  out->insert(out->end(), s.begin(), s.end());
+}
+
+// Reads fields off a payload; the first failure sticks and names the field.
+class Reader {
+ public:
+  explicit Reader(std::span<const uint8_t> b) : b_(b) {}
+  bool ok() const { return error_.empty(); }
+  const std::string& error() const { return error_; }
+  bool done() const { return at_ == b_.size(); }
+  size_t offset() const { return at_; }
+
+  uint64_t Varint(const char* field) {
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (at_ >= b_.size()) return Fail(field, "ends inside a varint"), 0;
+      const uint8_t byte = b_[at_++];
+      v |= static_cast<uint64_t>(byte & 0x7f) << shift;
+      if (!(byte & 0x80)) return v;
+    }
+    return Fail(field, "varint longer than 10 bytes"), 0;
+  }
+  template <typename T>
+  T Fixed(const char* field) {
+    T v{};
+    if (b_.size() - at_ < sizeof(T)) return Fail(field, "truncated"), v;
+    std::memcpy(&v, b_.data() + at_, sizeof(T));
+    at_ += sizeof(T);
+    return v;
+  }
+  std::string_view String(const char* field) {
+    const uint64_t n = Varint(field);
+    if (!ok()) return {};
+    if (n > b_.size() - at_) return Fail(field, "length " + std::to_string(n) + " past the end"), "";
+    std::string_view s(reinterpret_cast<const char*>(b_.data() + at_), n);
+    at_ += n;
+    return s;
+  }
+  void Fail(const char* field, const std::string& why) {
+    if (error_.empty()) error_ = std::string(field) + " at payload offset " + std::to_string(at_) + ": " + why;
+  }
+
+ private:
+  std::span<const uint8_t> b_;
+  size_t at_ = 0;
+  std::string error_;
+};
+
+bool ReadUpsert(Reader& r, LoggedOp* op) {
+  op->kind = kUpsert;
+  op->ns = r.String("namespace");
+  op->id = r.String("id");
+  op->pos.x = r.Fixed<double>("x");
+  op->pos.y = r.Fixed<double>("y");
+  op->pos.z = r.Fixed<double>("z");
+  op->timestamp = r.Fixed<int64_t>("timestamp");
+  op->expires = r.Fixed<int64_t>("expires");
+  op->metadata = r.String("metadata");
+  return r.ok();
+}
+bool ReadDelete(Reader& r, LoggedOp* op) {
+  op->kind = kDelete;
+  op->ns = r.String("namespace");
+  op->id = r.String("id");
+  return r.ok();
+}
+bool ReadCoordinates(Reader& r, CoordinateSystem* cs) {
+  const uint8_t c = r.Fixed<uint8_t>("coordinates");
+  if (!r.ok()) return false;
+  if (c > 2) {
+    r.Fail("coordinates", "unknown value " + std::to_string(c));
+    return false;
+  }
+  *cs = static_cast<CoordinateSystem>(c);
+  return true;
+}
+uint8_t CoordinatesByte(CoordinateSystem cs) { return static_cast<uint8_t>(cs); }
+
+}  // namespace
+
+void EncodeNamespace(std::string_view ns, CoordinateSystem cs, std::vector<uint8_t>* out) {
+  PutString(ns, out);
+  out->push_back(CoordinatesByte(cs));
+}
+void EncodeName(std::string_view ns, std::vector<uint8_t>* out) { PutString(ns, out); }
+void EncodeUpsert(std::string_view ns, const Object& o, int64_t expires,
+                  std::vector<uint8_t>* out) {
+  PutString(ns, out);
+  PutString(o.id, out);
+  PutFixed(o.pos.x, out);
+  PutFixed(o.pos.y, out);
+  PutFixed(o.pos.z, out);
+  PutFixed(o.timestamp, out);
+  PutFixed(expires, out);
+  PutString(o.metadata, out);
+}
+void EncodeDelete(std::string_view ns, std::string_view id, std::vector<uint8_t>* out) {
+  PutString(ns, out);
+  PutString(id, out);
+}
+void BeginBatch(std::vector<uint8_t>* out) { PutFixed<uint32_t>(0, out); }
+void BatchUpsert(std::string_view ns, const Object& o, int64_t expires,
+                 std::vector<uint8_t>* out) {
+  out->push_back(kUpsert);
+  EncodeUpsert(ns, o, expires, out);
+}
+void BatchDelete(std::string_view ns, std::string_view id, std::vector<uint8_t>* out) {
+  out->push_back(kDelete);
+  EncodeDelete(ns, id, out);
+}
+void EndBatch(uint32_t count, std::vector<uint8_t>* out) {
+  std::memcpy(out->data(), &count, 4);
+}
+void EncodeExpire(std::string_view ns, std::span<const std::string_view> ids,
+                  std::vector<uint8_t>* out) {
+  PutString(ns, out);
+  PutVarint(ids.size(), out);
+  for (std::string_view id : ids) PutString(id, out);
+}
+
+Status DecodeRecord(uint8_t type, std::span<const uint8_t> payload, std::vector<LoggedOp>* ops) {
+  Reader r(payload);
+  const size_t first = ops->size();
+  auto fail = [&](const std::string& what) {
+    ops->resize(first);
+    return CorruptionError(what);
+  };
+  switch (type) {
+    case kCreateNamespace: {
+      LoggedOp op;
+      op.kind = kCreateNamespace;
+      op.ns = r.String("namespace");
+      if (ReadCoordinates(r, &op.coordinates)) ops->push_back(op);
+      break;
+    }
+    case kDropNamespace: {
+      LoggedOp op;
+      op.kind = kDropNamespace;
+      op.ns = r.String("namespace");
+      ops->push_back(op);
+      break;
+    }
+    case kUpsert: {
+      LoggedOp op;
+      if (ReadUpsert(r, &op)) ops->push_back(op);
+      break;
+    }
+    case kDelete: {
+      LoggedOp op;
+      if (ReadDelete(r, &op)) ops->push_back(op);
+      break;
+    }
+    case kExpire: {
+      LoggedOp op;
+      op.kind = kDelete;
+      op.ns = r.String("namespace");
+      const uint64_t n = r.Varint("count");
+      // Each id takes at least two bytes: a larger count is damage, not a reason to allocate.
+      if (r.ok() && n > payload.size() / 2) r.Fail("count", std::to_string(n) + " ids cannot fit");
+      for (uint64_t i = 0; i < n && r.ok(); ++i) {
+        op.id = r.String("id");
+        ops->push_back(op);
+      }
+      break;
+    }
+    case kBatch: {
+      const uint32_t n = r.Fixed<uint32_t>("count");
+      if (r.ok() && n > payload.size() / 3) r.Fail("count", std::to_string(n) + " operations cannot fit");
+      for (uint32_t i = 0; i < n && r.ok(); ++i) {
+        const uint8_t kind = r.Fixed<uint8_t>("operation kind");
+        if (!r.ok()) break;
+        LoggedOp op;
+        if (kind == kUpsert) {
+          if (ReadUpsert(r, &op)) ops->push_back(op);
+        } else if (kind == kDelete) {
+          if (ReadDelete(r, &op)) ops->push_back(op);
+        } else {
+          r.Fail("operation kind", "unknown kind " + std::to_string(kind));
+        }
+      }
+      break;
+    }
+    default:
+      return fail("unknown record type " + std::to_string(type));
+  }
+  if (!r.ok()) return fail("record type " + std::to_string(type) + ": " + r.error());
+  if (!r.done()) {
+    return fail("record type " + std::to_string(type) + ": " +
+                std::to_string(payload.size() - r.offset()) + " trailing bytes");
+  }
+  for (size_t i = first; i < ops->size(); ++i) {
+    if ((*ops)[i].ns.empty()) return fail("record type " + std::to_string(type) + ": empty namespace name");
+    if ((*ops)[i].kind != kCreateNamespace && (*ops)[i].kind != kDropNamespace && (*ops)[i].id.empty()) {
+      return fail("record type " + std::to_string(type) + ": empty id");
+    }
+  }
+  return Status();
+}
+
+// ---- checkpoints ----
+
+namespace {
+constexpr char kKeyVersion[] = "locus.checkpoint.version";
+constexpr char kKeySegment[] = "locus.checkpoint.segment";
+constexpr char kKeyNamespaces[] = "locus.checkpoint.namespaces";
+}  // namespace
+
+Status EncodeCheckpoint(uint64_t segment, const std::vector<CheckpointNamespace>& namespaces,
+                        const std::vector<CheckpointObject>& objects, std::vector<uint8_t>* out) {
+  std::vector<Point3> points(objects.size());
+  std::vector<uint8_t> data;
+  std::vector<size_t> ends(objects.size());
+  for (size_t i = 0; i < objects.size(); ++i) {
+    const CheckpointObject& o = objects[i];
+    points[i] = {o.pos.x, o.pos.y, o.pos.z};
+    PutVarint(o.ns, &data);
+    PutString(o.id, &data);
+    PutFixed(o.pos.x, &data);
+    PutFixed(o.pos.y, &data);
+    PutFixed(o.pos.z, &data);
+    PutFixed(o.timestamp, &data);
+    PutFixed(o.expires, &data);
+    PutString(o.metadata, &data);
+    ends[i] = data.size();
+  }
+  std::vector<std::span<const uint8_t>> payloads(objects.size());
+  for (size_t i = 0; i < objects.size(); ++i) {
+    const size_t begin = i == 0 ? 0 : ends[i - 1];
+    payloads[i] = std::span<const uint8_t>(data.data() + begin, ends[i] - begin);
+  }
+  using Tree = engine::PackedRTree<3, double>;
+  LOCUS_ASSIGN_OR_RETURN(Tree tree, Tree::Build(std::span<const Point3>(points)));
+  storage::WriteOptions w;
+  w.payloads = payloads;
+  std::vector<uint8_t> ns_bytes;
+  PutVarint(namespaces.size(), &ns_bytes);
+  for (const CheckpointNamespace& n : namespaces) EncodeNamespace(n.name, n.coordinates, &ns_bytes);
+  w.metadata[kKeyVersion] = "1";
+  w.metadata[kKeySegment] = std::to_string(segment);
+  w.metadata[kKeyNamespaces] = std::string(ns_bytes.begin(), ns_bytes.end());
+  return storage::WriteIndex<3, double>(tree.view(), w, out);
+}
+
+Result<DecodedCheckpoint> DecodeCheckpoint(std::span<const uint8_t> bytes) {
+  LOCUS_ASSIGN_OR_RETURN(auto file, (storage::TreeView<3, double>::Open(bytes)));
+  const auto& meta = file.metadata();
+  auto get = [&](const char* key) -> const std::string* {
+    auto it = meta.find(key);
+    return it == meta.end() ? nullptr : &it->second;
+  };
+  const std::string* version = get(kKeyVersion);
+  const std::string* segment = get(kKeySegment);
+  const std::string* ns_bytes = get(kKeyNamespaces);
+  if (!version || !segment || !ns_bytes) {
+    return CorruptionError("not a locus checkpoint: metadata keys missing");
+  }
+  if (*version != "1") {
+    return CorruptionError("checkpoint version '" + *version + "' is not supported");
+  }
+  DecodedCheckpoint out;
+  {
+    char* end = nullptr;
+    out.segment = std::strtoull(segment->c_str(), &end, 10);
+    if (segment->empty() || *end != '\0') {
+      return CorruptionError("checkpoint segment '" + *segment + "' is not a number");
+    }
+  }
+  Reader nr(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(ns_bytes->data()),
+                                     ns_bytes->size()));
+  const uint64_t ns_count = nr.Varint("namespace count");
+  if (nr.ok() && ns_count > ns_bytes->size()) nr.Fail("namespace count", "too large");
+  for (uint64_t i = 0; i < ns_count && nr.ok(); ++i) {
+    CheckpointNamespace n;
+    n.name = std::string(nr.String("namespace name"));
+    if (ReadCoordinates(nr, &n.coordinates)) out.namespaces.push_back(std::move(n));
+  }
+  if (!nr.ok() || !nr.done()) {
+    return CorruptionError("checkpoint namespaces: " + (nr.ok() ? "trailing bytes" : nr.error()));
+  }
+  if (file.size() > 0 && !file.has_payloads()) {
+    return CorruptionError("checkpoint has objects but no payloads");
+  }
+  out.objects.resize(file.size());
+  for (uint32_t i = 0; i < file.size(); ++i) {
+    LOCUS_ASSIGN_OR_RETURN(auto p, file.payload(i));
+    Reader r(p);
+    CheckpointObject& o = out.objects[i];
+    const uint64_t ns = r.Varint("namespace");
+    o.id = std::string(r.String("id"));
+    o.pos.x = r.Fixed<double>("x");
+    o.pos.y = r.Fixed<double>("y");
+    o.pos.z = r.Fixed<double>("z");
+    o.timestamp = r.Fixed<int64_t>("timestamp");
+    o.expires = r.Fixed<int64_t>("expires");
+    o.metadata = std::string(r.String("metadata"));
+    if (r.ok() && !r.done()) r.Fail("payload", "trailing bytes");
+    if (r.ok() && ns >= out.namespaces.size()) r.Fail("namespace", "index " + std::to_string(ns) + " out of range");
+    if (r.ok() && o.id.empty()) r.Fail("id", "empty");
+    if (!r.ok()) {
+      return CorruptionError("checkpoint object " + std::to_string(i) + ": " + r.error());
+    }
+    o.ns = static_cast<uint32_t>(ns);
+  }
+  return out;
+}
+
+std::string CheckpointFileName(uint64_t segment) {
+  char name[48];
+  std::snprintf(name, sizeof name, "checkpoint-%016" PRIx64 ".locus", segment);
+  return name;
+}
+
+bool ParseCheckpointFileName(std::string_view name, uint64_t* segment) {
+  if (name.size() != 33 || name.substr(0, 11) != "checkpoint-" || name.substr(27) != ".locus") {
+    return false;
+  }
+  uint64_t v = 0;
+  for (char c : name.substr(11, 16)) {
+    int d;
+    if (c >= '0' && c <= '9') d = c - '0';
+    else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
+    else return false;
+    v = v << 4 | static_cast<uint64_t>(d);
+  }
+  *segment = v;
+  return true;
+}
+
+}  // namespace locus::db_internal

@@ -1,0 +1,93 @@
+// The database's durable formats (docs/LOG_FORMAT.md): the payloads of its log records and
+// the contents of a checkpoint file. Pure functions over bytes; the framing, segments and
+// syncs are storage/log.h's, the file format of a checkpoint is storage/index_file.h's.
+#ifndef LOCUS_API_DB_DURABLE_FORMAT_H_
+#define LOCUS_API_DB_DURABLE_FORMAT_H_
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "locus/db.h"
+#include "locus/status.h"
+
+namespace locus::db_internal {
+
+enum RecordType : uint8_t {
+  kCreateNamespace = 1,  // name, coordinates
+  kDropNamespace = 2,    // name
+  kUpsert = 3,           // one upsert
+  kDelete = 4,           // one delete
+  kExpire = 5,           // the objects one sweep removed from one namespace
+  kBatch = 6,            // the applied operations of one Db::Apply, all or nothing
+};
+
+// One logged change. Strings view the payload they were decoded from.
+struct LoggedOp {
+  RecordType kind = kUpsert;  // kCreateNamespace, kDropNamespace, kUpsert, kDelete (also
+                              // each object of a kExpire record)
+  std::string_view ns;
+  std::string_view id;
+  CoordinateSystem coordinates = CoordinateSystem::kGeographic;  // kCreateNamespace
+  Position pos;
+  int64_t timestamp = 0;
+  int64_t expires = 0;  // absolute; engine::kNeverExpires for none
+  std::string_view metadata;
+};
+
+// Payload encoders (append to *out; the type byte is the framing's).
+void EncodeNamespace(std::string_view ns, CoordinateSystem cs, std::vector<uint8_t>* out);
+void EncodeName(std::string_view ns, std::vector<uint8_t>* out);  // kDropNamespace
+void EncodeUpsert(std::string_view ns, const Object& o, int64_t expires,
+                  std::vector<uint8_t>* out);
+void EncodeDelete(std::string_view ns, std::string_view id, std::vector<uint8_t>* out);
+// kBatch: a count, then each operation as a kind byte and an upsert's or delete's payload.
+void BeginBatch(std::vector<uint8_t>* out);  // reserves the count
+void BatchUpsert(std::string_view ns, const Object& o, int64_t expires,
+                 std::vector<uint8_t>* out);
+void BatchDelete(std::string_view ns, std::string_view id, std::vector<uint8_t>* out);
+void EndBatch(uint32_t count, std::vector<uint8_t>* out);  // fills the count in
+// kExpire: a namespace and the ids removed.
+void EncodeExpire(std::string_view ns, std::span<const std::string_view> ids,
+                  std::vector<uint8_t>* out);
+
+// Decodes a record's payload into its operations (appended to *ops), checking every length,
+// enum and the absence of trailing bytes: Corruption naming the field otherwise. Values are
+// checked by the database when it applies them.
+Status DecodeRecord(uint8_t type, std::span<const uint8_t> payload, std::vector<LoggedOp>* ops);
+
+// ---- checkpoints ----
+struct CheckpointNamespace {
+  std::string name;
+  CoordinateSystem coordinates = CoordinateSystem::kGeographic;
+};
+struct CheckpointObject {
+  uint32_t ns = 0;  // index into the namespaces
+  std::string id;
+  Position pos;
+  int64_t timestamp = 0;
+  int64_t expires = 0;
+  std::string metadata;
+};
+// A checkpoint file: an index file (docs/FORMAT.md) holding a 3D f64 tree over every
+// object's position (x, y, z as stored: lon, lat, altitude for geographic namespaces), one
+// payload per object (its namespace, id, position, timestamp, expiry, metadata) and the
+// namespaces and the log segment it precedes in its metadata chunk.
+Status EncodeCheckpoint(uint64_t segment, const std::vector<CheckpointNamespace>& namespaces,
+                        const std::vector<CheckpointObject>& objects, std::vector<uint8_t>* out);
+struct DecodedCheckpoint {
+  uint64_t segment = 0;
+  std::vector<CheckpointNamespace> namespaces;
+  std::vector<CheckpointObject> objects;  // in the file's payload order
+};
+// Validates the file (every checksum) and decodes it: Corruption naming what is wrong.
+Result<DecodedCheckpoint> DecodeCheckpoint(std::span<const uint8_t> bytes);
+
+std::string CheckpointFileName(uint64_t segment);  // "checkpoint-<16 hex>.locus"
+bool ParseCheckpointFileName(std::string_view name, uint64_t* segment);
+
+}  // namespace locus::db_internal
+
+#endif  // LOCUS_API_DB_DURABLE_FORMAT_H_
