@@ -15,7 +15,8 @@
 // Rows (perf/run parses the names):
 //   W5/Upsert/<always|every_second|never>/<pool>/real_time/threads:<T>
 //       T threads upsert into one geographic namespace; items/s is the total over threads.
-//       Counters: ops_per_sync (DurabilityStats: records / syncs), stale.
+//       Counters: ops_per_sync (DurabilityStats: records / syncs), checkpoints (automatic,
+//       by the default thresholds), stale.
 //   W5/Restart/locus/<n>   n objects (one checkpoint) + n/10 logged upserts, closed; the
 //       row's time is Db::Open on a copy of that directory (manual time, ms). Counters: the
 //       RecoveryReport (replay records/s, checkpoint and replay seconds, records).
@@ -165,6 +166,7 @@ void Upserts(benchmark::State& state, SyncPolicy sync) {
     const DurabilityStats s = g_run.db->durability_stats();
     state.counters["ops_per_sync"] =
         s.syncs ? static_cast<double>(s.records) / static_cast<double>(s.syncs) : 0;
+    state.counters["checkpoints"] = static_cast<double>(s.checkpoints);
     const Status closed = g_run.db->Close();
     if (!closed.ok()) state.SkipWithError(closed.ToString().c_str());
     g_run.db.reset();
