@@ -13,8 +13,9 @@
 // ones move it. Timestamps come from one atomic counter, so a write is stale only when two
 // threads race on one id (counted in the `stale` counter).
 // Rows (perf/run parses the names):
-//   W5/Upsert/<always|every_second|never>/<pool>/real_time/threads:<T>
+//   W5/Upsert/<always|every_second|never|in_memory>/<pool>/real_time/threads:<T>
 //       T threads upsert into one geographic namespace; items/s is the total over threads.
+//       in_memory: the same stream into Db::OpenInMemory (no log), the durable rows' ceiling.
 //       Counters: ops_per_sync (DurabilityStats: records / syncs), checkpoints (automatic,
 //       by the default thresholds), stale.
 //   W5/Restart/locus/<n>   n objects (one checkpoint) + n/10 logged upserts, closed; the
@@ -36,6 +37,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -123,14 +125,17 @@ struct UpsertRun {
 };
 UpsertRun g_run;
 
-void Upserts(benchmark::State& state, SyncPolicy sync) {
+// `sync`: the policy of a Db::Open database; nullopt: Db::OpenInMemory (no log), the
+// ceiling the durable rows are compared with.
+void Upserts(benchmark::State& state, std::optional<SyncPolicy> sync) {
   const W5Data& d = Data();
   // Operations per iteration and thread: one sync's worth under always (a few hundred us),
   // a block under the others.
   const size_t block = sync == SyncPolicy::kAlways ? 8 : 10'000;
   if (state.thread_index() == 0) {
     g_run.dir = std::make_unique<TempDir>();
-    auto db = Db::Open(g_run.dir->path(), DurableOptions(sync));
+    auto db = sync ? Db::Open(g_run.dir->path(), DurableOptions(*sync))
+                   : Db::OpenInMemory(DurableOptions(SyncPolicy::kNever));
     if (!db.ok()) {
       state.SkipWithError(db.status().ToString().c_str());
     } else {
@@ -295,6 +300,8 @@ BENCHMARK_CAPTURE(Upserts, always, SyncPolicy::kAlways)->Name("W5/Upsert/always"
 BENCHMARK_CAPTURE(Upserts, every_second, SyncPolicy::kEverySecond)
     ->Name("W5/Upsert/every_second")->Arg(kPool)->UseRealTime()->Threads(1);
 BENCHMARK_CAPTURE(Upserts, never, SyncPolicy::kNever)->Name("W5/Upsert/never")->Arg(kPool)
+    ->UseRealTime()->Threads(1);
+BENCHMARK_CAPTURE(Upserts, in_memory, std::nullopt)->Name("W5/Upsert/in_memory")->Arg(kPool)
     ->UseRealTime()->Threads(1);
 BENCHMARK(Restart)->Name("W5/Restart/locus")->Arg(100'000)->Arg(1'000'000)->UseManualTime()
     ->Unit(benchmark::kMillisecond)->Iterations(3);
