@@ -534,6 +534,7 @@ struct Db::Impl {
   std::unique_ptr<storage::Log> log;
   RecoveryReport recovery;
   std::atomic<bool> closed{false};
+  bool recovering = false;  // during Open's replay: no reclusters until it ends
   // Serialises namespace creations and drops with a checkpoint's roll of the log, so the
   // namespaces a checkpoint lists are exactly those that exist at its segment's start.
   std::mutex ns_change_mu;
@@ -704,6 +705,7 @@ struct Db::Impl {
   // Runs ns->Recluster on the maintenance thread (queued at most once per namespace), or
   // inline when DbOptions::background_recluster is off. REQUIRES: no lock of ns held.
   void RequestRecluster(const std::shared_ptr<Namespace>& ns) {
+    if (recovering) return;  // Recover reclusters once at the end
     if (!options.background_recluster) {
       ns->Recluster();
       return;
@@ -883,7 +885,8 @@ Status Db::Impl::LoadCheckpoint(const std::string& name, uint64_t* segment) {
   }
   std::vector<size_t> per_ns(created.size());
   for (const auto& o : c.objects) {
-    Status s = CheckPosition(c.namespaces[o.ns].coordinates, o.pos, "object '" + o.id + "'.pos");
+    Status s = CheckPosition(c.namespaces[o.ns].coordinates, o.pos,
+                             "object '" + std::string(o.id) + "'.pos");
     if (!s.ok()) return CorruptionError("checkpoint " + path + ": " + std::string(s.message()));
     ++per_ns[o.ns];
   }
@@ -899,10 +902,10 @@ Status Db::Impl::LoadCheckpoint(const std::string& name, uint64_t* segment) {
   }
   Object o;
   for (auto& co : c.objects) {
-    o.id = std::move(co.id);
+    o.id = co.id;
     o.pos = co.pos;
     o.timestamp = co.timestamp;
-    o.metadata = std::move(co.metadata);
+    o.metadata = co.metadata;
     o.expires_at.reset();
     if (co.expires != engine::kNeverExpires) o.expires_at = co.expires;
     created[co.ns]->UpsertLocked(o, now, nullptr, /*force=*/true);  // no other thread yet
@@ -973,6 +976,7 @@ Status Db::Impl::Recover() {
   }
   // Replay.
   const auto t0 = SteadyClock::now();
+  recovering = true;
   std::vector<db_internal::LoggedOp> ops;
   uint64_t tail_valid = 0;
   uint64_t kept_bytes = 0;
@@ -1028,6 +1032,15 @@ Status Db::Impl::Recover() {
     segments.resize(i + 1);
     break;
   }
+  recovering = false;
+  for (auto& [name, ns] : namespaces) {
+    bool needs;
+    {
+      std::lock_guard w(ns->writer);
+      needs = ns->NeedsRecluster();
+    }
+    if (needs) RequestRecluster(ns);
+  }
   recovery.replay_seconds = Seconds(SteadyClock::now() - t0);
   recovery.records_per_second =
       recovery.replay_seconds > 0 ? recovery.records / recovery.replay_seconds : 0;
@@ -1074,30 +1087,39 @@ Status Db::Impl::Checkpoint() {
     for (auto& [name, ns] : namespaces) list.emplace_back(name, ns);
   }
   LOCUS_RETURN_IF_ERROR(step("rolled"));
-  // Copy each namespace under its writer lock (queries go on). A write that lands after the
-  // roll is in the new segment too: replaying it over the copy gives the same state, because
-  // each logged operation sets (or removes) a whole object.
-  std::vector<db_internal::CheckpointNamespace> nss;
-  std::vector<db_internal::CheckpointObject> objects;
+  // Copy each namespace's objects, a few thousand keys per hold of its writer lock (queries
+  // go on; writes wait at most one chunk). The copy is fuzzy: an object written after the
+  // roll may be copied before or after that write (or twice, or not at all if its key moved),
+  // but every such write is in segment K too, and replaying segment K over the copy gives
+  // the state the log describes, because each logged operation sets or removes a whole
+  // object (and namespace changes are ordered with the roll).
+  db_internal::CheckpointBuilder builder;
   double pause_ms = 0;
   const int64_t now = Now();
+  constexpr size_t kChunk = 4096;
   for (size_t i = 0; i < list.size(); ++i) {
     Namespace& ns = *list[i].second;
-    nss.push_back({list[i].first, ns.options.coordinates});
-    const auto locked = SteadyClock::now();
-    std::lock_guard w(ns.writer);
-    objects.reserve(objects.size() + ns.key_of_id.size());
-    for (const Record& r : ns.records) {
-      if (r.id.empty() || r.expires <= now) continue;
-      objects.push_back({static_cast<uint32_t>(i), r.id, r.pos, r.timestamp, r.expires, r.metadata});
+    builder.AddNamespace(list[i].first, ns.options.coordinates);
+    for (size_t key = 0;;) {
+      const auto locked = SteadyClock::now();
+      std::lock_guard w(ns.writer);
+      if (key == 0) builder.Reserve(ns.key_of_id.size());
+      const size_t end = std::min(ns.records.size(), key + kChunk);
+      for (; key < end; ++key) {
+        const Record& r = ns.records[key];
+        if (r.id.empty() || r.expires <= now) continue;
+        builder.AddObject(static_cast<uint32_t>(i), r.id, r.pos, r.timestamp, r.expires,
+                          r.metadata);
+      }
+      pause_ms = std::max(pause_ms, Seconds(SteadyClock::now() - locked) * 1e3);
+      if (key >= ns.records.size()) break;
     }
-    pause_ms = std::max(pause_ms, Seconds(SteadyClock::now() - locked) * 1e3);
   }
   list.clear();
   LOCUS_RETURN_IF_ERROR(step("copied"));
   std::vector<uint8_t> bytes;
-  LOCUS_RETURN_IF_ERROR(db_internal::EncodeCheckpoint(segment, nss, objects, &bytes));
-  objects = {};
+  LOCUS_RETURN_IF_ERROR(builder.Finish(segment, &bytes));
+  builder = {};
   const std::string name = db_internal::CheckpointFileName(segment);
   const std::string path = dir + "/" + name;
   const std::string tmp = path + ".tmp";

@@ -232,36 +232,45 @@ constexpr char kKeySegment[] = "locus.checkpoint.segment";
 constexpr char kKeyNamespaces[] = "locus.checkpoint.namespaces";
 }  // namespace
 
-Status EncodeCheckpoint(uint64_t segment, const std::vector<CheckpointNamespace>& namespaces,
-                        const std::vector<CheckpointObject>& objects, std::vector<uint8_t>* out) {
-  std::vector<Point3> points(objects.size());
-  std::vector<uint8_t> data;
-  std::vector<size_t> ends(objects.size());
-  for (size_t i = 0; i < objects.size(); ++i) {
-    const CheckpointObject& o = objects[i];
-    points[i] = {o.pos.x, o.pos.y, o.pos.z};
-    PutVarint(o.ns, &data);
-    PutString(o.id, &data);
-    PutFixed(o.pos.x, &data);
-    PutFixed(o.pos.y, &data);
-    PutFixed(o.pos.z, &data);
-    PutFixed(o.timestamp, &data);
-    PutFixed(o.expires, &data);
-    PutString(o.metadata, &data);
-    ends[i] = data.size();
-  }
-  std::vector<std::span<const uint8_t>> payloads(objects.size());
-  for (size_t i = 0; i < objects.size(); ++i) {
-    const size_t begin = i == 0 ? 0 : ends[i - 1];
-    payloads[i] = std::span<const uint8_t>(data.data() + begin, ends[i] - begin);
+void CheckpointBuilder::AddNamespace(std::string_view name, CoordinateSystem cs) {
+  EncodeNamespace(name, cs, &namespaces_);
+  ++namespace_count_;
+}
+
+void CheckpointBuilder::Reserve(size_t objects) {
+  points_.reserve(points_.size() + objects);
+  ends_.reserve(ends_.size() + objects);
+  data_.reserve(data_.size() + objects * 56);
+}
+
+void CheckpointBuilder::AddObject(uint32_t ns, std::string_view id, const Position& pos,
+                                  int64_t timestamp, int64_t expires,
+                                  std::string_view metadata) {
+  points_.push_back({pos.x, pos.y, pos.z});
+  PutVarint(ns, &data_);
+  PutString(id, &data_);
+  PutFixed(pos.x, &data_);
+  PutFixed(pos.y, &data_);
+  PutFixed(pos.z, &data_);
+  PutFixed(timestamp, &data_);
+  PutFixed(expires, &data_);
+  PutString(metadata, &data_);
+  ends_.push_back(data_.size());
+}
+
+Status CheckpointBuilder::Finish(uint64_t segment, std::vector<uint8_t>* out) {
+  std::vector<std::span<const uint8_t>> payloads(points_.size());
+  for (size_t i = 0; i < points_.size(); ++i) {
+    const size_t begin = i == 0 ? 0 : ends_[i - 1];
+    payloads[i] = std::span<const uint8_t>(data_.data() + begin, ends_[i] - begin);
   }
   using Tree = engine::PackedRTree<3, double>;
-  LOCUS_ASSIGN_OR_RETURN(Tree tree, Tree::Build(std::span<const Point3>(points)));
+  LOCUS_ASSIGN_OR_RETURN(Tree tree, Tree::Build(std::span<const Point3>(points_)));
   storage::WriteOptions w;
   w.payloads = payloads;
   std::vector<uint8_t> ns_bytes;
-  PutVarint(namespaces.size(), &ns_bytes);
-  for (const CheckpointNamespace& n : namespaces) EncodeNamespace(n.name, n.coordinates, &ns_bytes);
+  PutVarint(namespace_count_, &ns_bytes);
+  ns_bytes.insert(ns_bytes.end(), namespaces_.begin(), namespaces_.end());
   w.metadata[kKeyVersion] = "1";
   w.metadata[kKeySegment] = std::to_string(segment);
   w.metadata[kKeyNamespaces] = std::string(ns_bytes.begin(), ns_bytes.end());
@@ -313,13 +322,13 @@ Result<DecodedCheckpoint> DecodeCheckpoint(std::span<const uint8_t> bytes) {
     Reader r(p);
     CheckpointObject& o = out.objects[i];
     const uint64_t ns = r.Varint("namespace");
-    o.id = std::string(r.String("id"));
+    o.id = r.String("id");
     o.pos.x = r.Fixed<double>("x");
     o.pos.y = r.Fixed<double>("y");
     o.pos.z = r.Fixed<double>("z");
     o.timestamp = r.Fixed<int64_t>("timestamp");
     o.expires = r.Fixed<int64_t>("expires");
-    o.metadata = std::string(r.String("metadata"));
+    o.metadata = r.String("metadata");
     if (r.ok() && !r.done()) r.Fail("payload", "trailing bytes");
     if (r.ok() && ns >= out.namespaces.size()) r.Fail("namespace", "index " + std::to_string(ns) + " out of range");
     if (r.ok() && o.id.empty()) r.Fail("id", "empty");

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "locus/db.h"
+#include "locus/geometry.h"
 #include "locus/status.h"
 
 namespace locus::db_internal {
@@ -63,26 +64,43 @@ struct CheckpointNamespace {
   std::string name;
   CoordinateSystem coordinates = CoordinateSystem::kGeographic;
 };
+// A decoded object; id and metadata view the checkpoint's bytes.
 struct CheckpointObject {
   uint32_t ns = 0;  // index into the namespaces
-  std::string id;
+  std::string_view id;
   Position pos;
   int64_t timestamp = 0;
   int64_t expires = 0;
-  std::string metadata;
+  std::string_view metadata;
 };
-// A checkpoint file: an index file (docs/FORMAT.md) holding a 3D f64 tree over every
+// Builds a checkpoint file: an index file (docs/FORMAT.md) holding a 3D f64 tree over every
 // object's position (x, y, z as stored: lon, lat, altitude for geographic namespaces), one
 // payload per object (its namespace, id, position, timestamp, expiry, metadata) and the
-// namespaces and the log segment it precedes in its metadata chunk.
-Status EncodeCheckpoint(uint64_t segment, const std::vector<CheckpointNamespace>& namespaces,
-                        const std::vector<CheckpointObject>& objects, std::vector<uint8_t>* out);
+// namespaces and the log segment it precedes in its metadata chunk. Objects are encoded as
+// they are added (no copy of the strings is kept).
+class CheckpointBuilder {
+ public:
+  void AddNamespace(std::string_view name, CoordinateSystem cs);
+  void Reserve(size_t objects);
+  void AddObject(uint32_t ns, std::string_view id, const Position& pos, int64_t timestamp,
+                 int64_t expires, std::string_view metadata);
+  size_t objects() const { return points_.size(); }
+  Status Finish(uint64_t segment, std::vector<uint8_t>* out);
+
+ private:
+  std::vector<uint8_t> namespaces_;
+  uint64_t namespace_count_ = 0;
+  std::vector<Point3> points_;
+  std::vector<uint8_t> data_;
+  std::vector<size_t> ends_;
+};
 struct DecodedCheckpoint {
   uint64_t segment = 0;
   std::vector<CheckpointNamespace> namespaces;
-  std::vector<CheckpointObject> objects;  // in the file's payload order
+  std::vector<CheckpointObject> objects;  // in the file's payload order (views of its bytes)
 };
-// Validates the file (every checksum) and decodes it: Corruption naming what is wrong.
+// Validates the file (every checksum) and decodes it: Corruption naming what is wrong. The
+// objects view `bytes`, which must outlive them.
 Result<DecodedCheckpoint> DecodeCheckpoint(std::span<const uint8_t> bytes);
 
 std::string CheckpointFileName(uint64_t segment);  // "checkpoint-<16 hex>.locus"
