@@ -1024,11 +1024,17 @@ Status Db::Impl::Recover() {
       recovery.dropped_records += storage::CountRecordsAfter(more, storage::kSegmentHeaderBytes);
       ++recovery.dropped_segments;
     }
-    LOCUS_RETURN_IF_ERROR(fs->Truncate(path, r.valid_bytes));
     for (size_t j = segments.size(); j-- > i + 1;) {
       LOCUS_RETURN_IF_ERROR(fs->Remove(dir + "/" + storage::SegmentFileName(segments[j])));
       dir_changed = true;
     }
+    // The later segments go, durably, before the cut: a crash in between must not leave the
+    // cut segment followed by segments that continue after the records it dropped.
+    if (dir_changed) {
+      LOCUS_RETURN_IF_ERROR(fs->SyncDir(dir));
+      dir_changed = false;
+    }
+    LOCUS_RETURN_IF_ERROR(fs->Truncate(path, r.valid_bytes));
     segments.resize(i + 1);
     break;
   }
@@ -1116,6 +1122,12 @@ Status Db::Impl::Checkpoint() {
     }
   }
   list.clear();
+  // The copy holds writes made after the roll, each namespace as of its own copy (a batch
+  // over two namespaces may be in one copy and not the other): only replaying segment K
+  // over it gives a consistent state. So every record appended so far (all that the copy
+  // holds) must be durable before the checkpoint can be found; under kEverySecond and
+  // kNever they may still be in the log's buffer.
+  LOCUS_RETURN_IF_ERROR(log->Sync());
   LOCUS_RETURN_IF_ERROR(step("copied"));
   std::vector<uint8_t> bytes;
   LOCUS_RETURN_IF_ERROR(builder.Finish(segment, &bytes));
