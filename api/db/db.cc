@@ -668,14 +668,15 @@ struct Db::Impl {
   Result<uint32_t> AnchorLocked(const Namespace* ns, std::string_view ns_name,
                                 std::string_view id, int64_t now) const;
 
+  // The common case without building any message: true when CheckPosition would pass.
+  static bool PositionOk(CoordinateSystem cs, const Position& p) {
+    return cs == CoordinateSystem::kGeographic
+               ? (p.x >= -180 && p.x <= 180 && p.y >= -90 && p.y <= 90 && std::isfinite(p.z))
+               : (std::isfinite(p.x) && std::isfinite(p.y) && std::isfinite(p.z));
+  }
   // The common case without building any message: true when CheckObject would pass.
   bool ObjectOk(CoordinateSystem cs, const Object& o) const {
-    const Position& p = o.pos;
-    const bool pos_ok = cs == CoordinateSystem::kGeographic
-                            ? (p.x >= -180 && p.x <= 180 && p.y >= -90 && p.y <= 90 &&
-                               std::isfinite(p.z))
-                            : (std::isfinite(p.x) && std::isfinite(p.y) && std::isfinite(p.z));
-    return pos_ok && !o.id.empty() && o.id.size() <= options.max_id_bytes &&
+    return PositionOk(cs, o.pos) && !o.id.empty() && o.id.size() <= options.max_id_bytes &&
            o.metadata.size() <= options.max_metadata_bytes && !(o.expires_at && o.ttl_ms) &&
            (!o.ttl_ms || (*o.ttl_ms > 0 && *o.ttl_ms <= engine::kNeverExpires / 4));
   }
@@ -804,9 +805,11 @@ Status Db::Impl::ApplyLogged(const std::vector<db_internal::LoggedOp>& ops) {
       return CorruptionError("operation " + std::to_string(i) + ": upsert into namespace '" +
                              std::string(op.ns) + "', which does not exist");
     }
-    Status s = CheckPosition(ns->options.coordinates, op.pos,
-                             "operation " + std::to_string(i) + ".pos");
-    if (!s.ok()) return CorruptionError(s.message());
+    if (!PositionOk(ns->options.coordinates, op.pos)) {
+      Status s = CheckPosition(ns->options.coordinates, op.pos,
+                               "operation " + std::to_string(i) + ".pos");
+      return CorruptionError(s.message());
+    }
   }
   for (const LoggedOp& op : ops) {
     switch (op.kind) {
@@ -868,40 +871,35 @@ Status Db::Impl::ApplyLogged(const std::vector<db_internal::LoggedOp>& ops) {
 Status Db::Impl::LoadCheckpoint(const std::string& name, uint64_t* segment) {
   const std::string path = dir + "/" + name;
   LOCUS_ASSIGN_OR_RETURN(auto bytes, fs->ReadFile(path));
-  auto decoded = db_internal::DecodeCheckpoint(bytes);
-  if (!decoded.ok()) {
-    return CorruptionError("checkpoint " + path + ": " + std::string(decoded.status().message()));
+  auto reader = db_internal::CheckpointReader::Open(bytes);
+  if (!reader.ok()) {
+    return CorruptionError("checkpoint " + path + ": " + std::string(reader.status().message()));
   }
-  db_internal::DecodedCheckpoint& c = *decoded;
-  *segment = c.segment;
+  const auto& names = reader->namespaces();
+  *segment = reader->segment();
   std::vector<std::shared_ptr<Namespace>> created;
-  for (const auto& n : c.namespaces) {
+  for (const auto& n : names) {
     if (n.name.empty() || namespaces.count(n.name)) {
       return CorruptionError("checkpoint " + path + ": namespace '" + n.name +
                              "' is empty or listed twice");
     }
     created.push_back(NewNamespace({n.coordinates}));
     namespaces.emplace(n.name, created.back());
+    // The bulk path: records and the id map only, then one index build (IndexRecords).
+    created.back()->defer_index = true;
   }
-  std::vector<size_t> per_ns(created.size());
-  for (const auto& o : c.objects) {
-    Status s = CheckPosition(c.namespaces[o.ns].coordinates, o.pos,
-                             "object '" + std::string(o.id) + "'.pos");
-    if (!s.ok()) return CorruptionError("checkpoint " + path + ": " + std::string(s.message()));
-    ++per_ns[o.ns];
+  if (created.size() == 1) {
+    created[0]->key_of_id.reserve(reader->objects());
+    created[0]->records.reserve(reader->objects());
   }
-  // Each namespace by the bulk path (records first, then one index build), in file order.
   const int64_t now = Now();
-  for (size_t n = 0; n < created.size(); ++n) {
-    Namespace& ns = *created[n];
-    std::lock_guard w(ns.writer);
-    std::unique_lock x(ns.rw);
-    ns.key_of_id.reserve(per_ns[n]);
-    ns.records.reserve(per_ns[n]);
-    ns.defer_index = true;
-  }
   Object o;
-  for (auto& co : c.objects) {
+  Status s = reader->ForEach([&](const db_internal::CheckpointObject& co) -> Status {
+    const CoordinateSystem cs = names[co.ns].coordinates;
+    if (!PositionOk(cs, co.pos)) {  // the message only on failure
+      Status bad = CheckPosition(cs, co.pos, "object '" + std::string(co.id) + "'.pos");
+      return CorruptionError(bad.message());
+    }
     o.id = co.id;
     o.pos = co.pos;
     o.timestamp = co.timestamp;
@@ -909,14 +907,16 @@ Status Db::Impl::LoadCheckpoint(const std::string& name, uint64_t* segment) {
     o.expires_at.reset();
     if (co.expires != engine::kNeverExpires) o.expires_at = co.expires;
     created[co.ns]->UpsertLocked(o, now, nullptr, /*force=*/true);  // no other thread yet
-  }
+    return Status();
+  });
+  if (!s.ok()) return CorruptionError("checkpoint " + path + ": " + std::string(s.message()));
   for (auto& ns : created) {
     std::lock_guard w(ns->writer);
     std::unique_lock x(ns->rw);
     ns->IndexRecords();
   }
   recovery.checkpoint = path;
-  recovery.checkpoint_objects = c.objects.size();
+  recovery.checkpoint_objects = reader->objects();
   UpdateCheckpointTrigger(bytes.size());
   checkpoint_bytes = bytes.size();
   return Status();

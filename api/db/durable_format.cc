@@ -277,9 +277,10 @@ Status CheckpointBuilder::Finish(uint64_t segment, std::vector<uint8_t>* out) {
   return storage::WriteIndex<3, double>(tree.view(), w, out);
 }
 
-Result<DecodedCheckpoint> DecodeCheckpoint(std::span<const uint8_t> bytes) {
+Result<CheckpointReader> CheckpointReader::Open(std::span<const uint8_t> bytes) {
   LOCUS_ASSIGN_OR_RETURN(auto file, (storage::TreeView<3, double>::Open(bytes)));
-  const auto& meta = file.metadata();
+  CheckpointReader out(std::move(file));
+  const auto& meta = out.file_.metadata();
   auto get = [&](const char* key) -> const std::string* {
     auto it = meta.find(key);
     return it == meta.end() ? nullptr : &it->second;
@@ -293,10 +294,9 @@ Result<DecodedCheckpoint> DecodeCheckpoint(std::span<const uint8_t> bytes) {
   if (*version != "1") {
     return CorruptionError("checkpoint version '" + *version + "' is not supported");
   }
-  DecodedCheckpoint out;
   {
     char* end = nullptr;
-    out.segment = std::strtoull(segment->c_str(), &end, 10);
+    out.segment_ = std::strtoull(segment->c_str(), &end, 10);
     if (segment->empty() || *end != '\0') {
       return CorruptionError("checkpoint segment '" + *segment + "' is not a number");
     }
@@ -308,19 +308,22 @@ Result<DecodedCheckpoint> DecodeCheckpoint(std::span<const uint8_t> bytes) {
   for (uint64_t i = 0; i < ns_count && nr.ok(); ++i) {
     CheckpointNamespace n;
     n.name = std::string(nr.String("namespace name"));
-    if (ReadCoordinates(nr, &n.coordinates)) out.namespaces.push_back(std::move(n));
+    if (ReadCoordinates(nr, &n.coordinates)) out.namespaces_.push_back(std::move(n));
   }
   if (!nr.ok() || !nr.done()) {
     return CorruptionError("checkpoint namespaces: " + (nr.ok() ? "trailing bytes" : nr.error()));
   }
-  if (file.size() > 0 && !file.has_payloads()) {
+  if (out.file_.size() > 0 && !out.file_.has_payloads()) {
     return CorruptionError("checkpoint has objects but no payloads");
   }
-  out.objects.resize(file.size());
-  for (uint32_t i = 0; i < file.size(); ++i) {
-    LOCUS_ASSIGN_OR_RETURN(auto p, file.payload(i));
+  return out;
+}
+
+Status CheckpointReader::ForEach(const std::function<Status(const CheckpointObject&)>& fn) const {
+  CheckpointObject o;
+  for (uint32_t i = 0; i < file_.size(); ++i) {
+    LOCUS_ASSIGN_OR_RETURN(auto p, file_.payload(i));
     Reader r(p);
-    CheckpointObject& o = out.objects[i];
     const uint64_t ns = r.Varint("namespace");
     o.id = r.String("id");
     o.pos.x = r.Fixed<double>("x");
@@ -330,14 +333,17 @@ Result<DecodedCheckpoint> DecodeCheckpoint(std::span<const uint8_t> bytes) {
     o.expires = r.Fixed<int64_t>("expires");
     o.metadata = r.String("metadata");
     if (r.ok() && !r.done()) r.Fail("payload", "trailing bytes");
-    if (r.ok() && ns >= out.namespaces.size()) r.Fail("namespace", "index " + std::to_string(ns) + " out of range");
+    if (r.ok() && ns >= namespaces_.size()) {
+      r.Fail("namespace", "index " + std::to_string(ns) + " out of range");
+    }
     if (r.ok() && o.id.empty()) r.Fail("id", "empty");
     if (!r.ok()) {
       return CorruptionError("checkpoint object " + std::to_string(i) + ": " + r.error());
     }
     o.ns = static_cast<uint32_t>(ns);
+    LOCUS_RETURN_IF_ERROR(fn(o));
   }
-  return out;
+  return Status();
 }
 
 std::string CheckpointFileName(uint64_t segment) {

@@ -5,6 +5,7 @@
 #define LOCUS_API_DB_DURABLE_FORMAT_H_
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -13,6 +14,7 @@
 #include "locus/db.h"
 #include "locus/geometry.h"
 #include "locus/status.h"
+#include "storage/index_file.h"
 
 namespace locus::db_internal {
 
@@ -94,14 +96,26 @@ class CheckpointBuilder {
   std::vector<uint8_t> data_;
   std::vector<size_t> ends_;
 };
-struct DecodedCheckpoint {
-  uint64_t segment = 0;
-  std::vector<CheckpointNamespace> namespaces;
-  std::vector<CheckpointObject> objects;  // in the file's payload order (views of its bytes)
+// Reads a checkpoint file: Open validates the whole file (every checksum) and decodes the
+// namespace list; ForEach decodes the objects one at a time (no copy of the strings: each
+// object views the bytes, which must outlive the reader). Errors are Corruption naming
+// what is wrong.
+class CheckpointReader {
+ public:
+  static Result<CheckpointReader> Open(std::span<const uint8_t> bytes);
+  uint64_t segment() const { return segment_; }
+  const std::vector<CheckpointNamespace>& namespaces() const { return namespaces_; }
+  size_t objects() const { return file_.size(); }
+  // Calls fn on every object in payload order; stops at the first error (fn's or a decoding
+  // one).
+  Status ForEach(const std::function<Status(const CheckpointObject&)>& fn) const;
+
+ private:
+  explicit CheckpointReader(storage::TreeView<3, double> file) : file_(std::move(file)) {}
+  storage::TreeView<3, double> file_;
+  uint64_t segment_ = 0;
+  std::vector<CheckpointNamespace> namespaces_;
 };
-// Validates the file (every checksum) and decodes it: Corruption naming what is wrong. The
-// objects view `bytes`, which must outlive them.
-Result<DecodedCheckpoint> DecodeCheckpoint(std::span<const uint8_t> bytes);
 
 std::string CheckpointFileName(uint64_t segment);  // "checkpoint-<16 hex>.locus"
 bool ParseCheckpointFileName(std::string_view name, uint64_t* segment);
