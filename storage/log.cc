@@ -296,6 +296,9 @@ void Log::WaitIdle(std::unique_lock<std::mutex>& lock) {
 }
 
 Status Log::Commit(uint64_t lsn, bool wait) {
+  if (!wait && options_.policy != LogOptions::Policy::kAlways) {  // nothing to count
+    return failed() ? failure() : Status();
+  }
   std::unique_lock lock(mu_);
   if (!wait) {
     if (!failure_.ok()) return failure_;
