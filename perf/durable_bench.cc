@@ -80,8 +80,8 @@ class TempDir {
 
 struct W5Data {
   std::vector<std::string> ids;
-  std::vector<uint32_t> who;      // the stream: which object moves
-  std::vector<Position> where;    // and where to
+  std::vector<uint32_t> who;    // the stream: which object moves
+  std::vector<Position> where;  // and where to
 
   W5Data() {
     std::mt19937_64 rng(0x5D0AB1E);
@@ -154,7 +154,8 @@ void Upserts(benchmark::State& state, std::optional<SyncPolicy> sync) {
     Db& db = *g_run.db;
     for (size_t k = 0; k < block; ++k, cursor = (cursor + 1) % kStream) {
       const uint32_t i = d.who[cursor];
-      auto r = db.Upsert(kNs, {.id = d.ids[i], .pos = d.where[cursor],
+      auto r = db.Upsert(kNs, {.id = d.ids[i],
+                               .pos = d.where[cursor],
                                .timestamp = g_timestamp.fetch_add(1, std::memory_order_relaxed)});
       if (!r.ok()) [[unlikely]] {
         state.SkipWithError(r.status().ToString().c_str());
@@ -206,8 +207,9 @@ class RestartTemplate {
       const size_t i = rng() % n;
       now[i] = {std::clamp(now[i].x + step(rng), 0.0, 1.0),
                 std::clamp(now[i].y + step(rng), 50.0, 51.0), 0};
-      LOCUS_CHECK(db->Upsert(kNs, {.id = d.ids[i], .pos = now[i],
-                                   .timestamp = 2 + static_cast<int64_t>(k)}).ok());
+      LOCUS_CHECK(
+          db->Upsert(kNs, {.id = d.ids[i], .pos = now[i], .timestamp = 2 + static_cast<int64_t>(k)})
+              .ok());
     }
     LOCUS_CHECK(db->Close().ok());
   }
@@ -283,8 +285,8 @@ void FdatasyncLoop(benchmark::State& state) {
       state.SkipWithError("write or fdatasync failed");
       break;
     }
-    us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() -
-                                                           start).count());
+    us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start)
+                     .count());
   }
   close(fd);
   state.SetItemsProcessed(state.iterations());
@@ -295,17 +297,38 @@ void FdatasyncLoop(benchmark::State& state) {
   }
 }
 
-BENCHMARK_CAPTURE(Upserts, always, SyncPolicy::kAlways)->Name("W5/Upsert/always")->Arg(kPool)
-    ->UseRealTime()->Threads(1)->Threads(50);
+BENCHMARK_CAPTURE(Upserts, always, SyncPolicy::kAlways)
+    ->Name("W5/Upsert/always")
+    ->Arg(kPool)
+    ->UseRealTime()
+    ->Threads(1)
+    ->Threads(50);
 BENCHMARK_CAPTURE(Upserts, every_second, SyncPolicy::kEverySecond)
-    ->Name("W5/Upsert/every_second")->Arg(kPool)->UseRealTime()->Threads(1);
-BENCHMARK_CAPTURE(Upserts, never, SyncPolicy::kNever)->Name("W5/Upsert/never")->Arg(kPool)
-    ->UseRealTime()->Threads(1);
-BENCHMARK_CAPTURE(Upserts, in_memory, std::nullopt)->Name("W5/Upsert/in_memory")->Arg(kPool)
-    ->UseRealTime()->Threads(1);
-BENCHMARK(Restart)->Name("W5/Restart/locus")->Arg(100'000)->Arg(1'000'000)->UseManualTime()
-    ->Unit(benchmark::kMillisecond)->Iterations(3);
-BENCHMARK(FdatasyncLoop)->Name("W5/FdatasyncLoop/posix")->Arg(64)->UseRealTime()
+    ->Name("W5/Upsert/every_second")
+    ->Arg(kPool)
+    ->UseRealTime()
+    ->Threads(1);
+BENCHMARK_CAPTURE(Upserts, never, SyncPolicy::kNever)
+    ->Name("W5/Upsert/never")
+    ->Arg(kPool)
+    ->UseRealTime()
+    ->Threads(1);
+BENCHMARK_CAPTURE(Upserts, in_memory, std::nullopt)
+    ->Name("W5/Upsert/in_memory")
+    ->Arg(kPool)
+    ->UseRealTime()
+    ->Threads(1);
+BENCHMARK(Restart)
+    ->Name("W5/Restart/locus")
+    ->Arg(100'000)
+    ->Arg(1'000'000)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(3);
+BENCHMARK(FdatasyncLoop)
+    ->Name("W5/FdatasyncLoop/posix")
+    ->Arg(64)
+    ->UseRealTime()
     ->Unit(benchmark::kMicrosecond);
 
 }  // namespace
