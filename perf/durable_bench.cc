@@ -18,6 +18,8 @@
 //       in_memory: the same stream into Db::OpenInMemory (no log), the durable rows' ceiling.
 //       Counters: ops_per_sync (DurabilityStats: records / syncs), checkpoints (automatic,
 //       by the default thresholds), stale.
+//   W5/UpsertBatched/<every_second|in_memory>/<pool>/<batch>/real_time  one thread, the
+//       stream in Db::Apply batches (building a batch is not timed); items/s.
 //   W5/Restart/locus/<n>   n objects (one checkpoint) + n/10 logged upserts, closed; the
 //       row's time is Db::Open on a copy of that directory (manual time, ms). Counters: the
 //       RecoveryReport (replay records/s, checkpoint and replay seconds, records).
@@ -180,6 +182,46 @@ void Upserts(benchmark::State& state, std::optional<SyncPolicy> sync) {
   }
 }
 
+// The same stream in Db::Apply batches of `state.range(1)` upserts (a writer that sends its
+// position reports in batches, as the README advises); one batch is one log record.
+void BatchedUpserts(benchmark::State& state, std::optional<SyncPolicy> sync) {
+  const W5Data& d = Data();
+  const size_t batch_size = static_cast<size_t>(state.range(1));
+  TempDir dir;
+  auto opened = sync ? Db::Open(dir.path(), DurableOptions(*sync))
+                     : Db::OpenInMemory(DurableOptions(SyncPolicy::kNever));
+  if (!opened.ok()) {
+    state.SkipWithError(opened.status().ToString().c_str());
+    return;
+  }
+  std::unique_ptr<Db> db = std::move(opened).value();
+  LOCUS_CHECK(db->CreateNamespace(kNs, {CoordinateSystem::kGeographic}).ok());
+  size_t cursor = 0;
+  int64_t stale = 0;
+  Batch batch;
+  for (auto _ : state) {
+    state.PauseTiming();  // building the batch is the caller's work
+    batch = Batch();
+    for (size_t k = 0; k < batch_size; ++k, cursor = (cursor + 1) % kStream) {
+      batch.Upsert(kNs, {.id = d.ids[d.who[cursor]],
+                         .pos = d.where[cursor],
+                         .timestamp = g_timestamp.fetch_add(1, std::memory_order_relaxed)});
+    }
+    state.ResumeTiming();
+    auto r = db->Apply(batch);
+    if (!r.ok()) [[unlikely]] {
+      state.SkipWithError(r.status().ToString().c_str());
+      break;
+    }
+    for (WriteOutcome w : *r) stale += w == WriteOutcome::kStale;
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * batch_size));
+  state.counters["stale"] = static_cast<double>(stale);
+  state.counters["checkpoints"] = static_cast<double>(db->durability_stats().checkpoints);
+  const Status closed = db->Close();
+  if (!closed.ok()) state.SkipWithError(closed.ToString().c_str());
+}
+
 // A closed database directory of n objects in one checkpoint plus n/10 logged upserts
 // (moves), built once per n and copied for every timed Open.
 class RestartTemplate {
@@ -318,6 +360,14 @@ BENCHMARK_CAPTURE(Upserts, in_memory, std::nullopt)
     ->Arg(kPool)
     ->UseRealTime()
     ->Threads(1);
+BENCHMARK_CAPTURE(BatchedUpserts, every_second, SyncPolicy::kEverySecond)
+    ->Name("W5/UpsertBatched/every_second")
+    ->Args({kPool, 1000})
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BatchedUpserts, in_memory, std::nullopt)
+    ->Name("W5/UpsertBatched/in_memory")
+    ->Args({kPool, 1000})
+    ->UseRealTime();
 BENCHMARK(Restart)
     ->Name("W5/Restart/locus")
     ->Arg(100'000)
