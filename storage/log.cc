@@ -253,6 +253,7 @@ Result<uint64_t> Log::Append(uint8_t type, std::span<const uint8_t> payload) {
   FrameRecord(type, payload, &buffer_);
   next_ += buffer_.size() - before;
   ++records_;
+  if (++buffered_records_ >= last_group_ && gathering_) gather_cv_.notify_one();
   const uint64_t lsn = next_;
   if (options_.policy != LogOptions::Policy::kAlways && buffer_.size() >= options_.flush_bytes &&
       !io_busy_) {
@@ -263,20 +264,28 @@ Result<uint64_t> Log::Append(uint8_t type, std::span<const uint8_t> payload) {
   return lsn;
 }
 
-Status Log::DoIo(std::unique_lock<std::mutex>& lock, bool sync) {
+Status Log::DoIo(std::unique_lock<std::mutex>& lock, bool sync, bool group) {
   io_busy_ = true;
   io_buffer_.swap(buffer_);
   const uint64_t end = next_;
   const uint64_t records = unsynced_records_;
+  const uint64_t group_records = buffered_records_;
+  buffered_records_ = 0;
   lock.unlock();
+  const auto start = std::chrono::steady_clock::now();
   Status s;
   if (!io_buffer_.empty()) s = file_->Append(io_buffer_);
   if (s.ok() && sync) s = file_->Sync(options_.sync_kind);
+  const auto took = std::chrono::steady_clock::now() - start;
   io_buffer_.clear();
   lock.lock();
   io_busy_ = false;
   if (s.ok()) {
     written_ = end;
+    if (sync && group) {
+      last_group_ = std::max<uint64_t>(1, group_records);
+      last_sync_ = took;
+    }
     if (sync) {
       durable_ = end;
       unsynced_records_ -= std::min(unsynced_records_, records);
@@ -306,12 +315,29 @@ Status Log::Commit(uint64_t lsn, bool wait) {
     if (++unsynced_records_ < options_.batch_size) return Status();
   }
   // Group commit: one thread writes and syncs everything buffered; the others wait for it
-  // and find their records covered (or take the next turn).
+  // and find their records covered (or take the next turn). Before it syncs, the thread
+  // gathers: the writers the last sync released are about to append again, so it waits
+  // until as many records as that sync covered are buffered, for at most the time the last
+  // sync took (a lone writer, whose group is 1, never waits). Syncing at once would cover
+  // only the few that appended first, and the rest would wait a whole sync more.
   for (;;) {
     if (!failure_.ok()) return failure_;
     if (durable_ >= lsn) return Status();
-    if (!io_busy_) {
-      DoIo(lock, /*sync=*/true).IgnoreError();
+    if (!io_busy_ && !gathering_) {
+      if (buffered_records_ < last_group_) {
+        gathering_ = true;
+        const auto wait = std::min<std::chrono::steady_clock::duration>(
+            last_sync_, std::chrono::milliseconds(2));
+        gather_cv_.wait_for(lock, wait, [&] {
+          return buffered_records_ >= last_group_ || !failure_.ok() || closed_;
+        });
+        gathering_ = false;
+        if (!failure_.ok() || durable_ >= lsn || io_busy_) {
+          cv_.notify_all();  // waiters that saw a gatherer take the turn themselves
+          continue;
+        }
+      }
+      DoIo(lock, /*sync=*/true, /*group=*/true).IgnoreError();
       continue;
     }
     cv_.wait(lock);

@@ -11,6 +11,7 @@
 #define LOCUS_STORAGE_LOG_H_
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -120,7 +121,9 @@ class Log {
   Log(std::shared_ptr<FileSystem> fs, std::string dir, const LogOptions& options);
   // REQUIRES: mu_ held (by `lock`), !io_busy_. Writes the buffer (and syncs when `sync`)
   // with mu_ released meanwhile.
-  Status DoIo(std::unique_lock<std::mutex>& lock, bool sync);
+  // `group`: the sync was started by a waiting writer (Commit); its record count and time
+  // steer the next gathering.
+  Status DoIo(std::unique_lock<std::mutex>& lock, bool sync, bool group = false);
   void WaitIdle(std::unique_lock<std::mutex>& lock);
   void SyncLoop();
 
@@ -139,6 +142,13 @@ class Log {
   uint64_t roll_lsn_ = 0;     // LSN where the current segment began (its header excluded)
   uint64_t segment_base_ = 0; // bytes of the current segment before roll_lsn_ (its header)
   uint64_t unsynced_records_ = 0;
+  // Group commit (Commit): records buffered since the last write-out, the records the last
+  // sync by a waiting writer covered, how long it took, and whether a writer is gathering.
+  uint64_t buffered_records_ = 0;
+  uint64_t last_group_ = 1;
+  std::chrono::steady_clock::duration last_sync_{};
+  bool gathering_ = false;
+  std::condition_variable gather_cv_;  // wakes the gathering writer (not the others)
   uint64_t records_ = 0;
   uint64_t syncs_ = 0;
   bool io_busy_ = false;
