@@ -479,6 +479,18 @@ LiveIndex<kDims> LiveIndex<kDims>::Build(const LiveOptions& options, const RowSe
     for (uint32_t key : rows.keys) max_key = std::max(max_key, key);
     renumber->assign(n == 0 ? 0 : uint64_t{max_key} + 1, kNoKey);
   }
+  // Allocate every array once: growing them a block at a time reallocates, zeroes and
+  // copies each one about twice over (a third of a 1M-row build).
+  {
+    const uint64_t rows_cap = (n + options.block_rows - 1) / options.block_rows * options.block_rows;
+    for (int a = 0; a < kDims; ++a) out.col_[a].reserve(rows_cap);
+    out.t_.reserve(rows_cap);
+    out.expires_.reserve(rows_cap);
+    out.key_of_slot_.reserve(rows_cap);
+    uint32_t max_key = 0;
+    for (uint32_t key : rows.keys) max_key = std::max(max_key, key);
+    out.slot_of_key_.reserve(renumber || n == 0 ? n : uint64_t{max_key} + 1);
+  }
   uint32_t next_key = 0;
   for (uint32_t i : order) {
     uint32_t key = rows.keys[i];

@@ -55,6 +55,15 @@ bool FramesAt(std::span<const uint8_t> bytes, uint64_t at, uint64_t* size) {
   return true;
 }
 
+// Whether a complete, checksummed record starts anywhere in [from, end).
+bool AnyRecordFrom(std::span<const uint8_t> bytes, uint64_t from) {
+  uint64_t size;
+  for (uint64_t at = from; at < bytes.size(); ++at) {
+    if (FramesAt(bytes, at, &size)) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 std::string SegmentFileName(uint64_t seq) {
@@ -153,9 +162,16 @@ ScanResult ScanSegment(
       return r;
     }
     if (left - kRecordHeaderBytes < length) {
-      r.end = ScanEnd::kTorn;
-      r.error = "incomplete record (" + std::to_string(length) + " bytes, " +
-                std::to_string(left - kRecordHeaderBytes) + " present) " + at_offset(at);
+      // A crash leaves the last record incomplete; a damaged length field makes any record
+      // look so. Intact records after it tell damage apart (cutting them off as a torn tail
+      // would drop them silently).
+      const bool damaged = AnyRecordFrom(bytes, at + 1);
+      r.end = damaged ? ScanEnd::kCorrupt : ScanEnd::kTorn;
+      const std::string sizes = std::to_string(length) + " bytes, " +
+                                std::to_string(left - kRecordHeaderBytes) + " present";
+      r.error = damaged ? "bad record length (" + sizes + ", but intact records follow) " +
+                              at_offset(at)
+                        : "incomplete record (" + sizes + ") " + at_offset(at);
       return r;
     }
     const auto body = bytes.subspan(at + kRecordHeaderBytes, length);
@@ -280,6 +296,9 @@ void Log::WaitIdle(std::unique_lock<std::mutex>& lock) {
 }
 
 Status Log::Commit(uint64_t lsn, bool wait) {
+  if (!wait && options_.policy != LogOptions::Policy::kAlways) {  // nothing to count
+    return failed() ? failure() : Status();
+  }
   std::unique_lock lock(mu_);
   if (!wait) {
     if (!failure_.ok()) return failure_;

@@ -534,6 +534,7 @@ struct Db::Impl {
   std::unique_ptr<storage::Log> log;
   RecoveryReport recovery;
   std::atomic<bool> closed{false};
+  bool recovering = false;  // during Open's replay: no reclusters until it ends
   // Serialises namespace creations and drops with a checkpoint's roll of the log, so the
   // namespaces a checkpoint lists are exactly those that exist at its segment's start.
   std::mutex ns_change_mu;
@@ -667,14 +668,15 @@ struct Db::Impl {
   Result<uint32_t> AnchorLocked(const Namespace* ns, std::string_view ns_name,
                                 std::string_view id, int64_t now) const;
 
+  // The common case without building any message: true when CheckPosition would pass.
+  static bool PositionOk(CoordinateSystem cs, const Position& p) {
+    return cs == CoordinateSystem::kGeographic
+               ? (p.x >= -180 && p.x <= 180 && p.y >= -90 && p.y <= 90 && std::isfinite(p.z))
+               : (std::isfinite(p.x) && std::isfinite(p.y) && std::isfinite(p.z));
+  }
   // The common case without building any message: true when CheckObject would pass.
   bool ObjectOk(CoordinateSystem cs, const Object& o) const {
-    const Position& p = o.pos;
-    const bool pos_ok = cs == CoordinateSystem::kGeographic
-                            ? (p.x >= -180 && p.x <= 180 && p.y >= -90 && p.y <= 90 &&
-                               std::isfinite(p.z))
-                            : (std::isfinite(p.x) && std::isfinite(p.y) && std::isfinite(p.z));
-    return pos_ok && !o.id.empty() && o.id.size() <= options.max_id_bytes &&
+    return PositionOk(cs, o.pos) && !o.id.empty() && o.id.size() <= options.max_id_bytes &&
            o.metadata.size() <= options.max_metadata_bytes && !(o.expires_at && o.ttl_ms) &&
            (!o.ttl_ms || (*o.ttl_ms > 0 && *o.ttl_ms <= engine::kNeverExpires / 4));
   }
@@ -704,6 +706,7 @@ struct Db::Impl {
   // Runs ns->Recluster on the maintenance thread (queued at most once per namespace), or
   // inline when DbOptions::background_recluster is off. REQUIRES: no lock of ns held.
   void RequestRecluster(const std::shared_ptr<Namespace>& ns) {
+    if (recovering) return;  // Recover reclusters once at the end
     if (!options.background_recluster) {
       ns->Recluster();
       return;
@@ -802,9 +805,11 @@ Status Db::Impl::ApplyLogged(const std::vector<db_internal::LoggedOp>& ops) {
       return CorruptionError("operation " + std::to_string(i) + ": upsert into namespace '" +
                              std::string(op.ns) + "', which does not exist");
     }
-    Status s = CheckPosition(ns->options.coordinates, op.pos,
-                             "operation " + std::to_string(i) + ".pos");
-    if (!s.ok()) return CorruptionError(s.message());
+    if (!PositionOk(ns->options.coordinates, op.pos)) {
+      Status s = CheckPosition(ns->options.coordinates, op.pos,
+                               "operation " + std::to_string(i) + ".pos");
+      return CorruptionError(s.message());
+    }
   }
   for (const LoggedOp& op : ops) {
     switch (op.kind) {
@@ -866,54 +871,52 @@ Status Db::Impl::ApplyLogged(const std::vector<db_internal::LoggedOp>& ops) {
 Status Db::Impl::LoadCheckpoint(const std::string& name, uint64_t* segment) {
   const std::string path = dir + "/" + name;
   LOCUS_ASSIGN_OR_RETURN(auto bytes, fs->ReadFile(path));
-  auto decoded = db_internal::DecodeCheckpoint(bytes);
-  if (!decoded.ok()) {
-    return CorruptionError("checkpoint " + path + ": " + std::string(decoded.status().message()));
+  auto reader = db_internal::CheckpointReader::Open(bytes);
+  if (!reader.ok()) {
+    return CorruptionError("checkpoint " + path + ": " + std::string(reader.status().message()));
   }
-  db_internal::DecodedCheckpoint& c = *decoded;
-  *segment = c.segment;
+  const auto& names = reader->namespaces();
+  *segment = reader->segment();
   std::vector<std::shared_ptr<Namespace>> created;
-  for (const auto& n : c.namespaces) {
+  for (const auto& n : names) {
     if (n.name.empty() || namespaces.count(n.name)) {
       return CorruptionError("checkpoint " + path + ": namespace '" + n.name +
                              "' is empty or listed twice");
     }
     created.push_back(NewNamespace({n.coordinates}));
     namespaces.emplace(n.name, created.back());
+    // The bulk path: records and the id map only, then one index build (IndexRecords).
+    created.back()->defer_index = true;
   }
-  std::vector<size_t> per_ns(created.size());
-  for (const auto& o : c.objects) {
-    Status s = CheckPosition(c.namespaces[o.ns].coordinates, o.pos, "object '" + o.id + "'.pos");
-    if (!s.ok()) return CorruptionError("checkpoint " + path + ": " + std::string(s.message()));
-    ++per_ns[o.ns];
+  if (created.size() == 1) {
+    created[0]->key_of_id.reserve(reader->objects());
+    created[0]->records.reserve(reader->objects());
   }
-  // Each namespace by the bulk path (records first, then one index build), in file order.
   const int64_t now = Now();
-  for (size_t n = 0; n < created.size(); ++n) {
-    Namespace& ns = *created[n];
-    std::lock_guard w(ns.writer);
-    std::unique_lock x(ns.rw);
-    ns.key_of_id.reserve(per_ns[n]);
-    ns.records.reserve(per_ns[n]);
-    ns.defer_index = true;
-  }
   Object o;
-  for (auto& co : c.objects) {
-    o.id = std::move(co.id);
+  Status s = reader->ForEach([&](const db_internal::CheckpointObject& co) -> Status {
+    const CoordinateSystem cs = names[co.ns].coordinates;
+    if (!PositionOk(cs, co.pos)) {  // the message only on failure
+      Status bad = CheckPosition(cs, co.pos, "object '" + std::string(co.id) + "'.pos");
+      return CorruptionError(bad.message());
+    }
+    o.id = co.id;
     o.pos = co.pos;
     o.timestamp = co.timestamp;
-    o.metadata = std::move(co.metadata);
+    o.metadata = co.metadata;
     o.expires_at.reset();
     if (co.expires != engine::kNeverExpires) o.expires_at = co.expires;
     created[co.ns]->UpsertLocked(o, now, nullptr, /*force=*/true);  // no other thread yet
-  }
+    return Status();
+  });
+  if (!s.ok()) return CorruptionError("checkpoint " + path + ": " + std::string(s.message()));
   for (auto& ns : created) {
     std::lock_guard w(ns->writer);
     std::unique_lock x(ns->rw);
     ns->IndexRecords();
   }
   recovery.checkpoint = path;
-  recovery.checkpoint_objects = c.objects.size();
+  recovery.checkpoint_objects = reader->objects();
   UpdateCheckpointTrigger(bytes.size());
   checkpoint_bytes = bytes.size();
   return Status();
@@ -973,6 +976,7 @@ Status Db::Impl::Recover() {
   }
   // Replay.
   const auto t0 = SteadyClock::now();
+  recovering = true;
   std::vector<db_internal::LoggedOp> ops;
   uint64_t tail_valid = 0;
   uint64_t kept_bytes = 0;
@@ -1020,13 +1024,28 @@ Status Db::Impl::Recover() {
       recovery.dropped_records += storage::CountRecordsAfter(more, storage::kSegmentHeaderBytes);
       ++recovery.dropped_segments;
     }
-    LOCUS_RETURN_IF_ERROR(fs->Truncate(path, r.valid_bytes));
     for (size_t j = segments.size(); j-- > i + 1;) {
       LOCUS_RETURN_IF_ERROR(fs->Remove(dir + "/" + storage::SegmentFileName(segments[j])));
       dir_changed = true;
     }
+    // The later segments go, durably, before the cut: a crash in between must not leave the
+    // cut segment followed by segments that continue after the records it dropped.
+    if (dir_changed) {
+      LOCUS_RETURN_IF_ERROR(fs->SyncDir(dir));
+      dir_changed = false;
+    }
+    LOCUS_RETURN_IF_ERROR(fs->Truncate(path, r.valid_bytes));
     segments.resize(i + 1);
     break;
+  }
+  recovering = false;
+  for (auto& [name, ns] : namespaces) {
+    bool needs;
+    {
+      std::lock_guard w(ns->writer);
+      needs = ns->NeedsRecluster();
+    }
+    if (needs) RequestRecluster(ns);
   }
   recovery.replay_seconds = Seconds(SteadyClock::now() - t0);
   recovery.records_per_second =
@@ -1074,30 +1093,45 @@ Status Db::Impl::Checkpoint() {
     for (auto& [name, ns] : namespaces) list.emplace_back(name, ns);
   }
   LOCUS_RETURN_IF_ERROR(step("rolled"));
-  // Copy each namespace under its writer lock (queries go on). A write that lands after the
-  // roll is in the new segment too: replaying it over the copy gives the same state, because
-  // each logged operation sets (or removes) a whole object.
-  std::vector<db_internal::CheckpointNamespace> nss;
-  std::vector<db_internal::CheckpointObject> objects;
+  // Copy each namespace's objects, a few thousand keys per hold of its writer lock (queries
+  // go on; writes wait at most one chunk). The copy is fuzzy: an object written after the
+  // roll may be copied before or after that write (or twice, or not at all if its key moved),
+  // but every such write is in segment K too, and replaying segment K over the copy gives
+  // the state the log describes, because each logged operation sets or removes a whole
+  // object (and namespace changes are ordered with the roll).
+  db_internal::CheckpointBuilder builder;
   double pause_ms = 0;
   const int64_t now = Now();
+  constexpr size_t kChunk = 4096;
   for (size_t i = 0; i < list.size(); ++i) {
     Namespace& ns = *list[i].second;
-    nss.push_back({list[i].first, ns.options.coordinates});
-    const auto locked = SteadyClock::now();
-    std::lock_guard w(ns.writer);
-    objects.reserve(objects.size() + ns.key_of_id.size());
-    for (const Record& r : ns.records) {
-      if (r.id.empty() || r.expires <= now) continue;
-      objects.push_back({static_cast<uint32_t>(i), r.id, r.pos, r.timestamp, r.expires, r.metadata});
+    builder.AddNamespace(list[i].first, ns.options.coordinates);
+    for (size_t key = 0;;) {
+      const auto locked = SteadyClock::now();
+      std::lock_guard w(ns.writer);
+      if (key == 0) builder.Reserve(ns.key_of_id.size());
+      const size_t end = std::min(ns.records.size(), key + kChunk);
+      for (; key < end; ++key) {
+        const Record& r = ns.records[key];
+        if (r.id.empty() || r.expires <= now) continue;
+        builder.AddObject(static_cast<uint32_t>(i), r.id, r.pos, r.timestamp, r.expires,
+                          r.metadata);
+      }
+      pause_ms = std::max(pause_ms, Seconds(SteadyClock::now() - locked) * 1e3);
+      if (key >= ns.records.size()) break;
     }
-    pause_ms = std::max(pause_ms, Seconds(SteadyClock::now() - locked) * 1e3);
   }
   list.clear();
+  // The copy holds writes made after the roll, each namespace as of its own copy (a batch
+  // over two namespaces may be in one copy and not the other): only replaying segment K
+  // over it gives a consistent state. So every record appended so far (all that the copy
+  // holds) must be durable before the checkpoint can be found; under kEverySecond and
+  // kNever they may still be in the log's buffer.
+  LOCUS_RETURN_IF_ERROR(log->Sync());
   LOCUS_RETURN_IF_ERROR(step("copied"));
   std::vector<uint8_t> bytes;
-  LOCUS_RETURN_IF_ERROR(db_internal::EncodeCheckpoint(segment, nss, objects, &bytes));
-  objects = {};
+  LOCUS_RETURN_IF_ERROR(builder.Finish(segment, &bytes));
+  builder = {};
   const std::string name = db_internal::CheckpointFileName(segment);
   const std::string path = dir + "/" + name;
   const std::string tmp = path + ".tmp";

@@ -232,45 +232,55 @@ constexpr char kKeySegment[] = "locus.checkpoint.segment";
 constexpr char kKeyNamespaces[] = "locus.checkpoint.namespaces";
 }  // namespace
 
-Status EncodeCheckpoint(uint64_t segment, const std::vector<CheckpointNamespace>& namespaces,
-                        const std::vector<CheckpointObject>& objects, std::vector<uint8_t>* out) {
-  std::vector<Point3> points(objects.size());
-  std::vector<uint8_t> data;
-  std::vector<size_t> ends(objects.size());
-  for (size_t i = 0; i < objects.size(); ++i) {
-    const CheckpointObject& o = objects[i];
-    points[i] = {o.pos.x, o.pos.y, o.pos.z};
-    PutVarint(o.ns, &data);
-    PutString(o.id, &data);
-    PutFixed(o.pos.x, &data);
-    PutFixed(o.pos.y, &data);
-    PutFixed(o.pos.z, &data);
-    PutFixed(o.timestamp, &data);
-    PutFixed(o.expires, &data);
-    PutString(o.metadata, &data);
-    ends[i] = data.size();
-  }
-  std::vector<std::span<const uint8_t>> payloads(objects.size());
-  for (size_t i = 0; i < objects.size(); ++i) {
-    const size_t begin = i == 0 ? 0 : ends[i - 1];
-    payloads[i] = std::span<const uint8_t>(data.data() + begin, ends[i] - begin);
+void CheckpointBuilder::AddNamespace(std::string_view name, CoordinateSystem cs) {
+  EncodeNamespace(name, cs, &namespaces_);
+  ++namespace_count_;
+}
+
+void CheckpointBuilder::Reserve(size_t objects) {
+  points_.reserve(points_.size() + objects);
+  ends_.reserve(ends_.size() + objects);
+  data_.reserve(data_.size() + objects * 56);
+}
+
+void CheckpointBuilder::AddObject(uint32_t ns, std::string_view id, const Position& pos,
+                                  int64_t timestamp, int64_t expires,
+                                  std::string_view metadata) {
+  points_.push_back({pos.x, pos.y, pos.z});
+  PutVarint(ns, &data_);
+  PutString(id, &data_);
+  PutFixed(pos.x, &data_);
+  PutFixed(pos.y, &data_);
+  PutFixed(pos.z, &data_);
+  PutFixed(timestamp, &data_);
+  PutFixed(expires, &data_);
+  PutString(metadata, &data_);
+  ends_.push_back(data_.size());
+}
+
+Status CheckpointBuilder::Finish(uint64_t segment, std::vector<uint8_t>* out) {
+  std::vector<std::span<const uint8_t>> payloads(points_.size());
+  for (size_t i = 0; i < points_.size(); ++i) {
+    const size_t begin = i == 0 ? 0 : ends_[i - 1];
+    payloads[i] = std::span<const uint8_t>(data_.data() + begin, ends_[i] - begin);
   }
   using Tree = engine::PackedRTree<3, double>;
-  LOCUS_ASSIGN_OR_RETURN(Tree tree, Tree::Build(std::span<const Point3>(points)));
+  LOCUS_ASSIGN_OR_RETURN(Tree tree, Tree::Build(std::span<const Point3>(points_)));
   storage::WriteOptions w;
   w.payloads = payloads;
   std::vector<uint8_t> ns_bytes;
-  PutVarint(namespaces.size(), &ns_bytes);
-  for (const CheckpointNamespace& n : namespaces) EncodeNamespace(n.name, n.coordinates, &ns_bytes);
+  PutVarint(namespace_count_, &ns_bytes);
+  ns_bytes.insert(ns_bytes.end(), namespaces_.begin(), namespaces_.end());
   w.metadata[kKeyVersion] = "1";
   w.metadata[kKeySegment] = std::to_string(segment);
   w.metadata[kKeyNamespaces] = std::string(ns_bytes.begin(), ns_bytes.end());
   return storage::WriteIndex<3, double>(tree.view(), w, out);
 }
 
-Result<DecodedCheckpoint> DecodeCheckpoint(std::span<const uint8_t> bytes) {
+Result<CheckpointReader> CheckpointReader::Open(std::span<const uint8_t> bytes) {
   LOCUS_ASSIGN_OR_RETURN(auto file, (storage::TreeView<3, double>::Open(bytes)));
-  const auto& meta = file.metadata();
+  CheckpointReader out(std::move(file));
+  const auto& meta = out.file_.metadata();
   auto get = [&](const char* key) -> const std::string* {
     auto it = meta.find(key);
     return it == meta.end() ? nullptr : &it->second;
@@ -284,10 +294,9 @@ Result<DecodedCheckpoint> DecodeCheckpoint(std::span<const uint8_t> bytes) {
   if (*version != "1") {
     return CorruptionError("checkpoint version '" + *version + "' is not supported");
   }
-  DecodedCheckpoint out;
   {
     char* end = nullptr;
-    out.segment = std::strtoull(segment->c_str(), &end, 10);
+    out.segment_ = std::strtoull(segment->c_str(), &end, 10);
     if (segment->empty() || *end != '\0') {
       return CorruptionError("checkpoint segment '" + *segment + "' is not a number");
     }
@@ -299,36 +308,42 @@ Result<DecodedCheckpoint> DecodeCheckpoint(std::span<const uint8_t> bytes) {
   for (uint64_t i = 0; i < ns_count && nr.ok(); ++i) {
     CheckpointNamespace n;
     n.name = std::string(nr.String("namespace name"));
-    if (ReadCoordinates(nr, &n.coordinates)) out.namespaces.push_back(std::move(n));
+    if (ReadCoordinates(nr, &n.coordinates)) out.namespaces_.push_back(std::move(n));
   }
   if (!nr.ok() || !nr.done()) {
     return CorruptionError("checkpoint namespaces: " + (nr.ok() ? "trailing bytes" : nr.error()));
   }
-  if (file.size() > 0 && !file.has_payloads()) {
+  if (out.file_.size() > 0 && !out.file_.has_payloads()) {
     return CorruptionError("checkpoint has objects but no payloads");
   }
-  out.objects.resize(file.size());
-  for (uint32_t i = 0; i < file.size(); ++i) {
-    LOCUS_ASSIGN_OR_RETURN(auto p, file.payload(i));
+  return out;
+}
+
+Status CheckpointReader::ForEach(const std::function<Status(const CheckpointObject&)>& fn) const {
+  CheckpointObject o;
+  for (uint32_t i = 0; i < file_.size(); ++i) {
+    LOCUS_ASSIGN_OR_RETURN(auto p, file_.payload(i));
     Reader r(p);
-    CheckpointObject& o = out.objects[i];
     const uint64_t ns = r.Varint("namespace");
-    o.id = std::string(r.String("id"));
+    o.id = r.String("id");
     o.pos.x = r.Fixed<double>("x");
     o.pos.y = r.Fixed<double>("y");
     o.pos.z = r.Fixed<double>("z");
     o.timestamp = r.Fixed<int64_t>("timestamp");
     o.expires = r.Fixed<int64_t>("expires");
-    o.metadata = std::string(r.String("metadata"));
+    o.metadata = r.String("metadata");
     if (r.ok() && !r.done()) r.Fail("payload", "trailing bytes");
-    if (r.ok() && ns >= out.namespaces.size()) r.Fail("namespace", "index " + std::to_string(ns) + " out of range");
+    if (r.ok() && ns >= namespaces_.size()) {
+      r.Fail("namespace", "index " + std::to_string(ns) + " out of range");
+    }
     if (r.ok() && o.id.empty()) r.Fail("id", "empty");
     if (!r.ok()) {
       return CorruptionError("checkpoint object " + std::to_string(i) + ": " + r.error());
     }
     o.ns = static_cast<uint32_t>(ns);
+    LOCUS_RETURN_IF_ERROR(fn(o));
   }
-  return out;
+  return Status();
 }
 
 std::string CheckpointFileName(uint64_t segment) {

@@ -5,13 +5,16 @@
 #define LOCUS_API_DB_DURABLE_FORMAT_H_
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "locus/db.h"
+#include "locus/geometry.h"
 #include "locus/status.h"
+#include "storage/index_file.h"
 
 namespace locus::db_internal {
 
@@ -63,27 +66,56 @@ struct CheckpointNamespace {
   std::string name;
   CoordinateSystem coordinates = CoordinateSystem::kGeographic;
 };
+// A decoded object; id and metadata view the checkpoint's bytes.
 struct CheckpointObject {
   uint32_t ns = 0;  // index into the namespaces
-  std::string id;
+  std::string_view id;
   Position pos;
   int64_t timestamp = 0;
   int64_t expires = 0;
-  std::string metadata;
+  std::string_view metadata;
 };
-// A checkpoint file: an index file (docs/FORMAT.md) holding a 3D f64 tree over every
+// Builds a checkpoint file: an index file (docs/FORMAT.md) holding a 3D f64 tree over every
 // object's position (x, y, z as stored: lon, lat, altitude for geographic namespaces), one
 // payload per object (its namespace, id, position, timestamp, expiry, metadata) and the
-// namespaces and the log segment it precedes in its metadata chunk.
-Status EncodeCheckpoint(uint64_t segment, const std::vector<CheckpointNamespace>& namespaces,
-                        const std::vector<CheckpointObject>& objects, std::vector<uint8_t>* out);
-struct DecodedCheckpoint {
-  uint64_t segment = 0;
-  std::vector<CheckpointNamespace> namespaces;
-  std::vector<CheckpointObject> objects;  // in the file's payload order
+// namespaces and the log segment it precedes in its metadata chunk. Objects are encoded as
+// they are added (no copy of the strings is kept).
+class CheckpointBuilder {
+ public:
+  void AddNamespace(std::string_view name, CoordinateSystem cs);
+  void Reserve(size_t objects);
+  void AddObject(uint32_t ns, std::string_view id, const Position& pos, int64_t timestamp,
+                 int64_t expires, std::string_view metadata);
+  size_t objects() const { return points_.size(); }
+  Status Finish(uint64_t segment, std::vector<uint8_t>* out);
+
+ private:
+  std::vector<uint8_t> namespaces_;
+  uint64_t namespace_count_ = 0;
+  std::vector<Point3> points_;
+  std::vector<uint8_t> data_;
+  std::vector<size_t> ends_;
 };
-// Validates the file (every checksum) and decodes it: Corruption naming what is wrong.
-Result<DecodedCheckpoint> DecodeCheckpoint(std::span<const uint8_t> bytes);
+// Reads a checkpoint file: Open validates the whole file (every checksum) and decodes the
+// namespace list; ForEach decodes the objects one at a time (no copy of the strings: each
+// object views the bytes, which must outlive the reader). Errors are Corruption naming
+// what is wrong.
+class CheckpointReader {
+ public:
+  static Result<CheckpointReader> Open(std::span<const uint8_t> bytes);
+  uint64_t segment() const { return segment_; }
+  const std::vector<CheckpointNamespace>& namespaces() const { return namespaces_; }
+  size_t objects() const { return file_.size(); }
+  // Calls fn on every object in payload order; stops at the first error (fn's or a decoding
+  // one).
+  Status ForEach(const std::function<Status(const CheckpointObject&)>& fn) const;
+
+ private:
+  explicit CheckpointReader(storage::TreeView<3, double> file) : file_(std::move(file)) {}
+  storage::TreeView<3, double> file_;
+  uint64_t segment_ = 0;
+  std::vector<CheckpointNamespace> namespaces_;
+};
 
 std::string CheckpointFileName(uint64_t segment);  // "checkpoint-<16 hex>.locus"
 bool ParseCheckpointFileName(std::string_view name, uint64_t* segment);
