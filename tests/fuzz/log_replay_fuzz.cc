@@ -10,7 +10,7 @@
 //   2  one record payload: byte 1 is the type, the rest the payload, for
 //      db_internal::DecodeRecord alone (fast);
 //   3  a checkpoint: the rest, its checksums recomputed (tests/testing/index_bytes.h), for
-//      db_internal::DecodeCheckpoint and then Db::Open over it.
+//      db_internal::CheckpointReader and then Db::Open over it.
 // Properties (a violation traps):
 //   - nothing crashes, leaks or trips ASan/UBSan;
 //   - Db::Open fails only with Corruption; with DurabilityOptions::repair a log without a
@@ -341,19 +341,24 @@ void DecodeOne(uint8_t type, std::span<const uint8_t> payload) {
 void CheckpointFile(std::span<const uint8_t> bytes) {
   std::vector<uint8_t> b(bytes.begin(), bytes.end());
   locus::testing::Resign(b);
-  auto decoded = dbi::DecodeCheckpoint(b);
-  if (!decoded.ok()) {
+  auto reader = dbi::CheckpointReader::Open(b);
+  locus::Status s = reader.ok() ? locus::Status() : reader.status();
+  if (reader.ok()) {
+    s = reader->ForEach([&](const dbi::CheckpointObject& o) {
+      Check(o.ns < reader->namespaces().size());
+      return locus::Status();
+    });
+  }
+  if (!s.ok()) {
     // InvalidArgument too: a valid index file of another shape (a 2D tree, say) is passed
     // on as the index loader words it. Db::Open must call it Corruption either way.
-    Check(decoded.status().code() == StatusCode::kCorruption ||
-          decoded.status().code() == StatusCode::kInvalidArgument);
+    Check(s.code() == StatusCode::kCorruption || s.code() == StatusCode::kInvalidArgument);
     Materialise({{dbi::CheckpointFileName(1), b}});
     Check(!OpenAndCheck(/*repair=*/true, /*checkpoint=*/false));
     return;
   }
-  for (const auto& o : decoded->objects) Check(o.ns < decoded->namespaces.size());
   // Named after the segment it says it precedes (a mismatch is an error of its own).
-  Materialise({{dbi::CheckpointFileName(decoded->segment), b}});
+  Materialise({{dbi::CheckpointFileName(reader->segment()), b}});
   OpenAndCheck(/*repair=*/false, /*checkpoint=*/true);
 }
 
