@@ -238,7 +238,8 @@ HWY_INLINE size_t FilterCount(D d, size_t n, const Pred& pred, const RowFilter& 
 template <class D>
 HWY_INLINE hn::Vec<D> LoadOnce(D d, const hn::TFromD<D>* HWY_RESTRICT p) {
   auto v = hn::LoadU(d, p);
-#if HWY_ARCH_X86 && HWY_TARGET != HWY_SCALAR && (HWY_COMPILER_GCC || HWY_COMPILER_CLANG)
+#if HWY_ARCH_X86 && HWY_TARGET != HWY_SCALAR && HWY_TARGET != HWY_EMU128 && \
+    (HWY_COMPILER_GCC || HWY_COMPILER_CLANG)
   asm("" : "+x"(v.raw));  // opaque to the optimiser: the register value is used as is
 #endif
   return v;

@@ -767,8 +767,9 @@ struct Db::Impl {
       if (log && !removed.empty()) {  // logged before the records are cleared
         ids.clear();
         for (uint32_t key : removed) ids.push_back(ns->records[key].id);
+        const std::string& ns_name = name;  // clang < 16 cannot capture a structured binding
         LogRecord(db_internal::kExpire, [&](std::vector<uint8_t>* out) {
-          db_internal::EncodeExpire(name, ids, out);
+          db_internal::EncodeExpire(ns_name, ids, out);
         }).status().IgnoreError();
       }
       for (uint32_t key : removed) {  // the index already dropped the rows
