@@ -931,6 +931,9 @@ Status Db::Impl::Recover() {
   for (const std::string& n : names) {
     uint64_t seq;
     if (storage::ParseSegmentFileName(n, &seq)) {
+      if (seq == 0 || seq >= (1ull << 48)) {
+        return CorruptionError(dir + "/" + n + ": not a segment number this database writes");
+      }
       segments.push_back(seq);
     } else if (db_internal::ParseCheckpointFileName(n, &seq)) {
       checkpoints.push_back(seq);

@@ -278,8 +278,11 @@ Status CheckpointBuilder::Finish(uint64_t segment, std::vector<uint8_t>* out) {
 }
 
 Result<CheckpointReader> CheckpointReader::Open(std::span<const uint8_t> bytes) {
-  LOCUS_ASSIGN_OR_RETURN(auto file, (storage::TreeView<3, double>::Open(bytes)));
-  CheckpointReader out(std::move(file));
+  auto opened = storage::TreeView<3, double>::Open(bytes);
+  if (!opened.ok()) {  // another shape of index file is not a checkpoint either
+    return CorruptionError("not a locus checkpoint: " + std::string(opened.status().message()));
+  }
+  CheckpointReader out(std::move(opened).value());
   const auto& meta = out.file_.metadata();
   auto get = [&](const char* key) -> const std::string* {
     auto it = meta.find(key);
@@ -297,8 +300,10 @@ Result<CheckpointReader> CheckpointReader::Open(std::span<const uint8_t> bytes) 
   {
     char* end = nullptr;
     out.segment_ = std::strtoull(segment->c_str(), &end, 10);
-    if (segment->empty() || *end != '\0') {
-      return CorruptionError("checkpoint segment '" + *segment + "' is not a number");
+    // Segments are numbered from 1, one per checkpoint: anything near 2^64 is damage (and
+    // would wrap the next segment number to 0).
+    if (segment->empty() || *end != '\0' || out.segment_ == 0 || out.segment_ >= (1ull << 48)) {
+      return CorruptionError("checkpoint segment '" + *segment + "' is not a segment number");
     }
   }
   Reader nr(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(ns_bytes->data()),
