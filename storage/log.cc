@@ -72,20 +72,26 @@ std::string SegmentFileName(uint64_t seq) {
   return name;
 }
 
-bool ParseSegmentFileName(std::string_view name, uint64_t* seq) {
-  if (name.size() != 24 || name.substr(0, 4) != "log-" || name.substr(20) != ".log") {
+bool ParseNumberedFileName(std::string_view name, std::string_view prefix,
+                           std::string_view suffix, uint64_t* number) {
+  if (name.size() != prefix.size() + 16 + suffix.size() || name.substr(0, prefix.size()) != prefix ||
+      name.substr(prefix.size() + 16) != suffix) {
     return false;
   }
   uint64_t v = 0;
-  for (char c : name.substr(4, 16)) {
+  for (char c : name.substr(prefix.size(), 16)) {
     int d;
     if (c >= '0' && c <= '9') d = c - '0';
     else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
     else return false;
     v = v << 4 | static_cast<uint64_t>(d);
   }
-  *seq = v;
+  *number = v;
   return true;
+}
+
+bool ParseSegmentFileName(std::string_view name, uint64_t* seq) {
+  return ParseNumberedFileName(name, "log-", ".log", seq);
 }
 
 void EncodeSegmentHeader(uint64_t seq, std::vector<uint8_t>* out) {

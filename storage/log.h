@@ -35,6 +35,9 @@ inline constexpr size_t kRecordHeaderBytes = 8;  // length:u32 crc32c:u32
 // The largest record (type + payload): larger lengths are damage, not records.
 inline constexpr uint32_t kMaxRecordBytes = 1u << 30;
 
+// "<prefix><number as 16 lowercase hex digits><suffix>" -> number; false for other names.
+bool ParseNumberedFileName(std::string_view name, std::string_view prefix,
+                           std::string_view suffix, uint64_t* number);
 // "log-<seq as 16 hex digits>.log"; Parse returns false for other names.
 std::string SegmentFileName(uint64_t seq);
 bool ParseSegmentFileName(std::string_view name, uint64_t* seq);

@@ -6,6 +6,7 @@
 
 #include "engine/packed_rtree.h"
 #include "storage/index_file.h"
+#include "storage/log.h"
 
 namespace locus::db_internal {
 namespace {
@@ -358,19 +359,7 @@ std::string CheckpointFileName(uint64_t segment) {
 }
 
 bool ParseCheckpointFileName(std::string_view name, uint64_t* segment) {
-  if (name.size() != 33 || name.substr(0, 11) != "checkpoint-" || name.substr(27) != ".locus") {
-    return false;
-  }
-  uint64_t v = 0;
-  for (char c : name.substr(11, 16)) {
-    int d;
-    if (c >= '0' && c <= '9') d = c - '0';
-    else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
-    else return false;
-    v = v << 4 | static_cast<uint64_t>(d);
-  }
-  *segment = v;
-  return true;
+  return storage::ParseNumberedFileName(name, "checkpoint-", ".locus", segment);
 }
 
 }  // namespace locus::db_internal
