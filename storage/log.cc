@@ -47,8 +47,7 @@ bool FramesAt(std::span<const uint8_t> bytes, uint64_t at, uint64_t* size) {
   const uint32_t length = GetU32(&bytes[at]);
   if (length == 0 || length > kMaxRecordBytes) return false;
   if (bytes.size() - at - kRecordHeaderBytes < length) return false;
-  if (RecordCrc(length, bytes.subspan(at + kRecordHeaderBytes, length)) !=
-      GetU32(&bytes[at + 4])) {
+  if (RecordCrc(length, bytes.subspan(at + kRecordHeaderBytes, length)) != GetU32(&bytes[at + 4])) {
     return false;
   }
   *size = kRecordHeaderBytes + length;
@@ -72,18 +71,21 @@ std::string SegmentFileName(uint64_t seq) {
   return name;
 }
 
-bool ParseNumberedFileName(std::string_view name, std::string_view prefix,
-                           std::string_view suffix, uint64_t* number) {
-  if (name.size() != prefix.size() + 16 + suffix.size() || name.substr(0, prefix.size()) != prefix ||
-      name.substr(prefix.size() + 16) != suffix) {
+bool ParseNumberedFileName(std::string_view name, std::string_view prefix, std::string_view suffix,
+                           uint64_t* number) {
+  if (name.size() != prefix.size() + 16 + suffix.size() ||
+      name.substr(0, prefix.size()) != prefix || name.substr(prefix.size() + 16) != suffix) {
     return false;
   }
   uint64_t v = 0;
   for (char c : name.substr(prefix.size(), 16)) {
     int d;
-    if (c >= '0' && c <= '9') d = c - '0';
-    else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
-    else return false;
+    if (c >= '0' && c <= '9')
+      d = c - '0';
+    else if (c >= 'a' && c <= 'f')
+      d = c - 'a' + 10;
+    else
+      return false;
     v = v << 4 | static_cast<uint64_t>(d);
   }
   *number = v;
@@ -124,8 +126,8 @@ ScanResult ScanSegment(
   if (bytes.size() < kSegmentHeaderBytes) {
     // A segment is created with its header synced before any record is written to it: a
     // short header is a creation cut short.
-    r.end = AllZero(bytes) || std::memcmp(bytes.data(), kSegmentMagic,
-                                          std::min<size_t>(bytes.size(), 8)) == 0
+    r.end = AllZero(bytes) ||
+                    std::memcmp(bytes.data(), kSegmentMagic, std::min<size_t>(bytes.size(), 8)) == 0
                 ? ScanEnd::kTorn
                 : ScanEnd::kCorrupt;
     r.error = "segment header incomplete (" + std::to_string(bytes.size()) + " of " +
@@ -145,8 +147,8 @@ ScanResult ScanSegment(
   }
   if (GetU64(&bytes[16]) != seq) {
     r.end = ScanEnd::kCorrupt;
-    r.error = "segment header says seq " + std::to_string(GetU64(&bytes[16])) +
-              ", its name says " + std::to_string(seq);
+    r.error = "segment header says seq " + std::to_string(GetU64(&bytes[16])) + ", its name says " +
+              std::to_string(seq);
     return r;
   }
   uint64_t at = kSegmentHeaderBytes;
@@ -162,9 +164,9 @@ ScanResult ScanSegment(
     if (length == 0 || length > kMaxRecordBytes) {
       const bool zeros = AllZero(bytes.subspan(at));
       r.end = zeros ? ScanEnd::kTorn : ScanEnd::kCorrupt;
-      r.error = (zeros ? "zero-filled tail " : "bad record length " + std::to_string(length) +
-                                                   " ") +
-                at_offset(at);
+      r.error =
+          (zeros ? "zero-filled tail " : "bad record length " + std::to_string(length) + " ") +
+          at_offset(at);
       return r;
     }
     if (left - kRecordHeaderBytes < length) {
@@ -175,9 +177,9 @@ ScanResult ScanSegment(
       r.end = damaged ? ScanEnd::kCorrupt : ScanEnd::kTorn;
       const std::string sizes = std::to_string(length) + " bytes, " +
                                 std::to_string(left - kRecordHeaderBytes) + " present";
-      r.error = damaged ? "bad record length (" + sizes + ", but intact records follow) " +
-                              at_offset(at)
-                        : "incomplete record (" + sizes + ") " + at_offset(at);
+      r.error =
+          damaged ? "bad record length (" + sizes + ", but intact records follow) " + at_offset(at)
+                  : "incomplete record (" + sizes + ") " + at_offset(at);
       return r;
     }
     const auto body = bytes.subspan(at + kRecordHeaderBytes, length);
@@ -332,8 +334,8 @@ Status Log::Commit(uint64_t lsn, bool wait) {
     if (!io_busy_ && !gathering_) {
       if (buffered_records_ < last_group_) {
         gathering_ = true;
-        const auto wait = std::min<std::chrono::steady_clock::duration>(
-            last_sync_, std::chrono::milliseconds(2));
+        const auto wait =
+            std::min<std::chrono::steady_clock::duration>(last_sync_, std::chrono::milliseconds(2));
         gather_cv_.wait_for(lock, wait, [&] {
           return buffered_records_ >= last_group_ || !failure_.ok() || closed_;
         });

@@ -36,8 +36,8 @@ inline constexpr size_t kRecordHeaderBytes = 8;  // length:u32 crc32c:u32
 inline constexpr uint32_t kMaxRecordBytes = 1u << 30;
 
 // "<prefix><number as 16 lowercase hex digits><suffix>" -> number; false for other names.
-bool ParseNumberedFileName(std::string_view name, std::string_view prefix,
-                           std::string_view suffix, uint64_t* number);
+bool ParseNumberedFileName(std::string_view name, std::string_view prefix, std::string_view suffix,
+                           uint64_t* number);
 // "log-<seq as 16 hex digits>.log"; Parse returns false for other names.
 std::string SegmentFileName(uint64_t seq);
 bool ParseSegmentFileName(std::string_view name, uint64_t* seq);
@@ -63,8 +63,9 @@ struct ScanResult {
 // Scans a segment's bytes: checks its header (seq must equal `seq`), then calls
 // fn(type, payload, offset) for each good record in order until the end or the first bad
 // one. A callback error stops the scan as kCorrupt at that record (its message included).
-ScanResult ScanSegment(std::span<const uint8_t> bytes, uint64_t seq,
-                       const std::function<Status(uint8_t, std::span<const uint8_t>, uint64_t)>& fn);
+ScanResult ScanSegment(
+    std::span<const uint8_t> bytes, uint64_t seq,
+    const std::function<Status(uint8_t, std::span<const uint8_t>, uint64_t)>& fn);
 // Counts the records that still frame correctly (length and checksum) at or after `offset`, by
 // trying every byte offset and skipping over each record found: what a repair drops.
 uint64_t CountRecordsAfter(std::span<const uint8_t> bytes, uint64_t offset);
@@ -111,12 +112,12 @@ class Log {
   // Syncs and closes; later calls fail. Returns the first failure, if any.
   Status Close();
 
-  uint64_t segment() const;             // the current segment's seq
-  uint64_t lsn() const;                 // the LSN after the last record appended
-  uint64_t bytes_since_roll() const;    // appended to the current segment (header included)
-  uint64_t records() const;             // appended since Open
-  uint64_t syncs() const;               // syncs since Open
-  Status failure() const;               // OK, or the first failure
+  uint64_t segment() const;           // the current segment's seq
+  uint64_t lsn() const;               // the LSN after the last record appended
+  uint64_t bytes_since_roll() const;  // appended to the current segment (header included)
+  uint64_t records() const;           // appended since Open
+  uint64_t syncs() const;             // syncs since Open
+  Status failure() const;             // OK, or the first failure
   // Whether there is a failure, without taking the log's mutex.
   bool failed() const { return failed_.load(std::memory_order_acquire); }
 
@@ -139,11 +140,11 @@ class Log {
   std::vector<uint8_t> buffer_, io_buffer_;
   std::unique_ptr<WritableFile> file_;
   uint64_t seq_ = 0;
-  uint64_t next_ = 0;         // LSN of the end of the buffer
-  uint64_t written_ = 0;      // LSN written to the file
-  uint64_t durable_ = 0;      // LSN synced
-  uint64_t roll_lsn_ = 0;     // LSN where the current segment began (its header excluded)
-  uint64_t segment_base_ = 0; // bytes of the current segment before roll_lsn_ (its header)
+  uint64_t next_ = 0;          // LSN of the end of the buffer
+  uint64_t written_ = 0;       // LSN written to the file
+  uint64_t durable_ = 0;       // LSN synced
+  uint64_t roll_lsn_ = 0;      // LSN where the current segment began (its header excluded)
+  uint64_t segment_base_ = 0;  // bytes of the current segment before roll_lsn_ (its header)
   uint64_t unsynced_records_ = 0;
   // Group commit (Commit): records buffered since the last write-out, the records the last
   // sync by a waiting writer covered, how long it took, and whether a writer is gathering.

@@ -59,13 +59,15 @@ class Reader {
   std::string_view String(const char* field) {
     const uint64_t n = Varint(field);
     if (!ok()) return {};
-    if (n > b_.size() - at_) return Fail(field, "length " + std::to_string(n) + " past the end"), "";
+    if (n > b_.size() - at_)
+      return Fail(field, "length " + std::to_string(n) + " past the end"), "";
     std::string_view s(reinterpret_cast<const char*>(b_.data() + at_), n);
     at_ += n;
     return s;
   }
   void Fail(const char* field, const std::string& why) {
-    if (error_.empty()) error_ = std::string(field) + " at payload offset " + std::to_string(at_) + ": " + why;
+    if (error_.empty())
+      error_ = std::string(field) + " at payload offset " + std::to_string(at_) + ": " + why;
   }
 
  private:
@@ -127,8 +129,7 @@ void EncodeDelete(std::string_view ns, std::string_view id, std::vector<uint8_t>
   PutString(id, out);
 }
 void BeginBatch(std::vector<uint8_t>* out) { PutFixed<uint32_t>(0, out); }
-void BatchUpsert(std::string_view ns, const Object& o, int64_t expires,
-                 std::vector<uint8_t>* out) {
+void BatchUpsert(std::string_view ns, const Object& o, int64_t expires, std::vector<uint8_t>* out) {
   out->push_back(kUpsert);
   EncodeUpsert(ns, o, expires, out);
 }
@@ -136,9 +137,7 @@ void BatchDelete(std::string_view ns, std::string_view id, std::vector<uint8_t>*
   out->push_back(kDelete);
   EncodeDelete(ns, id, out);
 }
-void EndBatch(uint32_t count, std::vector<uint8_t>* out) {
-  std::memcpy(out->data(), &count, 4);
-}
+void EndBatch(uint32_t count, std::vector<uint8_t>* out) { std::memcpy(out->data(), &count, 4); }
 void EncodeExpire(std::string_view ns, std::span<const std::string_view> ids,
                   std::vector<uint8_t>* out) {
   PutString(ns, out);
@@ -193,7 +192,8 @@ Status DecodeRecord(uint8_t type, std::span<const uint8_t> payload, std::vector<
     }
     case kBatch: {
       const uint32_t n = r.Fixed<uint32_t>("count");
-      if (r.ok() && n > payload.size() / 3) r.Fail("count", std::to_string(n) + " operations cannot fit");
+      if (r.ok() && n > payload.size() / 3)
+        r.Fail("count", std::to_string(n) + " operations cannot fit");
       for (uint32_t i = 0; i < n && r.ok(); ++i) {
         const uint8_t kind = r.Fixed<uint8_t>("operation kind");
         if (!r.ok()) break;
@@ -217,8 +217,10 @@ Status DecodeRecord(uint8_t type, std::span<const uint8_t> payload, std::vector<
                 std::to_string(payload.size() - r.offset()) + " trailing bytes");
   }
   for (size_t i = first; i < ops->size(); ++i) {
-    if ((*ops)[i].ns.empty()) return fail("record type " + std::to_string(type) + ": empty namespace name");
-    if ((*ops)[i].kind != kCreateNamespace && (*ops)[i].kind != kDropNamespace && (*ops)[i].id.empty()) {
+    if ((*ops)[i].ns.empty())
+      return fail("record type " + std::to_string(type) + ": empty namespace name");
+    if ((*ops)[i].kind != kCreateNamespace && (*ops)[i].kind != kDropNamespace &&
+        (*ops)[i].id.empty()) {
       return fail("record type " + std::to_string(type) + ": empty id");
     }
   }
@@ -245,8 +247,7 @@ void CheckpointBuilder::Reserve(size_t objects) {
 }
 
 void CheckpointBuilder::AddObject(uint32_t ns, std::string_view id, const Position& pos,
-                                  int64_t timestamp, int64_t expires,
-                                  std::string_view metadata) {
+                                  int64_t timestamp, int64_t expires, std::string_view metadata) {
   points_.push_back({pos.x, pos.y, pos.z});
   PutVarint(ns, &data_);
   PutString(id, &data_);

@@ -43,13 +43,11 @@ struct LoggedOp {
 // Payload encoders (append to *out; the type byte is the framing's).
 void EncodeNamespace(std::string_view ns, CoordinateSystem cs, std::vector<uint8_t>* out);
 void EncodeName(std::string_view ns, std::vector<uint8_t>* out);  // kDropNamespace
-void EncodeUpsert(std::string_view ns, const Object& o, int64_t expires,
-                  std::vector<uint8_t>* out);
+void EncodeUpsert(std::string_view ns, const Object& o, int64_t expires, std::vector<uint8_t>* out);
 void EncodeDelete(std::string_view ns, std::string_view id, std::vector<uint8_t>* out);
 // kBatch: a count, then each operation as a kind byte and an upsert's or delete's payload.
 void BeginBatch(std::vector<uint8_t>* out);  // reserves the count
-void BatchUpsert(std::string_view ns, const Object& o, int64_t expires,
-                 std::vector<uint8_t>* out);
+void BatchUpsert(std::string_view ns, const Object& o, int64_t expires, std::vector<uint8_t>* out);
 void BatchDelete(std::string_view ns, std::string_view id, std::vector<uint8_t>* out);
 void EndBatch(uint32_t count, std::vector<uint8_t>* out);  // fills the count in
 // kExpire: a namespace and the ids removed.
