@@ -317,9 +317,8 @@ Status Log::Commit(uint64_t lsn, bool wait) {
     return failed() ? failure() : Status();
   }
   std::unique_lock lock(mu_);
-  if (!wait) {
+  if (!wait) {  // kAlways: the batch_size-th unsynced record syncs them all
     if (!failure_.ok()) return failure_;
-    if (options_.policy != LogOptions::Policy::kAlways) return Status();
     if (++unsynced_records_ < options_.batch_size) return Status();
   }
   // Group commit: one thread writes and syncs everything buffered; the others wait for it
@@ -353,20 +352,13 @@ Status Log::Commit(uint64_t lsn, bool wait) {
 }
 
 Status Log::Sync() {
-  std::unique_lock lock(mu_);
-  if (closed_) return failure_;
-  return [&] {
-    const uint64_t target = next_;
-    for (;;) {
-      if (!failure_.ok()) return failure_;
-      if (durable_ >= target) return Status();
-      if (!io_busy_) {
-        DoIo(lock, true).IgnoreError();
-        continue;
-      }
-      cv_.wait(lock);
-    }
-  }();
+  uint64_t target;
+  {
+    std::lock_guard lock(mu_);
+    if (closed_) return failure_;
+    target = next_;
+  }
+  return Commit(target, /*wait=*/true);  // the group-commit loop, for everything so far
 }
 
 Result<uint64_t> Log::Roll() {
