@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "storage/crc32c.h"
+#include "storage/futex.h"
 
 namespace locus::storage {
 namespace {
@@ -296,6 +297,7 @@ Status Log::DoIo(std::unique_lock<std::mutex>& lock, bool sync, bool group) {
     }
     if (sync) {
       durable_ = end;
+      durable_lsn_.store(end, std::memory_order_release);
       unsynced_records_ -= std::min(unsynced_records_, records);
       ++syncs_;
     }
@@ -304,8 +306,14 @@ Status Log::DoIo(std::unique_lock<std::mutex>& lock, bool sync, bool group) {
                        " (the database refuses further writes; reopen it to recover)");
     failed_ = true;
   }
-  cv_.notify_all();
+  WakeWaiters();
   return s.ok() ? s : failure_;
+}
+
+void Log::WakeWaiters() {
+  io_epoch_.fetch_add(1, std::memory_order_release);
+  cv_.notify_all();
+  if (sleepers_.load(std::memory_order_acquire) != 0) FutexWakeAll(&io_epoch_);
 }
 
 void Log::WaitIdle(std::unique_lock<std::mutex>& lock) {
@@ -340,14 +348,22 @@ Status Log::Commit(uint64_t lsn, bool wait) {
         });
         gathering_ = false;
         if (!failure_.ok() || durable_ >= lsn || io_busy_) {
-          cv_.notify_all();  // waiters that saw a gatherer take the turn themselves
+          WakeWaiters();  // waiters that saw a gatherer take the turn themselves
           continue;
         }
       }
       DoIo(lock, /*sync=*/true, /*group=*/true).IgnoreError();
       continue;
     }
-    cv_.wait(lock);
+    // Sleep until the next change; the epoch is read under mu_, so a change made after
+    // this check bumps it and the futex returns at once.
+    const uint32_t epoch = io_epoch_.load(std::memory_order_relaxed);
+    sleepers_.fetch_add(1, std::memory_order_relaxed);
+    lock.unlock();
+    FutexWait(&io_epoch_, epoch);
+    sleepers_.fetch_sub(1, std::memory_order_relaxed);
+    if (durable_lsn_.load(std::memory_order_acquire) >= lsn) return Status();
+    lock.lock();
   }
 }
 
@@ -384,7 +400,7 @@ Result<uint64_t> Log::Roll() {
   }();
   lock.lock();
   io_busy_ = false;
-  cv_.notify_all();
+  WakeWaiters();
   if (!s.ok()) {
     if (failure_.ok()) {
       failure_ = IoError("log: starting segment " + path + ": " + std::string(s.message()) +

@@ -129,6 +129,9 @@ class Log {
   // steer the next gathering.
   Status DoIo(std::unique_lock<std::mutex>& lock, bool sync, bool group = false);
   void WaitIdle(std::unique_lock<std::mutex>& lock);
+  // REQUIRES: mu_ held. Tells every waiter that io_busy_, durable_, gathering_ or failure_
+  // changed: cv_'s (Roll, Close, SyncLoop) and Commit's, who sleep on io_epoch_.
+  void WakeWaiters();
   void SyncLoop();
 
   const std::shared_ptr<FileSystem> fs_;
@@ -137,6 +140,14 @@ class Log {
 
   mutable std::mutex mu_;
   std::condition_variable cv_;  // io_busy_ or durable_ changed
+  // Commit's waiters sleep on io_epoch_ (a futex word, bumped under mu_ by WakeWaiters) and
+  // wake without mu_: they read durable_lsn_ (durable_, published) and return when it
+  // covers them. (A condition variable makes each of them take mu_ in turn on waking. In
+  // W5's 50 writers the difference was within the run-to-run noise; since the database's
+  // write groups, few threads wait here at once.)
+  std::atomic<uint32_t> io_epoch_{0};
+  std::atomic<uint32_t> sleepers_{0};
+  std::atomic<uint64_t> durable_lsn_{0};
   std::vector<uint8_t> buffer_, io_buffer_;
   std::unique_ptr<WritableFile> file_;
   uint64_t seq_ = 0;

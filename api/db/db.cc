@@ -35,6 +35,7 @@
 #include "engine/polygon.h"
 #include "kernels/geo.h"
 #include "storage/file_system.h"
+#include "storage/futex.h"
 #include "storage/log.h"
 
 namespace locus {
@@ -554,6 +555,20 @@ struct Db::Impl {
   bool ckpt_stopping = false;
   std::thread checkpointer;
 
+  // ---- write groups: single writes that wait for their sync (RunGrouped) ----
+  struct GroupedWrite {
+    enum : uint32_t { kWaiting = 0, kLead = 1, kDone = 2 };
+    void (*run)(void*) = nullptr;  // applies and logs the write: sets lsn and status
+    void* ctx = nullptr;
+    uint64_t lsn = 0;  // 0: nothing logged
+    Status status;     // run's error, else the sync's
+    std::atomic<uint32_t> state{kWaiting};
+  };
+  std::mutex group_mu;
+  std::vector<GroupedWrite*> group_queue;  // guarded by group_mu
+  bool group_leader = false;               // guarded by group_mu
+  Status RunGrouped(GroupedWrite& self);
+
   int64_t Now() const { return clock->NowMillis(); }
 
   // Writes fail once the database is closed or its log failed (nothing is applied then).
@@ -584,6 +599,24 @@ struct Db::Impl {
       RequestCheckpoint();
     }
     return s;
+  }
+  // Whether a write acknowledges only once synced (a durable database, and `w.sync` or the
+  // policy says so): such single writes run in write groups (RunGrouped).
+  bool Waits(const WriteOptions& w) const {
+    return log && w.sync.value_or(options.durability.sync == SyncPolicy::kAlways);
+  }
+  // Runs `apply` (a write's apply-and-log step, which sets *lsn) in a write group; returns
+  // its error, else its sync's.
+  template <typename Apply>
+  Status Grouped(Apply& apply, const uint64_t* lsn) {
+    GroupedWrite g;
+    auto run = [&] {
+      g.status = apply();
+      g.lsn = g.status.ok() ? *lsn : 0;
+    };
+    g.run = [](void* f) { (*static_cast<decltype(run)*>(f))(); };
+    g.ctx = &run;
+    return RunGrouped(g);
   }
   void RequestCheckpoint() {
     {
@@ -1419,6 +1452,64 @@ Status Db::DropNamespace(std::string_view name) {
   return impl_->Commit(lsn, {});
 }
 
+// Single writes that wait for their sync run in write groups. Each writer queues its write;
+// the first finds no leader and leads: it applies and logs every queued write in turn (its
+// own among them), hands the lead to the first writer queued meanwhile (who applies the next
+// group while this one syncs), syncs up to its group's last record, and wakes the group's
+// writers. A writer thus sleeps once per write, until its write is applied and synced, where
+// taking the namespace's writer lock itself put it to sleep a second time whenever many
+// writers came at once (as every sync releases them together): on the 2-vCPU VM those lock
+// handoffs were a fifth of the CPU time of 50 writers under kAlways.
+Status Db::Impl::RunGrouped(GroupedWrite& self) {
+  std::unique_lock lock(group_mu);
+  group_queue.push_back(&self);
+  if (group_leader) {
+    lock.unlock();
+    uint32_t state;
+    while ((state = self.state.load(std::memory_order_acquire)) == GroupedWrite::kWaiting) {
+      storage::FutexWait(&self.state, GroupedWrite::kWaiting);
+    }
+    if (state == GroupedWrite::kDone) return self.status;
+    lock.lock();  // handed the lead: the queue holds this write and those after it
+  }
+  group_leader = true;
+  thread_local std::vector<GroupedWrite*> group;
+  group.clear();
+  group.swap(group_queue);
+  lock.unlock();
+  uint64_t last = 0;
+  for (GroupedWrite* w : group) {
+    w->run(w->ctx);
+    last = std::max(last, w->lsn);
+  }
+  GroupedWrite* next = nullptr;
+  lock.lock();
+  if (group_queue.empty()) group_leader = false;
+  else next = group_queue.front();
+  lock.unlock();
+  if (next) {
+    next->state.store(GroupedWrite::kLead, std::memory_order_release);
+    storage::FutexWakeAll(&next->state);
+  }
+  // The log's gathering still applies: a sync this leader starts waits (briefly) for the
+  // next group's records too. Without it (measured) two half-sized groups alternated, one
+  // sync each, for 15% fewer writes per second.
+  const Status synced = Commit(last, WriteOptions{.sync = true});
+  // A write that logged nothing (stale, or a failed check) needed no sync.
+  for (GroupedWrite* w : group) {
+    if (w->status.ok() && w->lsn != 0) w->status = synced;
+  }
+  Status own = self.status;
+  for (GroupedWrite* w : group) {
+    if (w == &self) continue;
+    // After the store the writer may return and its GroupedWrite be gone: only the wake,
+    // which tolerates that, still names it.
+    w->state.store(GroupedWrite::kDone, std::memory_order_release);
+    storage::FutexWakeAll(&w->state);
+  }
+  return own;
+}
+
 Result<WriteOutcome> Db::Upsert(std::string_view ns_name, const Object& object,
                                 const WriteOptions& write) {
   // The single-object path: no batch, and messages are built only on error.
@@ -1427,38 +1518,47 @@ Result<WriteOutcome> Db::Upsert(std::string_view ns_name, const Object& object,
   auto ns = impl_->Find(ns_name);
   const CoordinateSystem cs = ns ? ns->options.coordinates : NamespaceOptions{}.coordinates;
   if (!impl_->ObjectOk(cs, object)) return impl_->CheckObject(cs, object, "object");
-  WriteOutcome out;
-  bool recluster;
+  WriteOutcome out = WriteOutcome::kApplied;
   uint64_t lsn = 0;
-  for (;;) {
-    if (!ns) {
-      ns = impl_->FindOrCreate(ns_name);
-      // Created by another thread in between with other coordinates: validate against those.
-      if (ns->options.coordinates != cs && !impl_->ObjectOk(ns->options.coordinates, object)) {
-        return impl_->CheckObject(ns->options.coordinates, object, "object");
+  auto apply = [&]() -> Status {
+    bool recluster;
+    for (;;) {
+      if (!ns) {
+        ns = impl_->FindOrCreate(ns_name);
+        // Created by another thread in between with other coordinates: validate against
+        // those.
+        if (ns->options.coordinates != cs && !impl_->ObjectOk(ns->options.coordinates, object)) {
+          return impl_->CheckObject(ns->options.coordinates, object, "object");
+        }
       }
+      std::unique_lock w(ns->writer);
+      if (ns->dropped) {  // dropped since we found it: find it again
+        w.unlock();
+        ns = nullptr;
+        continue;
+      }
+      const int64_t now = impl_->Now();
+      {
+        std::unique_lock x(ns->rw);
+        out = ns->UpsertLocked(object, now);
+      }
+      if (out == WriteOutcome::kApplied && impl_->log) {
+        LOCUS_ASSIGN_OR_RETURN(
+            lsn, impl_->LogRecord(db_internal::kUpsert, [&](std::vector<uint8_t>* buf) {
+              db_internal::EncodeUpsert(ns_name, object, ExpiresOf(object, now), buf);
+            }));
+      }
+      recluster = ns->NeedsRecluster();
+      break;
     }
-    std::unique_lock w(ns->writer);
-    if (ns->dropped) {  // dropped since we found it: find it again
-      w.unlock();
-      ns = nullptr;
-      continue;
-    }
-    const int64_t now = impl_->Now();
-    {
-      std::unique_lock x(ns->rw);
-      out = ns->UpsertLocked(object, now);
-    }
-    if (out == WriteOutcome::kApplied && impl_->log) {
-      LOCUS_ASSIGN_OR_RETURN(
-          lsn, impl_->LogRecord(db_internal::kUpsert, [&](std::vector<uint8_t>* buf) {
-            db_internal::EncodeUpsert(ns_name, object, ExpiresOf(object, now), buf);
-          }));
-    }
-    recluster = ns->NeedsRecluster();
-    break;
+    if (recluster) impl_->RequestRecluster(ns);
+    return Status();
+  };
+  if (impl_->Waits(write)) {
+    LOCUS_RETURN_IF_ERROR(impl_->Grouped(apply, &lsn));
+    return out;
   }
-  if (recluster) impl_->RequestRecluster(ns);
+  LOCUS_RETURN_IF_ERROR(apply());
   LOCUS_RETURN_IF_ERROR(impl_->Commit(lsn, write));
   return out;
 }
@@ -1467,22 +1567,29 @@ Status Db::Delete(std::string_view ns_name, std::string_view id, const WriteOpti
   LOCUS_RETURN_IF_ERROR(CheckName(id, "id", impl_->options.max_id_bytes));
   LOCUS_RETURN_IF_ERROR(impl_->WritableCheck());
   uint64_t lsn = 0;
-  Impl::Namespace::Removed removed;
-  for (;;) {
-    LOCUS_ASSIGN_OR_RETURN(auto ns, impl_->Require(ns_name));
-    std::lock_guard w(ns->writer);
-    if (ns->dropped) continue;
-    std::unique_lock x(ns->rw);
-    removed = ns->DeleteLocked(id, impl_->Now());
-    if (removed != Impl::Namespace::Removed::kNone && impl_->log) {
-      LOCUS_ASSIGN_OR_RETURN(
-          lsn, impl_->LogRecord(db_internal::kDelete, [&](std::vector<uint8_t>* buf) {
-            db_internal::EncodeDelete(ns_name, id, buf);
-          }));
+  Impl::Namespace::Removed removed = Impl::Namespace::Removed::kNone;
+  auto apply = [&]() -> Status {
+    for (;;) {
+      LOCUS_ASSIGN_OR_RETURN(auto ns, impl_->Require(ns_name));
+      std::lock_guard w(ns->writer);
+      if (ns->dropped) continue;
+      std::unique_lock x(ns->rw);
+      removed = ns->DeleteLocked(id, impl_->Now());
+      if (removed != Impl::Namespace::Removed::kNone && impl_->log) {
+        LOCUS_ASSIGN_OR_RETURN(
+            lsn, impl_->LogRecord(db_internal::kDelete, [&](std::vector<uint8_t>* buf) {
+              db_internal::EncodeDelete(ns_name, id, buf);
+            }));
+      }
+      return Status();
     }
-    break;
+  };
+  if (impl_->Waits(write)) {
+    LOCUS_RETURN_IF_ERROR(impl_->Grouped(apply, &lsn));
+  } else {
+    LOCUS_RETURN_IF_ERROR(apply());
+    LOCUS_RETURN_IF_ERROR(impl_->Commit(lsn, write));
   }
-  LOCUS_RETURN_IF_ERROR(impl_->Commit(lsn, write));
   if (removed != Impl::Namespace::Removed::kVisible) {
     return NotFoundError("namespace '" + std::string(ns_name) + "': no object '" +
                          std::string(id) + "'");
