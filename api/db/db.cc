@@ -599,8 +599,7 @@ struct Db::Impl {
   // Acknowledges a write at `lsn` as WriteOptions and the policy say; may start a checkpoint.
   Status Commit(uint64_t lsn, const WriteOptions& w) {
     if (!log || lsn == 0) return Status();
-    const bool wait = w.sync.value_or(options.durability.sync == SyncPolicy::kAlways);
-    Status s = log->Commit(lsn, wait);
+    Status s = log->Commit(lsn, Waits(w));
     if (static_cast<int64_t>(lsn) - checkpoint_lsn.load(std::memory_order_relaxed) >
         static_cast<int64_t>(std::min<uint64_t>(
             checkpoint_trigger_bytes.load(std::memory_order_relaxed), INT64_MAX))) {
