@@ -18,18 +18,6 @@ constexpr double kPi = 3.14159265358979323846;
 constexpr double kDegToRad = kPi / 180.0;
 constexpr double kRadToDeg = 180.0 / kPi;
 
-Status CheckRange(double v, double limit, std::string_view name, int index) {
-  const std::string field = std::string(name) + std::to_string(index);
-  if (!std::isfinite(v)) {
-    return InvalidArgumentError(field + " = " + FormatNumber(v) + ": not a finite number");
-  }
-  if (v < -limit || v > limit) {
-    return InvalidArgumentError(field + " = " + FormatNumber(v) + ": outside [" + FormatNumber(-limit) + ", " +
-                                FormatNumber(limit) + "]");
-  }
-  return Status();
-}
-
 // Returns deg reduced modulo 360 to [-180, 180], in radians (exact reduction).
 double Radians(double deg) { return std::remainder(deg, 360.0) * kDegToRad; }
 
@@ -101,8 +89,9 @@ Result<DistanceMethod> ParseDistanceMethod(std::string_view name) {
 }
 
 Status ValidateLonLat(const Point2& p, int index) {
-  LOCUS_RETURN_IF_ERROR(CheckRange(p.x, 180, "lon", index));
-  return CheckRange(p.y, 90, "lat", index);
+  const std::string i = std::to_string(index);
+  LOCUS_RETURN_IF_ERROR(ValidateLongitude(p.x, "lon" + i));
+  return ValidateLatitude(p.y, "lat" + i);
 }
 
 Status ValidateLonLat(const Point3& p, int index) {

@@ -36,7 +36,7 @@
 #include <vector>
 
 #include "kernels/column.h"
-#include "locus/memory.h"
+#include "kernels/memory.h"
 
 namespace locus::engine {
 
@@ -204,8 +204,8 @@ class LiveIndex {
   kernels::Column<double> col_[kDims];
   kernels::Column<int64_t> t_, expires_;
   // Large and accessed at random by writes: huge pages where the kernel gives them.
-  std::vector<uint32_t, HugePageAllocator<uint32_t>> key_of_slot_;  // kNoKey: a free slot
-  std::vector<uint32_t, HugePageAllocator<uint32_t>> slot_of_key_;  // kNoKey: absent key
+  std::vector<uint32_t, kernels::HugePageAllocator<uint32_t>> key_of_slot_;  // kNoKey: a free slot
+  std::vector<uint32_t, kernels::HugePageAllocator<uint32_t>> slot_of_key_;  // kNoKey: absent key
   std::vector<uint32_t> free_slots_;
   std::vector<double> bmin_[kDims], bmax_[kDims];  // per block; empty = (+inf, -inf)
   // Per superblock of kSuperBlock consecutive blocks: the union of their bounds, widened

@@ -19,10 +19,11 @@
 // rejects vertex coordinates of magnitude above 1e150 so that no product overflows.
 //
 // Thread safety: a Polygon is immutable after Make; every const method is safe to call
-// concurrently. ConvexHull is a pure function.
+// concurrently. ConvexHull and KeepInside are pure functions.
 #ifndef LOCUS_ENGINE_POLYGON_H_
 #define LOCUS_ENGINE_POLYGON_H_
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -125,6 +126,31 @@ class Polygon {
 // distinct points are collinear. Fails with InvalidArgument naming "points[i].x" on a
 // non-finite coordinate or one above 1e150 in magnitude.
 Result<std::vector<Point2>> ConvexHull(std::span<const Point2> points);
+
+// The exact step of a polygon query over an index: keeps, in their order, the keys whose
+// point `point_of(key)` (a Point2) lies in the closed polygon. The caller's index scan over
+// polygon.bounds() gives the candidates; they are tested in chunks of kChunk points by one
+// ContainsMany call each, so the edge walks run back to back over a small gathered array.
+template <class PointOf>
+void KeepInside(const Polygon& polygon, std::vector<uint32_t>* keys, PointOf&& point_of) {
+  constexpr size_t kChunk = 256;
+  double x[kChunk], y[kChunk];
+  uint8_t inside[kChunk];
+  size_t kept = 0;
+  for (size_t begin = 0; begin < keys->size(); begin += kChunk) {
+    const size_t n = std::min(kChunk, keys->size() - begin);
+    for (size_t i = 0; i < n; ++i) {
+      const Point2 p = point_of((*keys)[begin + i]);
+      x[i] = p.x;
+      y[i] = p.y;
+    }
+    polygon.ContainsMany(x, y, n, inside);
+    for (size_t i = 0; i < n; ++i) {
+      if (inside[i]) (*keys)[kept++] = (*keys)[begin + i];
+    }
+  }
+  keys->resize(kept);
+}
 
 }  // namespace locus::engine
 

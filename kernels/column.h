@@ -22,7 +22,7 @@
 #include <utility>
 
 #include "locus/check.h"
-#include "locus/memory.h"
+#include "kernels/memory.h"
 
 namespace locus::kernels {
 
@@ -150,7 +150,7 @@ class Column {
     const size_t bytes = BlockBytes(new_capacity);
     T* fresh = static_cast<T*>(std::aligned_alloc(kColumnAlignment, bytes));
     if (!fresh) throw std::bad_alloc();  // allocation failure is fatal, as for std::vector
-    AdviseHugePages(fresh, bytes);  // before the first touch (locus/memory.h)
+    AdviseHugePages(fresh, bytes);  // before the first touch (kernels/memory.h)
     std::memset(fresh, 0, bytes);
     if (size_) std::memcpy(fresh, data_, size_ * sizeof(T));
     std::free(data_);

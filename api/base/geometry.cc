@@ -103,4 +103,26 @@ Status ValidateDistance(double value, std::string_view field) {
                               ": must be a finite number >= 0");
 }
 
+namespace {
+Status ValidateDegrees(double v, double limit, std::string_view field) {
+  if (!std::isfinite(v)) {
+    return InvalidArgumentError(std::string(field) + " = " + FormatNumber(v) +
+                                ": not a finite number");
+  }
+  if (v < -limit || v > limit) {
+    return InvalidArgumentError(std::string(field) + " = " + FormatNumber(v) + ": outside [" +
+                                FormatNumber(-limit) + ", " + FormatNumber(limit) + "]");
+  }
+  return Status();
+}
+}  // namespace
+
+Status ValidateLongitude(double lon, std::string_view field) {
+  return ValidateDegrees(lon, 180, field);
+}
+
+Status ValidateLatitude(double lat, std::string_view field) {
+  return ValidateDegrees(lat, 90, field);
+}
+
 }  // namespace locus

@@ -559,14 +559,8 @@ struct Importer {
       }
     }
     if (options.coordinates == CoordinateSystem::kGeographic) {
-      if (!(v[0] >= -180 && v[0] <= 180)) {
-        return InvalidArgumentError(Index(cpath, 0) + " = " + FormatNumber(v[0]) +
-                                    ": longitude outside [-180, 180]");
-      }
-      if (!(v[1] >= -90 && v[1] <= 90)) {
-        return InvalidArgumentError(Index(cpath, 1) + " = " + FormatNumber(v[1]) +
-                                    ": latitude outside [-90, 90]");
-      }
+      LOCUS_RETURN_IF_ERROR(ValidateLongitude(v[0], Index(cpath, 0)));
+      LOCUS_RETURN_IF_ERROR(ValidateLatitude(v[1], Index(cpath, 1)));
     }
     *pos = Position{v[0], v[1], v[2]};
     return Status();

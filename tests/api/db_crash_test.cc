@@ -44,6 +44,7 @@
 #include <thread>
 #include <vector>
 
+#include "api/db/test_seams.h"
 #include "locus/db.h"
 #include "storage/file_system.h"
 #include "tests/api/crash_workload.h"
@@ -534,8 +535,7 @@ TEST(DbCrashTest, CheckpointDuringWritesThenPowerLossKeepsAPrefix) {
     o.durability.sync = policy;
     o.durability.sync_interval_ms = 3'600'000;  // nothing leaves the buffer by itself
     o.durability.checkpoint_min_log_bytes = 0;
-    o.durability.file_system = fi;
-    auto db = std::move(Db::Open(dir, o)).value();
+    auto db = std::move(db_internal::DbFactory::Open(dir, o, {.file_system = fi})).value();
     Batch big;
     for (int i = 0; i < 50'000; ++i) {
       Object x;
@@ -567,7 +567,6 @@ TEST(DbCrashTest, CheckpointDuringWritesThenPowerLossKeepsAPrefix) {
     db->Close().IgnoreError();  // its files are dead
     db.reset();
 
-    o.durability.file_system = nullptr;
     auto reopened = Db::Open(dir, o);
     ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
     auto a = (*reopened)->Get("a", "x");

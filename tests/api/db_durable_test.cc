@@ -43,6 +43,7 @@
 #include <tuple>
 #include <vector>
 
+#include "api/db/test_seams.h"
 #include "locus/db.h"
 #include "storage/file_system.h"
 #include "storage/log.h"
@@ -183,22 +184,33 @@ const char* PolicyName(SyncPolicy p) {
   return "?";
 }
 
+// DbOptions and the test seams (api/db/test_seams.h) a database is opened with.
+struct TestOptions : DbOptions {
+  db_internal::TestSeams seams;
+};
+
+// Opens a durable database with the options' seams.
+Result<std::unique_ptr<Db>> OpenDb(const std::string& dir, TestOptions options) {
+  db_internal::TestSeams seams = std::move(options.seams);
+  return db_internal::DbFactory::Open(dir, std::move(options), std::move(seams));
+}
+
 // Deterministic options: no sweeper, inline reclusters, no automatic checkpoints.
-DbOptions Options(SyncPolicy policy, std::shared_ptr<ManualClock> clock,
+TestOptions Options(SyncPolicy policy, std::shared_ptr<ManualClock> clock,
                   std::shared_ptr<storage::FileSystem> fs = nullptr, bool repair = false) {
-  DbOptions o;
+  TestOptions o;
   o.clock = std::move(clock);
   o.sweep_interval_ms = 0;
   o.background_recluster = false;
   o.durability.sync = policy;
   o.durability.checkpoint_min_log_bytes = 0;
-  o.durability.file_system = std::move(fs);
+  o.seams.file_system = std::move(fs);
   o.durability.repair = repair;
   return o;
 }
 
-std::unique_ptr<Db> OpenOrFail(const std::string& dir, DbOptions options) {
-  auto db = Db::Open(dir, std::move(options));
+std::unique_ptr<Db> OpenOrFail(const std::string& dir, TestOptions options) {
+  auto db = OpenDb(dir, std::move(options));
   if (!db.ok()) {
     ADD_FAILURE() << "Open " << dir << ": " << db.status().ToString();
     return nullptr;
@@ -461,7 +473,7 @@ TEST_P(DurableRoundTripTest, RecoversTheOracleState) {
   std::mt19937_64 rng(seed);
   auto clock = std::make_shared<ManualClock>(1'700'000'000'000);
   TempDir dir;
-  DbOptions options = Options(policy, clock);
+  TestOptions options = Options(policy, clock);
   if (policy == SyncPolicy::kEverySecond) {
     options.durability.sync_interval_ms = 5;
     options.durability.sync_mode = SyncMode::kFsync;
@@ -698,7 +710,7 @@ TEST(DurableDamageTest, FlipOfEveryByteOfASmallLog) {
     damaged[pos] ^= 0xff;
     ReplaceFile(path, damaged);
     {
-      auto db = Db::Open(dir, Options(SyncPolicy::kAlways, clock));
+      auto db = OpenDb(dir, Options(SyncPolicy::kAlways, clock));
       if (!db.ok()) {
         ++errors;
         EXPECT_EQ(db.status().code(), StatusCode::kCorruption) << db.status().ToString();
@@ -842,8 +854,8 @@ TEST(DurableFailureTest, EveryFileSystemCallFailsInTurn) {
   const std::string start = root.Sub("start");
   {
     auto stop = std::make_shared<std::string>();
-    DbOptions options = Options(SyncPolicy::kAlways, clock);
-    options.durability.checkpoint_step_hook_for_testing = [stop](const char* step) {
+    TestOptions options = Options(SyncPolicy::kAlways, clock);
+    options.seams.checkpoint_step = [stop](const char* step) {
       return *stop != step;
     };
     auto db = OpenOrFail(start, options);
@@ -919,7 +931,7 @@ TEST(DurableFailureTest, EveryFileSystemCallFailsInTurn) {
       // The recovered state must be the one after steps [lo, hi): every acknowledged write,
       // and at most the write that hit the failure besides (never one refused after it).
       int last_acknowledged = -1, hi = n;
-      auto opened = Db::Open(dir, Options(SyncPolicy::kAlways, clock, fs));
+      auto opened = OpenDb(dir, Options(SyncPolicy::kAlways, clock, fs));
       std::unique_ptr<Db> db;
       if (!opened.ok()) {
         failed_at = -1;
@@ -1184,7 +1196,7 @@ TEST(DurablePowerLossTest, EverySecondKeepsWhatALaterSyncCovered) {
   TempDir dir;
   auto clock = std::make_shared<ManualClock>(1'700'000'000'000);
   auto fs = std::make_shared<FaultInjectingFileSystem>(storage::DefaultFileSystem());
-  DbOptions options = Options(SyncPolicy::kEverySecond, clock, fs);
+  TestOptions options = Options(SyncPolicy::kEverySecond, clock, fs);
   options.durability.sync_interval_ms = 50;
   auto db = OpenOrFail(dir.path(), options);
   ASSERT_NE(db, nullptr);
@@ -1220,7 +1232,7 @@ TEST(DurablePowerLossTest, NeverKeepsAPrefixAndSyncedWrites) {
     TempDir dir;
     auto clock = std::make_shared<ManualClock>(1'700'000'000'000);
     auto fs = std::make_shared<FaultInjectingFileSystem>(storage::DefaultFileSystem());
-    DbOptions options = Options(SyncPolicy::kNever, clock, fs);
+    TestOptions options = Options(SyncPolicy::kNever, clock, fs);
     options.durability.sync_interval_ms = 2;
     auto db = OpenOrFail(dir.path(), options);
     ASSERT_NE(db, nullptr);
@@ -1249,7 +1261,7 @@ TEST(DurablePowerLossTest, NeverKeepsAPrefixAndSyncedWrites) {
 TEST(DurablePowerLossTest, NeverProcessCrashKeepsAPrefix) {
   TempDir dir, copies;
   auto clock = std::make_shared<ManualClock>(1'700'000'000'000);
-  DbOptions options = Options(SyncPolicy::kNever, clock);
+  TestOptions options = Options(SyncPolicy::kNever, clock);
   options.durability.sync_interval_ms = 3;
   auto db = OpenOrFail(dir.path(), options);
   ASSERT_NE(db, nullptr);
@@ -1306,8 +1318,8 @@ TEST(DurableCheckpointTest, StoppedAtEachStepRecovers) {
       auto clock = std::make_shared<ManualClock>(1'700'000'000'000);
       auto fs = std::make_shared<FaultInjectingFileSystem>(storage::DefaultFileSystem());
       auto stop = std::make_shared<std::string>();
-      DbOptions options = Options(SyncPolicy::kAlways, clock, fs);
-      options.durability.checkpoint_step_hook_for_testing = [stop](const char* step) {
+      TestOptions options = Options(SyncPolicy::kAlways, clock, fs);
+      options.seams.checkpoint_step = [stop](const char* step) {
         return *stop != step;
       };
       auto db = OpenOrFail(dir.path(), options);
@@ -1377,7 +1389,7 @@ TEST(DurableCheckpointTest, ConcurrentWritesDuringCheckpoints) {
   SCOPED_TRACE(SeedTrace(seed));
   TempDir dir;
   auto clock = std::make_shared<ManualClock>(1'700'000'000'000);
-  DbOptions options = Options(SyncPolicy::kEverySecond, clock);
+  TestOptions options = Options(SyncPolicy::kEverySecond, clock);
   options.durability.sync_interval_ms = 5;
   options.background_recluster = true;
   auto db = OpenOrFail(dir.path(), options);
@@ -1566,13 +1578,13 @@ TEST(DurableOpenTest, SecondOpenOfADirectoryFails) {
   auto db = OpenOrFail(dir.path(), Options(SyncPolicy::kAlways, clock));
   ASSERT_NE(db, nullptr);
   ASSERT_TRUE(db->Upsert("a", {.id = "x", .pos = {1, 2}, .timestamp = 1}).ok());
-  auto second = Db::Open(dir.path(), Options(SyncPolicy::kAlways, clock));
+  auto second = OpenDb(dir.path(), Options(SyncPolicy::kAlways, clock));
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_TRUE(Contains(second.status().message(), dir.path() + "/LOCK"))
       << second.status().ToString();
   // A trailing slash names the same directory.
-  EXPECT_EQ(Db::Open(dir.path() + "/", Options(SyncPolicy::kAlways, clock)).status().code(),
+  EXPECT_EQ(OpenDb(dir.path() + "/", Options(SyncPolicy::kAlways, clock)).status().code(),
             StatusCode::kFailedPrecondition);
   ASSERT_TRUE(db->Close().ok());
   auto third = OpenOrFail(dir.path(), Options(SyncPolicy::kAlways, clock));
@@ -1585,18 +1597,18 @@ TEST(DurableOpenTest, SecondOpenOfADirectoryFails) {
 TEST(DurableOpenTest, BadOptionsNameTheField) {
   TempDir dir;
   auto clock = std::make_shared<ManualClock>(1);
-  auto expect_bad = [&](DbOptions o, const char* field) {
-    auto db = Db::Open(dir.path(), std::move(o));
+  auto expect_bad = [&](TestOptions o, const char* field) {
+    auto db = OpenDb(dir.path(), std::move(o));
     ASSERT_FALSE(db.ok()) << field;
     EXPECT_EQ(db.status().code(), StatusCode::kInvalidArgument) << db.status().ToString();
     EXPECT_TRUE(Contains(db.status().message(), field)) << db.status().ToString();
   };
   for (int64_t bad : {int64_t{0}, int64_t{-5}}) {
-    DbOptions o = Options(SyncPolicy::kEverySecond, clock);
+    TestOptions o = Options(SyncPolicy::kEverySecond, clock);
     o.durability.sync_interval_ms = bad;
     expect_bad(o, "sync_interval_ms");
   }
-  DbOptions o = Options(SyncPolicy::kAlways, clock);
+  TestOptions o = Options(SyncPolicy::kAlways, clock);
   o.durability.sync_batch_size = 0;
   expect_bad(o, "sync_batch_size");
   for (double bad : {0.0, -1.0, std::nan(""), std::numeric_limits<double>::infinity()}) {
@@ -1607,7 +1619,7 @@ TEST(DurableOpenTest, BadOptionsNameTheField) {
   o = Options(SyncPolicy::kAlways, clock);
   o.durability.sync = static_cast<SyncPolicy>(7);
   expect_bad(o, "durability.sync");
-  auto empty = Db::Open("", Options(SyncPolicy::kAlways, clock));
+  auto empty = OpenDb("", Options(SyncPolicy::kAlways, clock));
   EXPECT_EQ(empty.status().code(), StatusCode::kInvalidArgument);
   // Nothing was created by the refused opens.
   EXPECT_TRUE(Files(dir.path()).empty());
@@ -1618,7 +1630,7 @@ TEST(DurableOpenTest, BadOptionsNameTheField) {
 TEST(DurableCheckpointTest, AutomaticCheckpointReplacesTheLog) {
   TempDir dir;
   auto clock = std::make_shared<ManualClock>(1'700'000'000'000);
-  DbOptions options = Options(SyncPolicy::kNever, clock);
+  TestOptions options = Options(SyncPolicy::kNever, clock);
   options.durability.checkpoint_min_log_bytes = 64 << 10;
   auto db = OpenOrFail(dir.path(), options);
   ASSERT_NE(db, nullptr);
@@ -1743,8 +1755,8 @@ ThreeSegments BuildThreeSegments(const std::string& dir, std::shared_ptr<ManualC
   ThreeSegments t;
   t.ids = IdUniverse(12);
   auto stop = std::make_shared<std::string>("rolled");
-  DbOptions options = Options(SyncPolicy::kAlways, clock);
-  options.durability.checkpoint_step_hook_for_testing = [stop](const char* step) {
+  TestOptions options = Options(SyncPolicy::kAlways, clock);
+  options.seams.checkpoint_step = [stop](const char* step) {
     return *stop != step;
   };
   auto db = OpenOrFail(dir, options);
@@ -1799,7 +1811,7 @@ TEST(DurableDamageTest, DamageBeforeTheLastSegment) {
       bad[bad.size() - 2] ^= 0x20;
     }
     WriteBytes(SegmentPath(dir, 1), bad);
-    auto db = Db::Open(dir, Options(SyncPolicy::kAlways, clock));
+    auto db = OpenDb(dir, Options(SyncPolicy::kAlways, clock));
     ASSERT_FALSE(db.ok()) << "damage before the last segment accepted";
     EXPECT_EQ(db.status().code(), StatusCode::kCorruption);
     EXPECT_TRUE(Contains(db.status().message(), SegmentPath(dir, 1))) << db.status().ToString();
@@ -1850,7 +1862,7 @@ TEST(DurableDamageTest, RepairInterruptedKeepsThePrefix) {
         auto fs = std::make_shared<FaultInjectingFileSystem>(storage::DefaultFileSystem());
         fs->FailNth(op, k, EIO);
         {
-          auto db = Db::Open(dir, Options(SyncPolicy::kAlways, clock, fs, true));
+          auto db = OpenDb(dir, Options(SyncPolicy::kAlways, clock, fs, true));
           EXPECT_FALSE(db.ok()) << "the failure was not reported";
           EXPECT_EQ(fs->Fired(), 1u);
         }
@@ -1871,7 +1883,7 @@ TEST(DurableDamageTest, MissingSegment) {
   BuildThreeSegments(dir, clock);
   ASSERT_EQ(::unlink(SegmentPath(dir, 2).c_str()), 0);
   for (bool repair : {false, true}) {
-    auto db = Db::Open(dir, Options(SyncPolicy::kAlways, clock, nullptr, repair));
+    auto db = OpenDb(dir, Options(SyncPolicy::kAlways, clock, nullptr, repair));
     ASSERT_FALSE(db.ok());
     EXPECT_EQ(db.status().code(), StatusCode::kCorruption);
     EXPECT_TRUE(Contains(db.status().message(), SegmentPath(dir, 2))) << db.status().ToString();
@@ -1921,7 +1933,7 @@ TEST(DurableDamageTest, DamagedCheckpoint) {
   CopyFiles(start, dir);  // opening does not change them: one copy serves every check
   auto check = [&](const Bytes& bytes, bool repair) {
     ReplaceFile(dir + "/" + name, bytes);
-    auto db = Db::Open(dir, Options(SyncPolicy::kAlways, clock, nullptr, repair));
+    auto db = OpenDb(dir, Options(SyncPolicy::kAlways, clock, nullptr, repair));
     if (!db.ok()) {
       ++errors;
       EXPECT_EQ(db.status().code(), StatusCode::kCorruption) << db.status().ToString();

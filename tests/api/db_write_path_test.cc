@@ -18,6 +18,7 @@
 #include <chrono>
 #include <thread>
 
+#include "api/db/test_seams.h"
 #include "locus/db.h"
 #include "tests/testing/harness.h"
 
@@ -276,7 +277,8 @@ TEST_P(DbWritePathTest, WritesDuringAReclusterAreCaughtUp) {
   o.sweep_interval_ms = 0;
   o.block_rows = 32;
   o.background_recluster = false;
-  o.recluster_build_hook_for_testing = [&] {
+  db_internal::TestSeams seams;
+  seams.recluster_build = [&] {
     ++hook_calls;
     // Deletes first (their keys go on the free list), then new ids that take those keys,
     // moves, TTLs; then time passes and a sweep removes what expired.
@@ -299,7 +301,7 @@ TEST_P(DbWritePathTest, WritesDuringAReclusterAreCaughtUp) {
     clock->Advance(20);
     EXPECT_EQ(target->SweepExpired(1 << 20), plain->SweepExpired(1 << 20));
   };
-  auto db = std::move(Db::OpenInMemory(o)).value();
+  auto db = std::move(db_internal::DbFactory::OpenInMemory(o, std::move(seams))).value();
   target = db.get();
   ASSERT_TRUE(db->CreateNamespace("ns", {.coordinates = cs}).ok());
   // Objects in a corner, then moved anywhere: reclusters follow.
@@ -339,13 +341,14 @@ TEST(DbBatchTest, ABatchIsValidatedAgainstTheNamespaceItLocks) {
   o.sweep_interval_ms = 0;
   Db* target = nullptr;
   bool recreate = true;
-  o.batch_before_lock_hook_for_testing = [&] {
+  db_internal::TestSeams seams;
+  seams.batch_before_lock = [&] {
     if (!recreate) return;
     recreate = false;
     ASSERT_TRUE(target->DropNamespace("ns").ok());
     ASSERT_TRUE(target->CreateNamespace("ns", {.coordinates = CoordinateSystem::kGeographic}).ok());
   };
-  auto db = std::move(Db::OpenInMemory(o)).value();
+  auto db = std::move(db_internal::DbFactory::OpenInMemory(o, std::move(seams))).value();
   target = db.get();
   ASSERT_TRUE(db->CreateNamespace("ns", {.coordinates = CoordinateSystem::kPlanar2D}).ok());
   Batch b;

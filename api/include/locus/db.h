@@ -44,7 +44,6 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -54,9 +53,9 @@
 #include "locus/status.h"
 
 namespace locus {
-namespace storage {
-class FileSystem;
-}  // namespace storage
+namespace db_internal {
+class DbFactory;  // api/db/test_seams.h: opens a Db with test seams
+}  // namespace db_internal
 
 enum class CoordinateSystem {
   kGeographic,  // x = lon, y = lat (degrees), z = altitude (metres, stored, not indexed yet)
@@ -124,12 +123,6 @@ struct DurabilityOptions {
   // size of that checkpoint. 0 for checkpoint_min_log_bytes disables automatic checkpoints.
   uint64_t checkpoint_min_log_bytes = 64ull << 20;
   double checkpoint_log_ratio = 2.0;
-  // Testing: the file system every file goes through (default: POSIX). See
-  // storage/file_system.h for the fault-injecting one.
-  std::shared_ptr<storage::FileSystem> file_system;
-  // Testing only: called at each step of a checkpoint ("rolled", "copied", "written",
-  // "renamed", "removed"); returning false stops the checkpoint there, as a crash would.
-  std::function<bool(const char* step)> checkpoint_step_hook_for_testing;
 };
 
 struct DbOptions {
@@ -152,12 +145,6 @@ struct DbOptions {
   // only for the swap). false: inline, on the write that crossed the threshold (no thread;
   // deterministic for tests).
   bool background_recluster = true;
-  // Testing only: called during every recluster while the new index builds, with no lock
-  // held (the hook may write to the database; those writes are caught up afterwards).
-  std::function<void()> recluster_build_hook_for_testing;
-  // Testing only: called by Apply after it validated the batch, before it finds and locks
-  // its namespaces (the hook may change namespaces, as another thread could).
-  std::function<void()> batch_before_lock_hook_for_testing;
 };
 
 struct Position {
@@ -436,6 +423,7 @@ class Db {
   size_t SweepExpired(size_t max_per_namespace);
 
  private:
+  friend class db_internal::DbFactory;
   struct Impl;
   explicit Db(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;

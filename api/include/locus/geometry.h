@@ -90,6 +90,17 @@ Status ValidateRay(const Ray3& r, std::string_view field);
 // Radius/distance arguments: finite and >= 0.
 Status ValidateDistance(double value, std::string_view field);
 
+// Geographic coordinates in degrees: longitude in [-180, 180], latitude in [-90, 90], both
+// closed. The one range rule of every layer (database writes and queries, GeoJSON import,
+// geodesy, the tree's haversine kNN). IsLonLat is the message-free test for hot paths
+// (false for NaN); the Validate forms say "<field> = 181: outside [-180, 180]" or
+// "<field> = nan: not a finite number".
+inline bool IsLonLat(double lon, double lat) {
+  return lon >= -180 && lon <= 180 && lat >= -90 && lat <= 90;
+}
+Status ValidateLongitude(double lon, std::string_view field);
+Status ValidateLatitude(double lat, std::string_view field);
+
 }  // namespace locus
 
 #endif  // LOCUS_GEOMETRY_H_

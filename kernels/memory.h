@@ -1,12 +1,13 @@
-// Huge pages for large in-memory structures.
+// Huge pages for large in-memory structures (internal: used by kernels::Column, the engine's
+// live index and the database's records; not a public header).
 //
 // The database's columns, records and id maps are hundreds of megabytes at a few million
 // objects, read and written at random: with 4 KiB pages every access is a likely TLB miss
 // (a page walk, itself a few memory reads) and every first touch a page fault. Debian's
 // default transparent-huge-page mode is "madvise", so large blocks are advised explicitly.
 // The advice is only a hint: where the kernel declines, nothing changes but speed.
-#ifndef LOCUS_MEMORY_H_
-#define LOCUS_MEMORY_H_
+#ifndef LOCUS_KERNELS_MEMORY_H_
+#define LOCUS_KERNELS_MEMORY_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -16,7 +17,7 @@
 #include <sys/mman.h>
 #endif
 
-namespace locus {
+namespace locus::kernels {
 
 // Blocks at least this large are advised (smaller ones hold no whole 2 MiB page).
 inline constexpr size_t kHugePageAdviseBytes = size_t{4} << 20;
@@ -54,6 +55,6 @@ class HugePageAllocator {
   bool operator==(const HugePageAllocator<U>&) const { return true; }
 };
 
-}  // namespace locus
+}  // namespace locus::kernels
 
-#endif  // LOCUS_MEMORY_H_
+#endif  // LOCUS_KERNELS_MEMORY_H_

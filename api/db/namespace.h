@@ -1,0 +1,266 @@
+// Namespace: one namespace of the database, its objects and their index. Each object's
+// record (id, position, timestamp, metadata, expiry) sits in a vector indexed by a dense key;
+// an id -> key hash map finds it; a LiveIndex over the indexed coordinates answers queries:
+// (x, y[, z]) for planar namespaces, unit-sphere vectors for geographic ones (engine/sphere.h).
+//
+// Ownership: the database's map of namespaces holds each Namespace by shared_ptr; a query or
+// write that found one keeps its own reference, so a drop never frees a namespace under it.
+//
+// Locks (the callers take them; methods say what they need):
+//   - `writer` serialises writers (and the recluster's copy and catch-up phases);
+//   - `rw` is shared by queries and taken exclusively only while a write mutates.
+// Reclustering (recluster.cc) holds the writer lock only to copy the rows and to catch up,
+// and `rw` only to swap the new index in. A bulk load into an empty namespace builds its
+// index in one pass and renumbers the keys into the index's order, so the records of
+// neighbouring objects are neighbours too (IndexRecords, namespace.cc).
+#ifndef LOCUS_API_DB_NAMESPACE_H_
+#define LOCUS_API_DB_NAMESPACE_H_
+
+#include <array>
+#include <atomic>
+#include <cmath>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "api/db/rw_lock.h"
+#include "engine/live_index.h"
+#include "engine/sphere.h"
+#include "kernels/memory.h"
+#include "locus/db.h"
+
+namespace locus::db_internal {
+
+// Debian's Abseil has its own string_view type: lookups by std::string_view go through it.
+inline absl::string_view Av(std::string_view v) { return absl::string_view(v.data(), v.size()); }
+
+// One object as stored. The fields a write reads or writes come first (a move touches the
+// first line or two).
+struct Record {
+  int64_t timestamp = 0;
+  int64_t expires = engine::kNeverExpires;
+  Position pos;
+  std::string metadata;
+  std::string id;  // empty: a free key
+};
+
+// The one conversion of a stored or logged object into the API's Object (Get, log replay,
+// checkpoint loading): `expires` is absolute, kNeverExpires for none.
+Object MakeObject(std::string_view id, const Position& pos, int64_t timestamp,
+                  std::string_view metadata, int64_t expires);
+
+// An upsert's absolute expiry (what the log records, so a replay decides the same).
+inline int64_t ExpiresOf(const Object& o, int64_t now) {
+  return o.expires_at ? *o.expires_at : o.ttl_ms ? now + *o.ttl_ms : engine::kNeverExpires;
+}
+
+// QueryOptions' time filter as the index's window.
+inline engine::TimeWindow WindowOf(const QueryOptions& o) {
+  engine::TimeWindow w;
+  if (o.updated_from) w.t_min = *o.updated_from;
+  if (o.updated_to) w.t_max = *o.updated_to;
+  return w;
+}
+
+// An allocator that adds the bytes it hands out to *bytes and subtracts those it takes back,
+// so NamespaceStats::memory_bytes reports the hash map's arrays (slots, control bytes,
+// padding: a layout that is Abseil's to change) exactly rather than by a formula. *bytes is
+// written only by writers (exclusive rw) and read by Stats (shared rw).
+template <class T>
+class CountingAllocator {
+ public:
+  using value_type = T;
+  explicit CountingAllocator(size_t* bytes) : bytes_(bytes) {}
+  template <class U>
+  CountingAllocator(const CountingAllocator<U>& other) : bytes_(other.bytes_) {}  // NOLINT
+  T* allocate(size_t n) {
+    T* p = std::allocator<T>().allocate(n);
+    kernels::AdviseHugePages(p, n * sizeof(T));  // large maps are read at random
+    *bytes_ += n * sizeof(T);
+    return p;
+  }
+  void deallocate(T* p, size_t n) {
+    std::allocator<T>().deallocate(p, n);
+    *bytes_ -= n * sizeof(T);
+  }
+  template <class U>
+  bool operator==(const CountingAllocator<U>& other) const {
+    return bytes_ == other.bytes_;
+  }
+
+ private:
+  template <class U>
+  friend class CountingAllocator;
+  size_t* bytes_;
+};
+
+// Abseil's default hash and equality for string keys, named here because a map with its own
+// allocator must spell them out. Transparent: lookups by string_view build no string.
+struct IdHash {
+  using is_transparent = void;
+  size_t operator()(absl::string_view v) const { return absl::Hash<absl::string_view>{}(v); }
+};
+struct IdEq {
+  using is_transparent = void;
+  bool operator()(absl::string_view a, absl::string_view b) const { return a == b; }
+};
+using IdMap = absl::flat_hash_map<std::string, uint32_t, IdHash, IdEq,
+                                  CountingAllocator<std::pair<const std::string, uint32_t>>>;
+
+struct Namespace {
+  Namespace(NamespaceOptions o, uint32_t block_rows)
+      : options(o),
+        live2({.block_rows = block_rows}),
+        live3(
+            {.block_rows = block_rows, .sphere = o.coordinates == CoordinateSystem::kGeographic}) {}
+
+  NamespaceOptions options;
+  std::mutex writer;
+  mutable RwLock rw;
+  size_t map_bytes = 0;  // held by key_of_id's arrays (its allocator counts them)
+  // Open addressing with the id stored in the slot (short ids stay inside the string's
+  // inline buffer): a lookup is usually one cache miss, where std::unordered_map's
+  // bucket -> node -> string chain cost three (W4 moves: 23% of the time in find).
+  IdMap key_of_id{0, IdHash(), IdEq(), IdMap::allocator_type(&map_bytes)};
+  std::vector<Record, kernels::HugePageAllocator<Record>> records;
+  std::vector<uint32_t> free_keys;
+  engine::LiveIndex<2> live2;  // planar 2D
+  engine::LiveIndex<3> live3;  // planar 3D, and unit vectors for geographic
+  size_t swept = 0;
+  bool defer_index = false;  // during a bulk load: see IndexRecords
+  // Set (under `writer`) when the namespace is dropped: a writer that found it before the
+  // drop finds the namespace again instead of writing (and logging) into the dropped one.
+  bool dropped = false;
+  // Reclustering (recluster.cc): guarded by `writer`, except the atomics.
+  bool recluster_running = false;
+  std::vector<uint32_t> dirty;
+  std::atomic<size_t> reclusters{0};  // read by Stats without the writer lock
+  ReclusterTimes last_recluster;      // guarded by rw
+  std::atomic<bool> recluster_queued{false};
+  std::function<void()> build_hook;  // test seam: runs while a recluster builds
+
+  bool two_d() const { return options.coordinates == CoordinateSystem::kPlanar2D; }
+  bool geographic() const { return options.coordinates == CoordinateSystem::kGeographic; }
+  // The indexed 3D point of a position (REQUIRES: not planar 2D).
+  std::array<double, 3> Point3(const Position& p) const {
+    return geographic() ? engine::UnitVector(p.x, p.y) : std::array<double, 3>{p.x, p.y, p.z};
+  }
+  // Calls f(index) with whichever live index this namespace uses, for the operations that do
+  // not depend on its dimension.
+  template <class F>
+  decltype(auto) WithIndex(F&& f) {
+    return two_d() ? f(live2) : f(live3);
+  }
+  template <class F>
+  decltype(auto) WithIndex(F&& f) const {
+    return two_d() ? f(live2) : f(live3);
+  }
+
+  // REQUIRES: writer and exclusive rw held; o validated. `unit`: o's unit vector when the
+  // caller computed it already (geographic namespaces; batches convert theirs at once).
+  // force (log replay): apply without the conflict rule (the log holds applied writes).
+  // Inline: the write path's innermost call.
+  WriteOutcome UpsertLocked(const Object& o, int64_t now,
+                            const std::array<double, 3>* unit = nullptr, bool force = false) {
+    auto it = key_of_id.find(o.id);
+    uint32_t key;
+    if (it != key_of_id.end()) {
+      key = it->second;
+      const Record& r = records[key];
+      if (!force && r.expires > now && o.timestamp < r.timestamp) return WriteOutcome::kStale;
+    } else {
+      if (!free_keys.empty()) {
+        key = free_keys.back();
+        free_keys.pop_back();
+      } else {
+        key = static_cast<uint32_t>(records.size());
+        records.emplace_back();
+      }
+      key_of_id.emplace(o.id, key);
+      records[key].id = o.id;
+    }
+    Touch(key);
+    Record& r = records[key];
+    r.pos = o.pos;
+    r.timestamp = o.timestamp;
+    if (!(r.metadata.empty() && o.metadata.empty())) r.metadata = o.metadata;
+    r.expires = ExpiresOf(o, now);
+    if (defer_index) return WriteOutcome::kApplied;  // IndexRecords builds it later
+    if (two_d()) {
+      live2.Upsert(key, {o.pos.x, o.pos.y}, o.timestamp, r.expires);
+    } else {
+      live3.Upsert(key, unit ? *unit : Point3(o.pos), o.timestamp, r.expires);
+    }
+    return WriteOutcome::kApplied;
+  }
+
+  // A bulk load into an empty namespace writes only the records and the id map
+  // (defer_index), then builds the clustered index from the records in one pass and
+  // renumbers the keys into its order: no per-row index inserts and no unclustered copy to
+  // recluster. REQUIRES: writer and exclusive rw held; the index empty.
+  void IndexRecords();
+
+  // Removes `id` if stored (visible or expired) and says which it was.
+  // REQUIRES: writer and exclusive rw held.
+  enum class Removed { kNone, kExpired, kVisible };
+  Removed DeleteLocked(std::string_view id, int64_t now) {
+    auto it = key_of_id.find(Av(id));
+    if (it == key_of_id.end()) return Removed::kNone;
+    const uint32_t key = it->second;
+    const bool visible = records[key].expires > now;
+    FreeKey(key);
+    WithIndex([key](auto& live) { live.Remove(key); });
+    return visible ? Removed::kVisible : Removed::kExpired;
+  }
+  // Forgets the object at `key` (its record and id) and makes the key reusable; the index's
+  // row is the caller's (a sweep's index already dropped it). REQUIRES: as DeleteLocked.
+  void FreeKey(uint32_t key);
+
+  // ---- reclustering (recluster.cc), off the writers' path ----
+  // Every write checks NeedsRecluster (O(1)); when it says yes the database runs Recluster on
+  // its maintenance thread (or inline, DbOptions::background_recluster off).
+  bool NeedsRecluster() const {  // REQUIRES: writer held
+    return !recluster_running && WithIndex([](const auto& live) { return live.NeedsRecluster(); });
+  }
+  // Records a key written while a recluster is building (REQUIRES: writer held).
+  void Touch(uint32_t key) {
+    if (recluster_running) dirty.push_back(key);
+  }
+  // Rebuilds the index into tight Hilbert-ordered blocks (recluster.cc). REQUIRES: the caller
+  // holds neither lock.
+  void Recluster();
+
+  // ---- reading (REQUIRES: rw held, shared or exclusive) ----
+  Hit MakeHit(uint32_t key, double distance, bool with_metadata) const {
+    const Record& r = records[key];
+    Hit h;
+    h.id = r.id;
+    h.pos = r.pos;
+    h.timestamp = r.timestamp;
+    h.distance = distance;
+    if (with_metadata) h.metadata = r.metadata;
+    return h;
+  }
+  // A query radius (metres or planar units) as a squared distance in the indexed space: the
+  // chord on the unit sphere for geographic namespaces.
+  double IndexRadiusSq(double radius) const {
+    return geographic() ? engine::SquaredChordOfMetres(radius) : radius * radius;
+  }
+  // The inverse, for the distances a scan reports.
+  double Distance(double dist_sq) const {
+    return geographic() ? engine::MetresOfSquaredChord(dist_sq) : std::sqrt(dist_sq);
+  }
+  // NamespaceStats::memory_bytes (db.h): every heap block the namespace holds, exactly.
+  size_t MemoryBytes() const;
+};
+
+using NsPtr = std::shared_ptr<Namespace>;
+
+}  // namespace locus::db_internal
+
+#endif  // LOCUS_API_DB_NAMESPACE_H_
