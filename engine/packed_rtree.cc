@@ -16,12 +16,12 @@
 #include <atomic>
 #include <bit>
 #include <cmath>
-#include <type_traits>
 #include <limits>
 #include <string>
+#include <type_traits>
 
 #include "engine/radix_sort.h"
-#include "engine/rtree_query.h"
+#include "engine/rtree_range_walk.h"
 #include "kernels/hilbert.h"
 
 namespace locus::engine {
@@ -312,8 +312,7 @@ PackedRTree<kDims, T>& PackedRTree<kDims, T>::operator=(PackedRTree&& other) noe
 template <int kDims, typename T>
 Result<bool> RTreeView<kDims, T>::Visit(const Box& query, IdBatchSink sink) const {
   LOCUS_RETURN_IF_ERROR(ValidateBox(query, "query"));
-  return internal::RangeQuery(layout(), ToKernelBox<T>(query), internal::RangeMode::kVisit,
-                              &sink)
+  return internal::RangeQuery(layout(), ToKernelBox<T>(query), internal::RangeMode::kVisit, &sink)
       .completed;
 }
 
@@ -330,22 +329,21 @@ Status RTreeView<kDims, T>::Search(const Box& query, std::vector<uint32_t>* out)
 template <int kDims, typename T>
 Result<bool> RTreeView<kDims, T>::Any(const Box& query) const {
   LOCUS_RETURN_IF_ERROR(ValidateBox(query, "query"));
-  return !internal::RangeQuery(layout(), ToKernelBox<T>(query), internal::RangeMode::kAny,
-                               nullptr)
+  return !internal::RangeQuery(layout(), ToKernelBox<T>(query), internal::RangeMode::kAny, nullptr)
               .completed;
 }
 
 template <int kDims, typename T>
 Result<size_t> RTreeView<kDims, T>::Count(const Box& query) const {
   LOCUS_RETURN_IF_ERROR(ValidateBox(query, "query"));
-  return static_cast<size_t>(internal::RangeQuery(layout(), ToKernelBox<T>(query),
-                                                  internal::RangeMode::kCount, nullptr)
-                                 .count);
+  return static_cast<size_t>(
+      internal::RangeQuery(layout(), ToKernelBox<T>(query), internal::RangeMode::kCount, nullptr)
+          .count);
 }
 
 template <int kDims, typename T>
 Status RTreeView<kDims, T>::SearchExact(const Box& query, std::span<const Box> items,
-                                          std::vector<uint32_t>* out) const {
+                                        std::vector<uint32_t>* out) const {
   if (items.size() != size()) {
     return InvalidArgumentError("items.size() = " + std::to_string(items.size()) +
                                 ": must equal the tree's size " + std::to_string(size()));

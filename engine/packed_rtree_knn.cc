@@ -1,5 +1,5 @@
 // PackedRTree kNN entry points: validation, the squared max-distance bound, the TopK set-up
-// and the result conversion around the per-target Euclidean walk (rtree_knn-inl.h); the
+// and the result conversion around the per-target Euclidean walk (rtree_knn_walk-inl.h); the
 // scalar best-first walk over a caller-defined metric (NearestBy) and the great-circle
 // metric built on it (NearestHaversine).
 //
@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "engine/rtree_knn_walk.h"
 #include "engine/rtree_view.h"
-#include "engine/rtree_knn.h"
 #include "kernels/geo.h"
 #include "kernels/knn.h"
 
@@ -119,7 +119,8 @@ double LonLatBoxMetres(double lon0, double lat0, const Box2& b) {
   const double dl1 = std::fabs(std::remainder(b.min.x - lon0, 360.0));
   const double dl2 = std::fabs(std::remainder(b.max.x - lon0, 360.0));
   const double dlon = std::min(dl1, dl2);
-  double best = std::min(HaversineMetres(0, lat0, dlon, lat1), HaversineMetres(0, lat0, dlon, lat2));
+  double best =
+      std::min(HaversineMetres(0, lat0, dlon, lat1), HaversineMetres(0, lat0, dlon, lat2));
   const double c = std::cos(dlon * kDeg);
   if (c > 0) {
     const double foot = std::atan(std::tan(lat0 * kDeg) / c) / kDeg;
@@ -132,7 +133,7 @@ double LonLatBoxMetres(double lon0, double lat0, const Box2& b) {
 
 template <int kDims, typename T>
 Result<bool> RTreeView<kDims, T>::VisitRadius(const Point& center, double radius,
-                                                IdBatchSink sink) const {
+                                              IdBatchSink sink) const {
   LOCUS_RETURN_IF_ERROR(ValidatePoint(center, "center"));
   LOCUS_RETURN_IF_ERROR(ValidateMaxDistance(radius, "radius"));
   return internal::WithinQuery(layout(), ToKnnQuery(BoxAround(center)), MaxDistSq(radius),
@@ -142,7 +143,7 @@ Result<bool> RTreeView<kDims, T>::VisitRadius(const Point& center, double radius
 
 template <int kDims, typename T>
 Status RTreeView<kDims, T>::SearchRadius(const Point& center, double radius,
-                                           std::vector<uint32_t>* out) const {
+                                         std::vector<uint32_t>* out) const {
   out->clear();
   auto append = [out](std::span<const uint32_t> ids) {
     out->insert(out->end(), ids.begin(), ids.end());
@@ -156,14 +157,14 @@ Result<size_t> RTreeView<kDims, T>::CountRadius(const Point& center, double radi
   LOCUS_RETURN_IF_ERROR(ValidatePoint(center, "center"));
   LOCUS_RETURN_IF_ERROR(ValidateMaxDistance(radius, "radius"));
   return static_cast<size_t>(internal::WithinQuery(layout(), ToKnnQuery(BoxAround(center)),
-                                                   MaxDistSq(radius),
-                                                   internal::RangeMode::kCount, nullptr)
+                                                   MaxDistSq(radius), internal::RangeMode::kCount,
+                                                   nullptr)
                                  .count);
 }
 
 template <int kDims, typename T>
 Status RTreeView<kDims, T>::Nearest(const Point& p, size_t k, std::vector<Neighbor>* out,
-                                      double max_distance) const {
+                                    double max_distance) const {
   LOCUS_RETURN_IF_ERROR(ValidatePoint(p, "point"));
   const Box query = BoxAround(p);
   return RunEuclidean(layout(), query, k, static_cast<const Box*>(nullptr), out, max_distance);
@@ -171,24 +172,21 @@ Status RTreeView<kDims, T>::Nearest(const Point& p, size_t k, std::vector<Neighb
 
 template <int kDims, typename T>
 Status RTreeView<kDims, T>::Nearest(const Box& query, size_t k, std::vector<Neighbor>* out,
-                                      double max_distance) const {
+                                    double max_distance) const {
   LOCUS_RETURN_IF_ERROR(ValidateBox(query, "query"));
   return RunEuclidean(layout(), query, k, static_cast<const Box*>(nullptr), out, max_distance);
 }
 
 template <int kDims, typename T>
 Status RTreeView<kDims, T>::NearestExact(const Point& p, size_t k, std::span<const Box> items,
-                                           std::vector<Neighbor>* out,
-                                           double max_distance) const {
+                                         std::vector<Neighbor>* out, double max_distance) const {
   LOCUS_RETURN_IF_ERROR(ValidatePoint(p, "point"));
   return NearestExact(BoxAround(p), k, items, out, max_distance);
 }
 
 template <int kDims, typename T>
-Status RTreeView<kDims, T>::NearestExact(const Box& query, size_t k,
-                                           std::span<const Box> items,
-                                           std::vector<Neighbor>* out,
-                                           double max_distance) const {
+Status RTreeView<kDims, T>::NearestExact(const Box& query, size_t k, std::span<const Box> items,
+                                         std::vector<Neighbor>* out, double max_distance) const {
   if (items.size() != size()) {
     return InvalidArgumentError("items.size() = " + std::to_string(items.size()) +
                                 ": must equal the tree's size " + std::to_string(size()));
@@ -200,8 +198,8 @@ Status RTreeView<kDims, T>::NearestExact(const Box& query, size_t k,
 }
 
 template <int kDims, typename T>
-Status RTreeView<kDims, T>::NearestBy(const KnnMetric& metric, size_t k,
-                                        std::vector<Neighbor>* out, double max_distance) const {
+Status RTreeView<kDims, T>::NearestBy(const KnnMetric& metric, size_t k, std::vector<Neighbor>* out,
+                                      double max_distance) const {
   LOCUS_RETURN_IF_ERROR(ValidateMaxDistance(max_distance, "max_distance"));
   out->clear();
   if (k == 0 || size() == 0) return Status();
@@ -243,10 +241,8 @@ Status RTreeView<kDims, T>::NearestBy(const KnnMetric& metric, size_t k,
 
 template <int kDims, typename T>
 Status RTreeView<kDims, T>::NearestHaversine(const Point& lon_lat, size_t k,
-                                               std::vector<Neighbor>* out,
-                                               double max_metres) const
-  requires(kDims == 2)
-{
+                                             std::vector<Neighbor>* out, double max_metres) const
+    requires(kDims == 2) {
   LOCUS_RETURN_IF_ERROR(ValidatePoint(lon_lat, "lon_lat"));
   if (!(lon_lat.y >= -90 && lon_lat.y <= 90)) {
     char value[64];
@@ -268,30 +264,29 @@ Status RTreeView<kDims, T>::NearestHaversine(const Point& lon_lat, size_t k,
 
 // Member-wise explicit instantiation: packed_rtree.cc holds the class's one explicit
 // instantiation definition (the header's extern template declarations point there).
-#define LOCUS_INSTANTIATE_KNN(D, T)                                                          \
-  template Status RTreeView<D, T>::Nearest(const Point&, size_t, std::vector<Neighbor>*,  \
-                                             double) const;                                  \
-  template Status RTreeView<D, T>::Nearest(const Box&, size_t, std::vector<Neighbor>*,    \
-                                             double) const;                                  \
-  template Status RTreeView<D, T>::NearestExact(const Point&, size_t, std::span<const Box>, \
-                                                  std::vector<Neighbor>*, double) const;     \
-  template Status RTreeView<D, T>::NearestExact(const Box&, size_t, std::span<const Box>,  \
-                                                  std::vector<Neighbor>*, double) const;     \
-  template Status RTreeView<D, T>::NearestBy(const KnnMetric&, size_t,                     \
-                                               std::vector<Neighbor>*, double) const;        \
-  template Status RTreeView<D, T>::SearchRadius(const Point&, double,                      \
-                                                  std::vector<uint32_t>*) const;             \
-  template Result<bool> RTreeView<D, T>::VisitRadius(const Point&, double, IdBatchSink)    \
-      const;                                                                                 \
+#define LOCUS_INSTANTIATE_KNN(D, T)                                                              \
+  template Status RTreeView<D, T>::Nearest(const Point&, size_t, std::vector<Neighbor>*, double) \
+      const;                                                                                     \
+  template Status RTreeView<D, T>::Nearest(const Box&, size_t, std::vector<Neighbor>*, double)   \
+      const;                                                                                     \
+  template Status RTreeView<D, T>::NearestExact(const Point&, size_t, std::span<const Box>,      \
+                                                std::vector<Neighbor>*, double) const;           \
+  template Status RTreeView<D, T>::NearestExact(const Box&, size_t, std::span<const Box>,        \
+                                                std::vector<Neighbor>*, double) const;           \
+  template Status RTreeView<D, T>::NearestBy(const KnnMetric&, size_t, std::vector<Neighbor>*,   \
+                                             double) const;                                      \
+  template Status RTreeView<D, T>::SearchRadius(const Point&, double, std::vector<uint32_t>*)    \
+      const;                                                                                     \
+  template Result<bool> RTreeView<D, T>::VisitRadius(const Point&, double, IdBatchSink) const;   \
   template Result<size_t> RTreeView<D, T>::CountRadius(const Point&, double) const;
 LOCUS_INSTANTIATE_KNN(2, double)
 LOCUS_INSTANTIATE_KNN(3, double)
 LOCUS_INSTANTIATE_KNN(2, float)
 LOCUS_INSTANTIATE_KNN(3, float)
 #undef LOCUS_INSTANTIATE_KNN
-template Status RTreeView<2, double>::NearestHaversine(const Point&, size_t,
-                                                         std::vector<Neighbor>*, double) const;
-template Status RTreeView<2, float>::NearestHaversine(const Point&, size_t,
-                                                        std::vector<Neighbor>*, double) const;
+template Status RTreeView<2, double>::NearestHaversine(const Point&, size_t, std::vector<Neighbor>*,
+                                                       double) const;
+template Status RTreeView<2, float>::NearestHaversine(const Point&, size_t, std::vector<Neighbor>*,
+                                                      double) const;
 
 }  // namespace locus::engine

@@ -1,5 +1,5 @@
 // PackedRTree raycast and region queries (public methods; the per-target walks are in
-// rtree_ray-inl.h), and the scalar predicates of engine/ray_region.h (ConvexPolygon,
+// rtree_ray_walk-inl.h), and the scalar predicates of engine/ray_region.h (ConvexPolygon,
 // Frustum), which define what those walks compute.
 //
 // Thread safety: every method is const and touches only the immutable tree and its
@@ -11,9 +11,9 @@
 #include <optional>
 #include <string>
 
-#include "engine/rtree_view.h"
 #include "engine/ray_region.h"
-#include "engine/rtree_ray.h"
+#include "engine/rtree_ray_walk.h"
+#include "engine/rtree_view.h"
 
 namespace locus::engine {
 namespace {
@@ -22,8 +22,8 @@ kernels::Ray2T<double> ToKernelRay(const Ray2& r) {
   return {r.origin.x, r.origin.y, r.direction.x, r.direction.y, 0.0, r.t_max};
 }
 kernels::Ray3T<double> ToKernelRay(const Ray3& r) {
-  return {r.origin.x, r.origin.y, r.origin.z, r.direction.x, r.direction.y, r.direction.z,
-          0.0, r.t_max};
+  return {r.origin.x,    r.origin.y,    r.origin.z, r.direction.x,
+          r.direction.y, r.direction.z, 0.0,        r.t_max};
 }
 
 bool ExactHit(const Box2& b, const kernels::Ray2T<double>& r, double* t) {
@@ -235,7 +235,7 @@ Result<std::optional<RayHit>> RTreeView<kDims, T>::RaycastClosest(const Ray& ray
 
 template <int kDims, typename T>
 Status RTreeView<kDims, T>::RaycastExact(const Ray& ray, std::span<const Box> items,
-                                           std::vector<RayHit>* out) const {
+                                         std::vector<RayHit>* out) const {
   out->clear();
   LOCUS_RETURN_IF_ERROR(CheckItems(items.size(), size()));
   LOCUS_RETURN_IF_ERROR(ValidateRay(ray, "ray"));
@@ -263,9 +263,7 @@ Result<std::optional<RayHit>> RTreeView<kDims, T>::RaycastClosestExact(
 
 template <int kDims, typename T>
 Status RTreeView<kDims, T>::SearchPolygon(std::span<const Point2> convex_polygon,
-                                            std::vector<uint32_t>* out) const
-  requires(kDims == 2)
-{
+                                          std::vector<uint32_t>* out) const requires(kDims == 2) {
   out->clear();
   LOCUS_ASSIGN_OR_RETURN(const ConvexPolygon poly, ConvexPolygon::Make(convex_polygon));
   internal::PolygonSearch(layout(), poly, out);
@@ -274,19 +272,15 @@ Status RTreeView<kDims, T>::SearchPolygon(std::span<const Point2> convex_polygon
 
 template <int kDims, typename T>
 Status RTreeView<kDims, T>::SearchPolygon(const ConvexPolygon& polygon,
-                                            std::vector<uint32_t>* out) const
-  requires(kDims == 2)
-{
+                                          std::vector<uint32_t>* out) const requires(kDims == 2) {
   out->clear();
   internal::PolygonSearch(layout(), polygon, out);
   return Status();
 }
 
 template <int kDims, typename T>
-Status RTreeView<kDims, T>::SearchFrustum(const Frustum& frustum,
-                                            std::vector<uint32_t>* out) const
-  requires(kDims == 3)
-{
+Status RTreeView<kDims, T>::SearchFrustum(const Frustum& frustum, std::vector<uint32_t>* out) const
+    requires(kDims == 3) {
   out->clear();
   LOCUS_RETURN_IF_ERROR(frustum.Validate("frustum"));
   internal::FrustumSearch(layout(), frustum, out);
@@ -294,25 +288,22 @@ Status RTreeView<kDims, T>::SearchFrustum(const Frustum& frustum,
 }
 
 template Status RTreeView<2, double>::SearchPolygon(std::span<const Point2>,
-                                                      std::vector<uint32_t>*) const;
+                                                    std::vector<uint32_t>*) const;
 template Status RTreeView<2, float>::SearchPolygon(std::span<const Point2>,
-                                                     std::vector<uint32_t>*) const;
+                                                   std::vector<uint32_t>*) const;
 template Status RTreeView<2, double>::SearchPolygon(const ConvexPolygon&,
-                                                      std::vector<uint32_t>*) const;
+                                                    std::vector<uint32_t>*) const;
 template Status RTreeView<2, float>::SearchPolygon(const ConvexPolygon&,
-                                                     std::vector<uint32_t>*) const;
-template Status RTreeView<3, double>::SearchFrustum(const Frustum&,
-                                                      std::vector<uint32_t>*) const;
-template Status RTreeView<3, float>::SearchFrustum(const Frustum&,
-                                                     std::vector<uint32_t>*) const;
+                                                   std::vector<uint32_t>*) const;
+template Status RTreeView<3, double>::SearchFrustum(const Frustum&, std::vector<uint32_t>*) const;
+template Status RTreeView<3, float>::SearchFrustum(const Frustum&, std::vector<uint32_t>*) const;
 
-#define LOCUS_RTREE_RAY_INSTANTIATE(D, T)                                                  \
-  template Status RTreeView<D, T>::Raycast(const Ray&, std::vector<RayHit>*) const;      \
-  template Result<std::optional<RayHit>> RTreeView<D, T>::RaycastClosest(const Ray&)     \
-      const;                                                                               \
-  template Status RTreeView<D, T>::RaycastExact(const Ray&, std::span<const Box>,        \
-                                                  std::vector<RayHit>*) const;             \
-  template Result<std::optional<RayHit>> RTreeView<D, T>::RaycastClosestExact(           \
+#define LOCUS_RTREE_RAY_INSTANTIATE(D, T)                                                   \
+  template Status RTreeView<D, T>::Raycast(const Ray&, std::vector<RayHit>*) const;         \
+  template Result<std::optional<RayHit>> RTreeView<D, T>::RaycastClosest(const Ray&) const; \
+  template Status RTreeView<D, T>::RaycastExact(const Ray&, std::span<const Box>,           \
+                                                std::vector<RayHit>*) const;                \
+  template Result<std::optional<RayHit>> RTreeView<D, T>::RaycastClosestExact(              \
       const Ray&, std::span<const Box>) const;
 LOCUS_RTREE_RAY_INSTANTIATE(2, double)
 LOCUS_RTREE_RAY_INSTANTIATE(2, float)

@@ -1,4 +1,4 @@
-// Spatial joins (rtree_join.h): the dispatch table of the per-target walks (rtree_join-inl.h)
+// Spatial joins (rtree_join.h): the dispatch table of the per-target walks (rtree_join_walk-inl.h)
 // and, once, the public entry points: validation, splitting the root node pair into tasks,
 // running them in a oneTBB task arena, and assembling the output in task order.
 //
@@ -14,7 +14,7 @@
 #define HWY_TARGET_INCLUDE "engine/rtree_join.cc"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 
-#include "engine/rtree_join-inl.h"
+#include "engine/rtree_join_walk-inl.h"
 #include "engine/rtree_join_walk.h"
 #include "hwy/highway.h"
 // clang-format on
@@ -380,20 +380,20 @@ Status RefineJoin(std::span<const Box3> left_items, std::span<const Box3> right_
   return RefineJoinT(left_items, right_items, distance, pairs);
 }
 
-#define LOCUS_INSTANTIATE_JOINS(D, T)                                                             \
-  template Status Join(const RTreeView<D, T>&, const RTreeView<D, T>&, std::vector<IdPair>*,  \
-                       const JoinOptions&);                                                       \
-  template Status SelfJoin(const RTreeView<D, T>&, std::vector<IdPair>*, const JoinOptions&);   \
-  template Status JoinWithin(const RTreeView<D, T>&, const RTreeView<D, T>&, double,          \
-                             std::vector<IdPair>*, const JoinOptions&);                           \
-  template Status SelfJoinWithin(const RTreeView<D, T>&, double, std::vector<IdPair>*,          \
-                                 const JoinOptions&);                                             \
-  template Result<uint64_t> CountJoin(const RTreeView<D, T>&, const RTreeView<D, T>&, double, \
-                                      const JoinOptions&);                                        \
-  template Result<uint64_t> CountSelfJoin(const RTreeView<D, T>&, double, const JoinOptions&);  \
-  template Result<bool> VisitJoin(const RTreeView<D, T>&, const RTreeView<D, T>&, double,     \
-                                  PairBatchSink, const JoinOptions&);                             \
-  template Result<bool> VisitSelfJoin(const RTreeView<D, T>&, double, PairBatchSink,            \
+#define LOCUS_INSTANTIATE_JOINS(D, T)                                                          \
+  template Status Join(const RTreeView<D, T>&, const RTreeView<D, T>&, std::vector<IdPair>*,   \
+                       const JoinOptions&);                                                    \
+  template Status SelfJoin(const RTreeView<D, T>&, std::vector<IdPair>*, const JoinOptions&);  \
+  template Status JoinWithin(const RTreeView<D, T>&, const RTreeView<D, T>&, double,           \
+                             std::vector<IdPair>*, const JoinOptions&);                        \
+  template Status SelfJoinWithin(const RTreeView<D, T>&, double, std::vector<IdPair>*,         \
+                                 const JoinOptions&);                                          \
+  template Result<uint64_t> CountJoin(const RTreeView<D, T>&, const RTreeView<D, T>&, double,  \
+                                      const JoinOptions&);                                     \
+  template Result<uint64_t> CountSelfJoin(const RTreeView<D, T>&, double, const JoinOptions&); \
+  template Result<bool> VisitJoin(const RTreeView<D, T>&, const RTreeView<D, T>&, double,      \
+                                  PairBatchSink, const JoinOptions&);                          \
+  template Result<bool> VisitSelfJoin(const RTreeView<D, T>&, double, PairBatchSink,           \
                                       const JoinOptions&);
 
 LOCUS_INSTANTIATE_JOINS(2, double)

@@ -1,4 +1,4 @@
-// Internal entry points of the per-target join walks (rtree_join-inl.h, compiled per target by
+// Internal entry points of the per-target join walks (rtree_join_walk-inl.h, compiled per target by
 // rtree_join.cc). The public functions in rtree_join.cc validate, build a JoinSpec, split the
 // root node pair into tasks with ExpandPairs and run each task with WalkPairs: one dynamic
 // dispatch per task, never per node pair.

@@ -1,15 +1,15 @@
-// Internal entry points of the per-target R-tree query loops (rtree_query.cc). PackedRTree
+// Internal entry points of the per-target R-tree query loops (rtree_range_walk.cc). PackedRTree
 // validates and converts queries, then calls these: one dynamic dispatch per query, never
 // per node. The loops read only an RTreeLayout, so they serve owned trees and file views alike.
 //
 // Thread safety: pure functions of their arguments; safe to call concurrently.
-#ifndef LOCUS_ENGINE_RTREE_QUERY_H_
-#define LOCUS_ENGINE_RTREE_QUERY_H_
+#ifndef LOCUS_ENGINE_RTREE_RANGE_WALK_H_
+#define LOCUS_ENGINE_RTREE_RANGE_WALK_H_
 
 #include <cstdint>
 
-#include "engine/rtree_view.h"
 #include "engine/rtree_layout.h"
+#include "engine/rtree_view.h"
 #include "kernels/types.h"
 
 namespace locus::engine::internal {
@@ -21,8 +21,9 @@ enum class RangeMode {
 };
 
 struct RangeResult {
-  bool completed = true;  // false when the sink stopped the query (kVisit) or a match was found (kAny)
-  uint64_t count = 0;     // matches seen (kCount: all; kAny: 0 or 1; kVisit: delivered)
+  bool completed =
+      true;            // false when the sink stopped the query (kVisit) or a match was found (kAny)
+  uint64_t count = 0;  // matches seen (kCount: all; kAny: 0 or 1; kVisit: delivered)
 };
 
 // REQUIRES: the query is valid (min <= max, no NaN), converted to T rounding outward;
@@ -38,4 +39,4 @@ RangeResult RangeQuery(const RTreeLayout<3, double>& layout, const kernels::Box3
 
 }  // namespace locus::engine::internal
 
-#endif  // LOCUS_ENGINE_RTREE_QUERY_H_
+#endif  // LOCUS_ENGINE_RTREE_RANGE_WALK_H_

@@ -1,19 +1,22 @@
-// Dispatch table and entry points for the per-target R-tree kNN walks (rtree_knn.h).
+// Dispatch table and entry points for the per-target R-tree kNN walks (rtree_knn_walk.h).
+//
+// foreach_target.h must come first (it re-includes this file once per target).
+// clang-format off
 #undef HWY_TARGET_INCLUDE
-#define HWY_TARGET_INCLUDE "engine/rtree_knn.cc"
+#define HWY_TARGET_INCLUDE "engine/rtree_knn_walk.cc"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 
-#include "engine/rtree_knn-inl.h"
-#include "engine/rtree_knn.h"
+#include "engine/rtree_knn_walk-inl.h"
+#include "engine/rtree_knn_walk.h"
 #include "hwy/highway.h"
+// clang-format on
 
 HWY_BEFORE_NAMESPACE();
 namespace locus::engine {
 namespace HWY_NAMESPACE {
 
-void NearestWalk2F32(const RTreeLayout<2, float>& l, const internal::KnnQuery& q,
-                     const Box2* exact, size_t k, double max_dist_sq,
-                     std::vector<kernels::Neighbor<double>>* out) {
+void NearestWalk2F32(const RTreeLayout<2, float>& l, const internal::KnnQuery& q, const Box2* exact,
+                     size_t k, double max_dist_sq, std::vector<kernels::Neighbor<double>>* out) {
   NearestWalkT(l, q, exact, k, max_dist_sq, out);
 }
 void NearestWalk2F64(const RTreeLayout<2, double>& l, const internal::KnnQuery& q,
@@ -21,9 +24,8 @@ void NearestWalk2F64(const RTreeLayout<2, double>& l, const internal::KnnQuery& 
                      std::vector<kernels::Neighbor<double>>* out) {
   NearestWalkT(l, q, exact, k, max_dist_sq, out);
 }
-void NearestWalk3F32(const RTreeLayout<3, float>& l, const internal::KnnQuery& q,
-                     const Box3* exact, size_t k, double max_dist_sq,
-                     std::vector<kernels::Neighbor<double>>* out) {
+void NearestWalk3F32(const RTreeLayout<3, float>& l, const internal::KnnQuery& q, const Box3* exact,
+                     size_t k, double max_dist_sq, std::vector<kernels::Neighbor<double>>* out) {
   NearestWalkT(l, q, exact, k, max_dist_sq, out);
 }
 void NearestWalk3F64(const RTreeLayout<3, double>& l, const internal::KnnQuery& q,
@@ -32,24 +34,20 @@ void NearestWalk3F64(const RTreeLayout<3, double>& l, const internal::KnnQuery& 
   NearestWalkT(l, q, exact, k, max_dist_sq, out);
 }
 
-internal::RangeResult WithinQuery2F32(const RTreeLayout<2, float>& l,
-                                        const internal::KnnQuery& q, double bound,
-                                        internal::RangeMode m, IdBatchSink* s) {
+internal::RangeResult WithinQuery2F32(const RTreeLayout<2, float>& l, const internal::KnnQuery& q,
+                                      double bound, internal::RangeMode m, IdBatchSink* s) {
   return WithinQueryT(l, q, bound, m, s);
 }
-internal::RangeResult WithinQuery2F64(const RTreeLayout<2, double>& l,
-                                        const internal::KnnQuery& q, double bound,
-                                        internal::RangeMode m, IdBatchSink* s) {
+internal::RangeResult WithinQuery2F64(const RTreeLayout<2, double>& l, const internal::KnnQuery& q,
+                                      double bound, internal::RangeMode m, IdBatchSink* s) {
   return WithinQueryT(l, q, bound, m, s);
 }
-internal::RangeResult WithinQuery3F32(const RTreeLayout<3, float>& l,
-                                        const internal::KnnQuery& q, double bound,
-                                        internal::RangeMode m, IdBatchSink* s) {
+internal::RangeResult WithinQuery3F32(const RTreeLayout<3, float>& l, const internal::KnnQuery& q,
+                                      double bound, internal::RangeMode m, IdBatchSink* s) {
   return WithinQueryT(l, q, bound, m, s);
 }
-internal::RangeResult WithinQuery3F64(const RTreeLayout<3, double>& l,
-                                        const internal::KnnQuery& q, double bound,
-                                        internal::RangeMode m, IdBatchSink* s) {
+internal::RangeResult WithinQuery3F64(const RTreeLayout<3, double>& l, const internal::KnnQuery& q,
+                                      double bound, internal::RangeMode m, IdBatchSink* s) {
   return WithinQueryT(l, q, bound, m, s);
 }
 

@@ -1,18 +1,18 @@
-// Internal entry points of the per-target R-tree kNN walks (rtree_knn.cc) and the scalar
+// Internal entry points of the per-target R-tree kNN walks (rtree_knn_walk.cc) and the scalar
 // lon/lat helpers behind PackedRTree::NearestHaversine (packed_rtree_knn.cc). PackedRTree
 // validates the query; these run the walk with one dynamic dispatch per
 // query, never per node.
 //
 // Thread safety: pure functions of their arguments apart from the vector they fill (one per
 // query) and per-thread scratch; safe to call concurrently with distinct outputs.
-#ifndef LOCUS_ENGINE_RTREE_KNN_H_
-#define LOCUS_ENGINE_RTREE_KNN_H_
+#ifndef LOCUS_ENGINE_RTREE_KNN_WALK_H_
+#define LOCUS_ENGINE_RTREE_KNN_WALK_H_
 
 #include <cstddef>
 #include <vector>
 
 #include "engine/rtree_layout.h"
-#include "engine/rtree_query.h"  // RangeMode, RangeResult
+#include "engine/rtree_range_walk.h"  // RangeMode, RangeResult
 #include "kernels/knn.h"
 #include "locus/geometry.h"
 
@@ -37,7 +37,7 @@ void NearestWalk(const RTreeLayout<3, float>& l, const KnnQuery& q, const Box3* 
 void NearestWalk(const RTreeLayout<3, double>& l, const KnnQuery& q, const Box3* exact, size_t k,
                  double max_dist_sq, std::vector<kernels::Neighbor<double>>* out);
 
-// Range-walk modes (rtree_query.h) over the items within squared gap distance `bound_sq` of
+// Range-walk modes (rtree_range_walk.h) over the items within squared gap distance `bound_sq` of
 // q: PackedRTree::SearchRadius and friends. REQUIRES: the query is valid; sink non-null for
 // kVisit.
 RangeResult WithinQuery(const RTreeLayout<2, float>& l, const KnnQuery& q, double bound_sq,
@@ -62,4 +62,4 @@ double LonLatBoxMetres(double lon0, double lat0, const Box2& b);
 
 }  // namespace locus::engine::internal
 
-#endif  // LOCUS_ENGINE_RTREE_KNN_H_
+#endif  // LOCUS_ENGINE_RTREE_KNN_WALK_H_

@@ -1,26 +1,29 @@
 // Dispatch table and entry points for the per-target raycast and region walks
-// (rtree_ray.h, rtree_ray-inl.h): one HWY_DYNAMIC_DISPATCH per query.
+// (rtree_ray_walk.h, rtree_ray_walk-inl.h): one HWY_DYNAMIC_DISPATCH per query.
+//
+// foreach_target.h must come first (it re-includes this file once per target).
+// clang-format off
 #undef HWY_TARGET_INCLUDE
-#define HWY_TARGET_INCLUDE "engine/rtree_ray.cc"
+#define HWY_TARGET_INCLUDE "engine/rtree_ray_walk.cc"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 
-#include "engine/rtree_ray-inl.h"
-#include "engine/rtree_ray.h"
+#include "engine/rtree_ray_walk-inl.h"
+#include "engine/rtree_ray_walk.h"
 #include "hwy/highway.h"
+// clang-format on
 
 HWY_BEFORE_NAMESPACE();
 namespace locus::engine {
 namespace HWY_NAMESPACE {
 using internal::KRay;
 
-#define LOCUS_RTREE_RAY_TARGET(D, T, S)                                                   \
-  void RayAll##D##S(const RTreeLayout<D, T>& l, const KRay<D>& r,      \
-                    std::vector<RayHit>* out) {                                           \
-    RayAllT(l, r, out);                                                                   \
-  }                                                                                       \
-  bool RayFirst##D##S(const RTreeLayout<D, T>& l, const KRay<D>& r,    \
-                      const Box##D* items, RayHit* out) {                                 \
-    return RayFirstT(l, r, items, out);                                                   \
+#define LOCUS_RTREE_RAY_TARGET(D, T, S)                                                       \
+  void RayAll##D##S(const RTreeLayout<D, T>& l, const KRay<D>& r, std::vector<RayHit>* out) { \
+    RayAllT(l, r, out);                                                                       \
+  }                                                                                           \
+  bool RayFirst##D##S(const RTreeLayout<D, T>& l, const KRay<D>& r, const Box##D* items,      \
+                      RayHit* out) {                                                          \
+    return RayFirstT(l, r, items, out);                                                       \
   }
 LOCUS_RTREE_RAY_TARGET(2, float, F32)
 LOCUS_RTREE_RAY_TARGET(2, double, F64)
@@ -67,14 +70,12 @@ HWY_EXPORT(FrustumSearchF64);
 
 namespace internal {
 
-#define LOCUS_RTREE_RAY_DISPATCH(D, T, S)                                                 \
-  void RayAll(const RTreeLayout<D, T>& l, const KRay<D>& r,            \
-              std::vector<RayHit>* out) {                                                 \
-    HWY_DYNAMIC_DISPATCH(RayAll##D##S)(l, r, out);                                        \
-  }                                                                                       \
-  bool RayFirst(const RTreeLayout<D, T>& l, const KRay<D>& r,          \
-                const Box##D* items, RayHit* out) {                                       \
-    return HWY_DYNAMIC_DISPATCH(RayFirst##D##S)(l, r, items, out);                        \
+#define LOCUS_RTREE_RAY_DISPATCH(D, T, S)                                                         \
+  void RayAll(const RTreeLayout<D, T>& l, const KRay<D>& r, std::vector<RayHit>* out) {           \
+    HWY_DYNAMIC_DISPATCH(RayAll##D##S)(l, r, out);                                                \
+  }                                                                                               \
+  bool RayFirst(const RTreeLayout<D, T>& l, const KRay<D>& r, const Box##D* items, RayHit* out) { \
+    return HWY_DYNAMIC_DISPATCH(RayFirst##D##S)(l, r, items, out);                                \
   }
 LOCUS_RTREE_RAY_DISPATCH(2, float, F32)
 LOCUS_RTREE_RAY_DISPATCH(2, double, F64)
@@ -93,8 +94,7 @@ void PolygonSearch(const RTreeLayout<2, double>& l, const ConvexPolygon& p,
 void FrustumSearch(const RTreeLayout<3, float>& l, const Frustum& f, std::vector<uint32_t>* out) {
   HWY_DYNAMIC_DISPATCH(FrustumSearchF32)(l, f, out);
 }
-void FrustumSearch(const RTreeLayout<3, double>& l, const Frustum& f,
-                   std::vector<uint32_t>* out) {
+void FrustumSearch(const RTreeLayout<3, double>& l, const Frustum& f, std::vector<uint32_t>* out) {
   HWY_DYNAMIC_DISPATCH(FrustumSearchF64)(l, f, out);
 }
 

@@ -1,5 +1,5 @@
 // Per-target raycast and region walks over a packed R-tree. Included once per Highway target
-// by rtree_ray.cc.
+// by rtree_ray_walk.cc.
 //
 // Every walk tests the node_size children of one node per step with the kernels' bit-mask
 // driver (box_mask-inl.h's FilterBits) and a predicate evaluated in f64 (f32 columns are
@@ -14,11 +14,11 @@
 // The per-box operations are those of the scalar predicates in ray_region.h and
 // kernels/ray.h's reference, in the same order, so results agree bit for bit.
 
-#if defined(LOCUS_ENGINE_RTREE_RAY_INL_H_) == defined(HWY_TARGET_TOGGLE)
-#ifdef LOCUS_ENGINE_RTREE_RAY_INL_H_
-#undef LOCUS_ENGINE_RTREE_RAY_INL_H_
+#if defined(LOCUS_ENGINE_RTREE_RAY_WALK_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef LOCUS_ENGINE_RTREE_RAY_WALK_INL_H_
+#undef LOCUS_ENGINE_RTREE_RAY_WALK_INL_H_
 #else
-#define LOCUS_ENGINE_RTREE_RAY_INL_H_
+#define LOCUS_ENGINE_RTREE_RAY_WALK_INL_H_
 #endif
 
 #include <algorithm>
@@ -29,8 +29,8 @@
 #include <vector>
 
 #include "engine/ray_region.h"
-#include "engine/rtree_query-inl.h"  // LoadAsF64, LeafRuns
 #include "engine/rtree_layout.h"
+#include "engine/rtree_walk-inl.h"  // LoadAsF64, LeafRuns
 #include "hwy/highway.h"
 #include "kernels/box_mask-inl.h"
 #include "kernels/ray-inl.h"
@@ -58,15 +58,13 @@ struct TreeRayPred {
     auto t_far = hn::Set(d, c.t_max);
     auto ok = hn::FirstN(d, hn::Lanes(d));
     hk::SlabAxis<(kParallel & 1) != 0>(d, LoadAsF64(d, lo[0] + k), LoadAsF64(d, hi[0] + k),
-                                       hn::Set(d, c.o[0]), hn::Set(d, c.inv[0]), t_near, t_far,
-                                       ok);
+                                       hn::Set(d, c.o[0]), hn::Set(d, c.inv[0]), t_near, t_far, ok);
     hk::SlabAxis<(kParallel & 2) != 0>(d, LoadAsF64(d, lo[1] + k), LoadAsF64(d, hi[1] + k),
-                                       hn::Set(d, c.o[1]), hn::Set(d, c.inv[1]), t_near, t_far,
-                                       ok);
+                                       hn::Set(d, c.o[1]), hn::Set(d, c.inv[1]), t_near, t_far, ok);
     if constexpr (kDims == 3) {
       hk::SlabAxis<(kParallel & 4) != 0>(d, LoadAsF64(d, lo[2] + k), LoadAsF64(d, hi[2] + k),
-                                         hn::Set(d, c.o[2]), hn::Set(d, c.inv[2]), t_near,
-                                         t_far, ok);
+                                         hn::Set(d, c.o[2]), hn::Set(d, c.inv[2]), t_near, t_far,
+                                         ok);
     }
     *entry_t = hn::Add(t_near, hn::Zero(d));  // -0 -> +0
     return hn::And(ok, hn::Le(t_near, t_far));
@@ -99,8 +97,7 @@ HWY_INLINE uint64_t RayChildren(Pred& pred, uint64_t slot, uint32_t node_size, d
 }
 
 template <int kDims, typename T, class Ray>
-HWY_INLINE void RayAllT(const RTreeLayout<kDims, T>& l, const Ray& ray,
-                        std::vector<RayHit>* out) {
+HWY_INLINE void RayAllT(const RTreeLayout<kDims, T>& l, const Ray& ray, std::vector<RayHit>* out) {
   if (l.num_levels == 0 || l.num_items == 0) return;
   WithTreeRayPred(l, ray, [&](auto pred) {
     const uint64_t ns = l.node_size;
@@ -259,11 +256,10 @@ struct FrustumPred {
       // Intersects: the corner furthest along n; Contains: the nearest.
       const bool px = (p.nx >= 0) != kContains, py = (p.ny >= 0) != kContains,
                  pz = (p.nz >= 0) != kContains;
-      const auto v = hn::Add(
-          hn::Add(hn::Add(hn::Mul(hn::Set(d, p.nx), px ? hx : lx),
-                          hn::Mul(hn::Set(d, p.ny), py ? hy : ly)),
-                  hn::Mul(hn::Set(d, p.nz), pz ? hz : lz)),
-          hn::Set(d, p.d));
+      const auto v = hn::Add(hn::Add(hn::Add(hn::Mul(hn::Set(d, p.nx), px ? hx : lx),
+                                             hn::Mul(hn::Set(d, p.ny), py ? hy : ly)),
+                                     hn::Mul(hn::Set(d, p.nz), pz ? hz : lz)),
+                             hn::Set(d, p.d));
       ok = hn::And(ok, hn::Le(zero, v));
     }
     return ok;

@@ -1,4 +1,4 @@
-// Per-target R-tree traversal loops. Included once per Highway target by rtree_query.cc;
+// Per-target R-tree traversal loops. Included once per Highway target by rtree_range_walk.cc;
 // later query kinds (kNN, raycast, regions, joins) add their loops here or beside it and
 // reuse the helpers.
 //
@@ -9,11 +9,11 @@
 // ids are delivered straight from the tree's id array (kVisit) or counted by length (kCount)
 // without testing a single box below them.
 
-#if defined(LOCUS_ENGINE_RTREE_QUERY_INL_H_) == defined(HWY_TARGET_TOGGLE)
-#ifdef LOCUS_ENGINE_RTREE_QUERY_INL_H_
-#undef LOCUS_ENGINE_RTREE_QUERY_INL_H_
+#if defined(LOCUS_ENGINE_RTREE_WALK_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef LOCUS_ENGINE_RTREE_WALK_INL_H_
+#undef LOCUS_ENGINE_RTREE_WALK_INL_H_
 #else
-#define LOCUS_ENGINE_RTREE_QUERY_INL_H_
+#define LOCUS_ENGINE_RTREE_WALK_INL_H_
 #endif
 
 #include <algorithm>
@@ -22,9 +22,9 @@
 #include <span>
 #include <type_traits>
 
-#include "engine/rtree_knn.h"  // KnnQuery: the f64 query box of distance predicates
+#include "engine/rtree_knn_walk.h"  // KnnQuery: the f64 query box of distance predicates
 #include "engine/rtree_layout.h"
-#include "engine/rtree_query.h"
+#include "engine/rtree_range_walk.h"
 #include "hwy/cache_control.h"
 #include "hwy/highway.h"
 #include "kernels/box_mask-inl.h"
@@ -69,9 +69,8 @@ struct ChildGapSq {
       const auto lo = LoadAsF64(d, l->min[a] + slot + i);
       const auto hi = kPoints ? lo : LoadAsF64(d, l->max[a] + slot + i);
       if (a == 0) valid = kPoints ? hn::Lt(lo, hn::Inf(d)) : hn::Le(lo, hi);
-      const auto g =
-          hn::Max(hn::Max(hn::Sub(lo, hn::Set(d, q->hi[a])), hn::Sub(hn::Set(d, q->lo[a]), hi)),
-                  zero);
+      const auto g = hn::Max(
+          hn::Max(hn::Sub(lo, hn::Set(d, q->hi[a])), hn::Sub(hn::Set(d, q->lo[a]), hi)), zero);
       d2 = a == 0 ? hn::Mul(g, g) : hn::Add(d2, hn::Mul(g, g));
     }
     *values = d2;
@@ -97,8 +96,13 @@ HWY_INLINE hk::BoxBoxPred2<T, kInside> ChildPred(const RTreeLayout<2, T>& l, uin
 template <bool kInside, typename T>
 HWY_INLINE hk::BoxBoxPred3<T, kInside> ChildPred(const RTreeLayout<3, T>& l, uint64_t slot,
                                                  const kernels::Box3T<T>& q) {
-  return {l.min[0] + slot, l.min[1] + slot, l.min[2] + slot,
-          l.max[0] + slot, l.max[1] + slot, l.max[2] + slot, q};
+  return {l.min[0] + slot,
+          l.min[1] + slot,
+          l.min[2] + slot,
+          l.max[0] + slot,
+          l.max[1] + slot,
+          l.max[2] + slot,
+          q};
 }
 
 // Returns the mask of the node_size children at `slot` that satisfy the predicate.
@@ -131,9 +135,8 @@ template <typename T>
 HWY_INLINE uint64_t PointMask(const RTreeLayout<2, T>& l, size_t ns, uint64_t slot,
                               const kernels::Box2T<T>& q) {
   uint64_t bits = 0;
-  hk::FilterBits(hn::ScalableTag<T>(), ns,
-                 hk::BoxPred2<T>{l.min[0] + slot, l.min[1] + slot, q}, &bits,
-                 static_cast<T*>(nullptr));
+  hk::FilterBits(hn::ScalableTag<T>(), ns, hk::BoxPred2<T>{l.min[0] + slot, l.min[1] + slot, q},
+                 &bits, static_cast<T*>(nullptr));
   return bits;
 }
 template <typename T>
@@ -221,7 +224,7 @@ class Emitter {
   uint64_t delivered() const { return delivered_; }
 
  private:
-  static constexpr size_t kCapacity = 256;  // flush at or above this many
+  static constexpr size_t kCapacity = 256;        // flush at or above this many
   static constexpr size_t kSlack = kMaxNodeSize;  // room for one AddMasked past kCapacity - 1
   IdBatchSink* sink_;
   uint32_t buffer_[kCapacity + kSlack];

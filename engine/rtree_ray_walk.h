@@ -1,12 +1,12 @@
-// Internal entry points of the per-target raycast and region walks (rtree_ray.cc).
+// Internal entry points of the per-target raycast and region walks (rtree_ray_walk.cc).
 // PackedRTree validates the query and calls these: one dynamic dispatch per query, never per
 // node. All geometry is evaluated in f64: f32 trees' stored boxes are promoted on load, so
 // an f32 tree answers the f64 predicate on its outward-rounded boxes (a superset of the
 // exact answer; entry t values are lower bounds of the exact ones).
 //
 // Thread safety: pure functions of their arguments; safe to call concurrently.
-#ifndef LOCUS_ENGINE_RTREE_RAY_H_
-#define LOCUS_ENGINE_RTREE_RAY_H_
+#ifndef LOCUS_ENGINE_RTREE_RAY_WALK_H_
+#define LOCUS_ENGINE_RTREE_RAY_WALK_H_
 
 #include <type_traits>
 #include <vector>
@@ -24,10 +24,9 @@ using KRay = std::conditional_t<D == 2, kernels::Ray2T<double>, kernels::Ray3T<d
 
 // Appends every hit (id, entry t) in tree order (unsorted). REQUIRES: the ray is valid.
 #define LOCUS_RTREE_RAY_DECLS(D, T)                                                        \
-  void RayAll(const RTreeLayout<D, T>& l, const KRay<D>& ray,           \
-              std::vector<RayHit>* out);                                                   \
-  bool RayFirst(const RTreeLayout<D, T>& l, const KRay<D>& ray,         \
-                const Box##D* exact_items, RayHit* out);
+  void RayAll(const RTreeLayout<D, T>& l, const KRay<D>& ray, std::vector<RayHit>* out);   \
+  bool RayFirst(const RTreeLayout<D, T>& l, const KRay<D>& ray, const Box##D* exact_items, \
+                RayHit* out);
 // RayFirst: the hit with the smallest entry t, ties to the smaller id; false when none.
 // With exact_items (the caller's f64 boxes, indexed by id), candidate leaves are re-tested
 // against them and the answer is the exact one.
@@ -44,9 +43,8 @@ void PolygonSearch(const RTreeLayout<2, float>& l, const ConvexPolygon& poly,
 void PolygonSearch(const RTreeLayout<2, double>& l, const ConvexPolygon& poly,
                    std::vector<uint32_t>* out);
 void FrustumSearch(const RTreeLayout<3, float>& l, const Frustum& f, std::vector<uint32_t>* out);
-void FrustumSearch(const RTreeLayout<3, double>& l, const Frustum& f,
-                   std::vector<uint32_t>* out);
+void FrustumSearch(const RTreeLayout<3, double>& l, const Frustum& f, std::vector<uint32_t>* out);
 
 }  // namespace locus::engine::internal
 
-#endif  // LOCUS_ENGINE_RTREE_RAY_H_
+#endif  // LOCUS_ENGINE_RTREE_RAY_WALK_H_

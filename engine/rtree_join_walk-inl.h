@@ -18,11 +18,11 @@
 // Order: the depth-first walk visits child pairs in the order they are generated (a ascending,
 // then b ascending), so a pair's output is the concatenation of its child pairs' outputs.
 
-#if defined(LOCUS_ENGINE_RTREE_JOIN_INL_H_) == defined(HWY_TARGET_TOGGLE)
-#ifdef LOCUS_ENGINE_RTREE_JOIN_INL_H_
-#undef LOCUS_ENGINE_RTREE_JOIN_INL_H_
+#if defined(LOCUS_ENGINE_RTREE_JOIN_WALK_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef LOCUS_ENGINE_RTREE_JOIN_WALK_INL_H_
+#undef LOCUS_ENGINE_RTREE_JOIN_WALK_INL_H_
 #else
-#define LOCUS_ENGINE_RTREE_JOIN_INL_H_
+#define LOCUS_ENGINE_RTREE_JOIN_WALK_INL_H_
 #endif
 
 #include <algorithm>
@@ -36,7 +36,7 @@
 
 #include "engine/rtree_join_walk.h"
 #include "engine/rtree_layout.h"
-#include "engine/rtree_query-inl.h"  // ChildMask, LoadAsF64, PrefetchChildren
+#include "engine/rtree_walk-inl.h"  // ChildMask, LoadAsF64, PrefetchChildren
 #include "hwy/highway.h"
 #include "kernels/box_mask-inl.h"
 #include "kernels/types.h"
@@ -79,20 +79,21 @@ HWY_INLINE JoinBox<kDims, T> NodeBox(const internal::JoinSide<kDims, T>& side, u
   return SlotBox(side.layout, side.layout.level_begin[level] + pos);
 }
 
-
 // Returns the mask of the node_size children at `slot` of `l` that match box q.
 template <bool kWithin, int kDims, typename T>
 HWY_INLINE uint64_t MatchMask(const RTreeLayout<kDims, T>& l, uint64_t slot,
                               const JoinBox<kDims, T>& q, double bound) {
   if constexpr (!kWithin) {
     if constexpr (kDims == 2) {
-      return ChildMask<false>(l, l.node_size, slot, kernels::Box2T<T>{q.lo[0], q.lo[1], q.hi[0], q.hi[1]});
+      return ChildMask<false>(l, l.node_size, slot,
+                              kernels::Box2T<T>{q.lo[0], q.lo[1], q.hi[0], q.hi[1]});
     } else {
       return ChildMask<false>(
-          l, l.node_size, slot, kernels::Box3T<T>{q.lo[0], q.lo[1], q.lo[2], q.hi[0], q.hi[1], q.hi[2]});
+          l, l.node_size, slot,
+          kernels::Box3T<T>{q.lo[0], q.lo[1], q.lo[2], q.hi[0], q.hi[1], q.hi[2]});
     }
   } else {
-    internal::KnnQuery box;  // the squared gap distance of kNN (rtree_query-inl.h)
+    internal::KnnQuery box;  // the squared gap distance of kNN (rtree_walk-inl.h)
     for (int a = 0; a < kDims; ++a) {
       box.lo[a] = static_cast<double>(q.lo[a]);
       box.hi[a] = static_cast<double>(q.hi[a]);
