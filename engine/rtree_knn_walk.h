@@ -12,17 +12,11 @@
 #include <vector>
 
 #include "engine/rtree_layout.h"
-#include "engine/rtree_range_walk.h"  // RangeMode, RangeResult
+#include "engine/rtree_walk.h"  // KnnQuery, RangeMode, RangeResult
 #include "kernels/knn.h"
 #include "locus/geometry.h"
 
 namespace locus::engine::internal {
-
-// The query box in f64 (a point query has lo == hi), axes beyond kDims unused.
-struct KnnQuery {
-  double lo[3] = {0, 0, 0};
-  double hi[3] = {0, 0, 0};
-};
 
 // Replaces *out with the min(k, matches) items nearest to q by squared gap distance (see
 // PackedRTree::Nearest), ascending by (dist_sq, id), among items with dist_sq <= max_dist_sq;
@@ -37,7 +31,7 @@ void NearestWalk(const RTreeLayout<3, float>& l, const KnnQuery& q, const Box3* 
 void NearestWalk(const RTreeLayout<3, double>& l, const KnnQuery& q, const Box3* exact, size_t k,
                  double max_dist_sq, std::vector<kernels::Neighbor<double>>* out);
 
-// Range-walk modes (rtree_range_walk.h) over the items within squared gap distance `bound_sq` of
+// Filter-walk modes (rtree_walk.h) over the items within squared gap distance `bound_sq` of
 // q: PackedRTree::SearchRadius and friends. REQUIRES: the query is valid; sink non-null for
 // kVisit.
 RangeResult WithinQuery(const RTreeLayout<2, float>& l, const KnnQuery& q, double bound_sq,

@@ -1,4 +1,4 @@
-// Dispatch table and entry points for the per-target R-tree query loops (rtree_range_walk.h).
+// Dispatch table and entry points for the per-target range walks (rtree_range_walk.h).
 //
 // foreach_target.h must come first (it re-includes this file once per target).
 // clang-format off
@@ -6,7 +6,7 @@
 #define HWY_TARGET_INCLUDE "engine/rtree_range_walk.cc"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 
-#include "engine/rtree_walk-inl.h"
+#include "engine/rtree_range_walk-inl.h"
 #include "engine/rtree_range_walk.h"
 #include "hwy/highway.h"
 // clang-format on
