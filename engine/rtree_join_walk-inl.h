@@ -1,4 +1,4 @@
-// Per-target dual-tree join walk. Included once per Highway target by rtree_join.cc.
+// Per-target dual-tree join walk. Included once per Highway target by rtree_join_walk.cc.
 //
 // A node pair (A, B) of equal height is expanded with one child-mask pass over A's children
 // against B's box (which children of A can meet anything in B), then one pass over B's

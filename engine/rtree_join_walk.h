@@ -1,7 +1,7 @@
-// Internal entry points of the per-target join walks (rtree_join_walk-inl.h, compiled per target by
-// rtree_join.cc). The public functions in rtree_join.cc validate, build a JoinSpec, split the
-// root node pair into tasks with ExpandPairs and run each task with WalkPairs: one dynamic
-// dispatch per task, never per node pair.
+// Internal entry points of the per-target join walks (rtree_join_walk-inl.h, compiled per
+// target by rtree_join_walk.cc). The public functions in rtree_join.cc validate, build a JoinSpec,
+// split the root node pair into tasks with ExpandPairs and run each task with WalkPairs: one
+// dynamic dispatch per task, never per node pair.
 //
 // Thread safety: pure functions of their arguments apart from *out; concurrent calls with
 // distinct PairOut objects are safe (a shared `stop` flag is atomic).

@@ -1,7 +1,7 @@
-// Internal entry points of the per-target R-tree kNN walks (rtree_knn_walk.cc) and the scalar
-// lon/lat helpers behind PackedRTree::NearestHaversine (packed_rtree_knn.cc). PackedRTree
-// validates the query; these run the walk with one dynamic dispatch per
-// query, never per node.
+// Internal entry points of the per-target kNN and radius walks (rtree_knn_walk-inl.h, compiled
+// per target by rtree_knn_walk.cc) and the scalar lon/lat helpers behind
+// RTreeView::NearestHaversine (defined with the methods in rtree_knn.cc). RTreeView's methods
+// validate the query; these run the walk with one dynamic dispatch per query, never per node.
 //
 // Thread safety: pure functions of their arguments apart from the vector they fill (one per
 // query) and per-thread scratch; safe to call concurrently with distinct outputs.

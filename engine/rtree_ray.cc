@@ -1,6 +1,6 @@
-// PackedRTree raycast and region queries (public methods; the per-target walks are in
-// rtree_ray_walk-inl.h), and the scalar predicates of engine/ray_region.h (ConvexPolygon,
-// Frustum), which define what those walks compute.
+// RTreeView's raycast and region methods (the per-target walks are in rtree_ray_walk-inl.h),
+// and the scalar predicates of engine/ray_region.h (ConvexPolygon, Frustum), which define
+// what those walks compute.
 //
 // Thread safety: every method is const and touches only the immutable tree and its
 // arguments; safe to call concurrently.
@@ -212,7 +212,7 @@ bool FrustumTest(const Frustum& f, const Box3& b) {
 bool Frustum::Intersects(const Box3& b) const { return FrustumTest<false>(*this, b); }
 bool Frustum::Contains(const Box3& b) const { return FrustumTest<true>(*this, b); }
 
-// ---- PackedRTree --------------------------------------------------------------------------
+// ---- RTreeView ----------------------------------------------------------------------------
 
 template <int kDims, typename T>
 Status RTreeView<kDims, T>::Raycast(const Ray& ray, std::vector<RayHit>* out) const {

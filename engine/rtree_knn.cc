@@ -1,7 +1,8 @@
-// PackedRTree kNN entry points: validation, the squared max-distance bound, the TopK set-up
-// and the result conversion around the per-target Euclidean walk (rtree_knn_walk-inl.h); the
-// scalar best-first walk over a caller-defined metric (NearestBy) and the great-circle
-// metric built on it (NearestHaversine).
+// RTreeView's kNN and radius methods (Nearest, NearestExact, SearchRadius, VisitRadius,
+// CountRadius): validation, the squared max-distance bound, the TopK set-up and the result
+// conversion around the per-target walks (rtree_knn_walk.h); the scalar best-first walk over
+// a caller-defined metric (NearestBy), the great-circle metric built on it (NearestHaversine)
+// and its scalar lon/lat helpers (declared in rtree_knn_walk.h).
 //
 // Thread safety: every method is const and safe to call from many threads at once; the
 // Euclidean path keeps per-thread scratch (a TopK and the node heap), NearestBy keeps its
@@ -262,7 +263,7 @@ Status RTreeView<kDims, T>::NearestHaversine(const Point& lon_lat, size_t k,
   return NearestBy(KnnMetric{lower_bound, item_distance}, k, out, max_metres);
 }
 
-// Member-wise explicit instantiation: packed_rtree.cc holds the class's one explicit
+// Member-wise explicit instantiation: rtree_view.cc holds the class's one explicit
 // instantiation definition (the header's extern template declarations point there).
 #define LOCUS_INSTANTIATE_KNN(D, T)                                                              \
   template Status RTreeView<D, T>::Nearest(const Point&, size_t, std::vector<Neighbor>*, double) \
