@@ -1,8 +1,9 @@
-// Internal entry points of the per-target raycast and region walks (rtree_ray_walk.cc).
-// PackedRTree validates the query and calls these: one dynamic dispatch per query, never per
-// node. All geometry is evaluated in f64: f32 trees' stored boxes are promoted on load, so
-// an f32 tree answers the f64 predicate on its outward-rounded boxes (a superset of the
-// exact answer; entry t values are lower bounds of the exact ones).
+// Internal entry points of the per-target raycast walks (rtree_ray_walk-inl.h, compiled per
+// target by rtree_ray_walk.cc). RTreeView's raycast methods validate the query and call these:
+// one dynamic dispatch per query, never per node. All geometry is evaluated in f64: f32 trees'
+// stored boxes are promoted on load, so an f32 tree answers the f64 predicate on its
+// outward-rounded boxes (a superset of the exact answer; entry t values are lower bounds of the
+// exact ones).
 //
 // Thread safety: pure functions of their arguments; safe to call concurrently.
 #ifndef LOCUS_ENGINE_RTREE_RAY_WALK_H_
@@ -11,8 +12,8 @@
 #include <type_traits>
 #include <vector>
 
-#include "engine/ray_region.h"
 #include "engine/rtree_layout.h"
+#include "engine/rtree_view.h"  // RayHit
 #include "kernels/ray.h"
 #include "locus/geometry.h"
 
@@ -35,15 +36,6 @@ LOCUS_RTREE_RAY_DECLS(2, double)
 LOCUS_RTREE_RAY_DECLS(3, float)
 LOCUS_RTREE_RAY_DECLS(3, double)
 #undef LOCUS_RTREE_RAY_DECLS
-
-// Appends the items whose (stored) box satisfies poly.Intersects / frustum.Intersects, in
-// tree order; nodes satisfying Contains are swept without testing their leaves.
-void PolygonSearch(const RTreeLayout<2, float>& l, const ConvexPolygon& poly,
-                   std::vector<uint32_t>* out);
-void PolygonSearch(const RTreeLayout<2, double>& l, const ConvexPolygon& poly,
-                   std::vector<uint32_t>* out);
-void FrustumSearch(const RTreeLayout<3, float>& l, const Frustum& f, std::vector<uint32_t>* out);
-void FrustumSearch(const RTreeLayout<3, double>& l, const Frustum& f, std::vector<uint32_t>* out);
 
 }  // namespace locus::engine::internal
 
