@@ -270,8 +270,8 @@ class JoinWalker {
 };
 
 template <bool kWithin, int kDims, typename T>
-void ExpandPairsT(const internal::JoinSpec<kDims, T>& spec, std::span<const internal::NodePair> in,
-                  std::vector<internal::NodePair>* out) {
+void ExpandPairsFor(const internal::JoinSpec<kDims, T>& spec,
+                    std::span<const internal::NodePair> in, std::vector<internal::NodePair>* out) {
   const JoinWalker<kWithin, kDims, T> walker(spec);
   for (const internal::NodePair& p : in) {
     if (walker.IsLeafPair(p)) {
@@ -288,8 +288,8 @@ constexpr size_t kStagedPairs = 8192;
 static_assert(kStagedPairs >= size_t{kMaxNodeSize} * kMaxNodeSize);
 
 template <bool kWithin, int kDims, typename T>
-bool WalkPairsT(const internal::JoinSpec<kDims, T>& spec, std::span<const internal::NodePair> roots,
-                internal::PairOut* out) {
+bool WalkPairsFor(const internal::JoinSpec<kDims, T>& spec,
+                  std::span<const internal::NodePair> roots, internal::PairOut* out) {
   const JoinWalker<kWithin, kDims, T> walker(spec);
   const size_t max_leaf = walker.MaxLeafPairs();
   // With a sink, hand over batches of about out->batch pairs; else only when the stage is full.
@@ -326,21 +326,22 @@ bool WalkPairsT(const internal::JoinSpec<kDims, T>& spec, std::span<const intern
   return out->count_only || out->Take(std::span<const IdPair>(staged, used));
 }
 
+// The per-target entry points (rtree_join_walk.cc): the predicate (overlap or within
+// distance) is chosen once per task, not per node pair.
 template <int kDims, typename T>
-void ExpandPairsDispatch(const internal::JoinSpec<kDims, T>& spec,
-                         std::span<const internal::NodePair> in,
-                         std::vector<internal::NodePair>* out) {
+void ExpandPairsT(const internal::JoinSpec<kDims, T>& spec, std::span<const internal::NodePair> in,
+                  std::vector<internal::NodePair>* out) {
   if (spec.within) {
-    ExpandPairsT<true>(spec, in, out);
+    ExpandPairsFor<true>(spec, in, out);
   } else {
-    ExpandPairsT<false>(spec, in, out);
+    ExpandPairsFor<false>(spec, in, out);
   }
 }
 
 template <int kDims, typename T>
-bool WalkPairsDispatch(const internal::JoinSpec<kDims, T>& spec,
-                       std::span<const internal::NodePair> roots, internal::PairOut* out) {
-  return spec.within ? WalkPairsT<true>(spec, roots, out) : WalkPairsT<false>(spec, roots, out);
+bool WalkPairsT(const internal::JoinSpec<kDims, T>& spec, std::span<const internal::NodePair> roots,
+                internal::PairOut* out) {
+  return spec.within ? WalkPairsFor<true>(spec, roots, out) : WalkPairsFor<false>(spec, roots, out);
 }
 
 }  // namespace HWY_NAMESPACE

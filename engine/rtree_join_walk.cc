@@ -16,38 +16,8 @@ HWY_BEFORE_NAMESPACE();
 namespace locus::engine {
 namespace HWY_NAMESPACE {
 
-void ExpandPairs2F32(const internal::JoinSpec<2, float>& s, std::span<const internal::NodePair> in,
-                     std::vector<internal::NodePair>* out) {
-  ExpandPairsDispatch(s, in, out);
-}
-void ExpandPairs2F64(const internal::JoinSpec<2, double>& s, std::span<const internal::NodePair> in,
-                     std::vector<internal::NodePair>* out) {
-  ExpandPairsDispatch(s, in, out);
-}
-void ExpandPairs3F32(const internal::JoinSpec<3, float>& s, std::span<const internal::NodePair> in,
-                     std::vector<internal::NodePair>* out) {
-  ExpandPairsDispatch(s, in, out);
-}
-void ExpandPairs3F64(const internal::JoinSpec<3, double>& s, std::span<const internal::NodePair> in,
-                     std::vector<internal::NodePair>* out) {
-  ExpandPairsDispatch(s, in, out);
-}
-bool WalkPairs2F32(const internal::JoinSpec<2, float>& s, std::span<const internal::NodePair> r,
-                   internal::PairOut* out) {
-  return WalkPairsDispatch(s, r, out);
-}
-bool WalkPairs2F64(const internal::JoinSpec<2, double>& s, std::span<const internal::NodePair> r,
-                   internal::PairOut* out) {
-  return WalkPairsDispatch(s, r, out);
-}
-bool WalkPairs3F32(const internal::JoinSpec<3, float>& s, std::span<const internal::NodePair> r,
-                   internal::PairOut* out) {
-  return WalkPairsDispatch(s, r, out);
-}
-bool WalkPairs3F64(const internal::JoinSpec<3, double>& s, std::span<const internal::NodePair> r,
-                   internal::PairOut* out) {
-  return WalkPairsDispatch(s, r, out);
-}
+LOCUS_RTREE_WALK_TARGETS(void, ExpandPairs, LOCUS_RTREE_EXPAND_PAIRS_PARAMS, (spec, in, out))
+LOCUS_RTREE_WALK_TARGETS(bool, WalkPairs, LOCUS_RTREE_WALK_PAIRS_PARAMS, (spec, roots, out))
 
 }  // namespace HWY_NAMESPACE
 }  // namespace locus::engine
@@ -56,45 +26,8 @@ HWY_AFTER_NAMESPACE();
 #if HWY_ONCE
 namespace locus::engine {
 
-HWY_EXPORT(ExpandPairs2F32);
-HWY_EXPORT(ExpandPairs2F64);
-HWY_EXPORT(ExpandPairs3F32);
-HWY_EXPORT(ExpandPairs3F64);
-HWY_EXPORT(WalkPairs2F32);
-HWY_EXPORT(WalkPairs2F64);
-HWY_EXPORT(WalkPairs3F32);
-HWY_EXPORT(WalkPairs3F64);
-
-namespace internal {
-void ExpandPairs(const JoinSpec<2, float>& s, std::span<const NodePair> in,
-                 std::vector<NodePair>* out) {
-  HWY_DYNAMIC_DISPATCH(ExpandPairs2F32)(s, in, out);
-}
-void ExpandPairs(const JoinSpec<2, double>& s, std::span<const NodePair> in,
-                 std::vector<NodePair>* out) {
-  HWY_DYNAMIC_DISPATCH(ExpandPairs2F64)(s, in, out);
-}
-void ExpandPairs(const JoinSpec<3, float>& s, std::span<const NodePair> in,
-                 std::vector<NodePair>* out) {
-  HWY_DYNAMIC_DISPATCH(ExpandPairs3F32)(s, in, out);
-}
-void ExpandPairs(const JoinSpec<3, double>& s, std::span<const NodePair> in,
-                 std::vector<NodePair>* out) {
-  HWY_DYNAMIC_DISPATCH(ExpandPairs3F64)(s, in, out);
-}
-bool WalkPairs(const JoinSpec<2, float>& s, std::span<const NodePair> r, PairOut* out) {
-  return HWY_DYNAMIC_DISPATCH(WalkPairs2F32)(s, r, out);
-}
-bool WalkPairs(const JoinSpec<2, double>& s, std::span<const NodePair> r, PairOut* out) {
-  return HWY_DYNAMIC_DISPATCH(WalkPairs2F64)(s, r, out);
-}
-bool WalkPairs(const JoinSpec<3, float>& s, std::span<const NodePair> r, PairOut* out) {
-  return HWY_DYNAMIC_DISPATCH(WalkPairs3F32)(s, r, out);
-}
-bool WalkPairs(const JoinSpec<3, double>& s, std::span<const NodePair> r, PairOut* out) {
-  return HWY_DYNAMIC_DISPATCH(WalkPairs3F64)(s, r, out);
-}
-}  // namespace internal
+LOCUS_RTREE_WALK_DISPATCH(void, ExpandPairs, LOCUS_RTREE_EXPAND_PAIRS_PARAMS, (spec, in, out))
+LOCUS_RTREE_WALK_DISPATCH(bool, WalkPairs, LOCUS_RTREE_WALK_PAIRS_PARAMS, (spec, roots, out))
 
 }  // namespace locus::engine
 #endif  // HWY_ONCE

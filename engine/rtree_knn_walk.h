@@ -19,29 +19,21 @@
 namespace locus::engine::internal {
 
 // Replaces *out with the min(k, matches) items nearest to q by squared gap distance (see
-// PackedRTree::Nearest), ascending by (dist_sq, id), among items with dist_sq <= max_dist_sq;
+// RTreeView::Nearest), ascending by (dist_sq, id), among items with dist_sq <= max_dist_sq;
 // walking best-first. With `exact` non-null, item distances are computed from exact[id]
 // (f64) and the stored boxes only prune. REQUIRES: the query is valid; k > 0.
-void NearestWalk(const RTreeLayout<2, float>& l, const KnnQuery& q, const Box2* exact, size_t k,
-                 double max_dist_sq, std::vector<kernels::Neighbor<double>>* out);
-void NearestWalk(const RTreeLayout<2, double>& l, const KnnQuery& q, const Box2* exact, size_t k,
-                 double max_dist_sq, std::vector<kernels::Neighbor<double>>* out);
-void NearestWalk(const RTreeLayout<3, float>& l, const KnnQuery& q, const Box3* exact, size_t k,
-                 double max_dist_sq, std::vector<kernels::Neighbor<double>>* out);
-void NearestWalk(const RTreeLayout<3, double>& l, const KnnQuery& q, const Box3* exact, size_t k,
-                 double max_dist_sq, std::vector<kernels::Neighbor<double>>* out);
+#define LOCUS_RTREE_NEAREST_WALK_PARAMS(D, T)                                              \
+  (const RTreeLayout<D, T>& l, const internal::KnnQuery& q, const Box##D* exact, size_t k, \
+   double max_dist_sq, std::vector<kernels::Neighbor<double>>* out)
+LOCUS_RTREE_WALK_DECLARE(void, NearestWalk, LOCUS_RTREE_NEAREST_WALK_PARAMS)
 
 // Filter-walk modes (rtree_walk.h) over the items within squared gap distance `bound_sq` of
-// q: PackedRTree::SearchRadius and friends. REQUIRES: the query is valid; sink non-null for
+// q: RTreeView::SearchRadius and friends. REQUIRES: the query is valid; sink non-null for
 // kVisit.
-RangeResult WithinQuery(const RTreeLayout<2, float>& l, const KnnQuery& q, double bound_sq,
-                        RangeMode mode, IdBatchSink* sink);
-RangeResult WithinQuery(const RTreeLayout<2, double>& l, const KnnQuery& q, double bound_sq,
-                        RangeMode mode, IdBatchSink* sink);
-RangeResult WithinQuery(const RTreeLayout<3, float>& l, const KnnQuery& q, double bound_sq,
-                        RangeMode mode, IdBatchSink* sink);
-RangeResult WithinQuery(const RTreeLayout<3, double>& l, const KnnQuery& q, double bound_sq,
-                        RangeMode mode, IdBatchSink* sink);
+#define LOCUS_RTREE_WITHIN_QUERY_PARAMS(D, T)                                \
+  (const RTreeLayout<D, T>& l, const internal::KnnQuery& q, double bound_sq, \
+   internal::RangeMode mode, IdBatchSink* sink)
+LOCUS_RTREE_WALK_DECLARE(RangeResult, WithinQuery, LOCUS_RTREE_WITHIN_QUERY_PARAMS)
 
 // Great-circle distance in metres (sphere of radius kernels::kEarthRadiusMetres, haversine
 // formula, <cmath>, f64) between two lon/lat points in degrees. REQUIRES: |lat| <= 90.

@@ -8,6 +8,7 @@
 #define LOCUS_ENGINE_RTREE_RANGE_WALK_H_
 
 #include <cstdint>
+#include <type_traits>
 
 #include "engine/rtree_layout.h"
 #include "engine/rtree_walk.h"  // RangeMode, RangeResult
@@ -15,17 +16,17 @@
 
 namespace locus::engine::internal {
 
+// The kernels' box of a dimension, in the tree's type T.
+template <int D, typename T>
+using KBox = std::conditional_t<D == 2, kernels::Box2T<T>, kernels::Box3T<T>>;
+
 // Runs `mode` over the items whose box meets `query` (closed boxes), in tree order.
 // REQUIRES: the query is valid (min <= max, no NaN), converted to T rounding outward;
 // `sink` is non-null for kVisit.
-RangeResult RangeQuery(const RTreeLayout<2, float>& layout, const kernels::Box2T<float>& query,
-                       RangeMode mode, IdBatchSink* sink);
-RangeResult RangeQuery(const RTreeLayout<2, double>& layout, const kernels::Box2T<double>& query,
-                       RangeMode mode, IdBatchSink* sink);
-RangeResult RangeQuery(const RTreeLayout<3, float>& layout, const kernels::Box3T<float>& query,
-                       RangeMode mode, IdBatchSink* sink);
-RangeResult RangeQuery(const RTreeLayout<3, double>& layout, const kernels::Box3T<double>& query,
-                       RangeMode mode, IdBatchSink* sink);
+#define LOCUS_RTREE_RANGE_QUERY_PARAMS(D, T)                                                     \
+  (const RTreeLayout<D, T>& layout, const internal::KBox<D, T>& query, internal::RangeMode mode, \
+   IdBatchSink* sink)
+LOCUS_RTREE_WALK_DECLARE(RangeResult, RangeQuery, LOCUS_RTREE_RANGE_QUERY_PARAMS)
 
 }  // namespace locus::engine::internal
 

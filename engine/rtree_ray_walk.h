@@ -14,6 +14,7 @@
 
 #include "engine/rtree_layout.h"
 #include "engine/rtree_view.h"  // RayHit
+#include "engine/rtree_walk.h"  // LOCUS_RTREE_WALK_DECLARE
 #include "kernels/ray.h"
 #include "locus/geometry.h"
 
@@ -24,18 +25,16 @@ template <int D>
 using KRay = std::conditional_t<D == 2, kernels::Ray2T<double>, kernels::Ray3T<double>>;
 
 // Appends every hit (id, entry t) in tree order (unsorted). REQUIRES: the ray is valid.
-#define LOCUS_RTREE_RAY_DECLS(D, T)                                                        \
-  void RayAll(const RTreeLayout<D, T>& l, const KRay<D>& ray, std::vector<RayHit>* out);   \
-  bool RayFirst(const RTreeLayout<D, T>& l, const KRay<D>& ray, const Box##D* exact_items, \
-                RayHit* out);
-// RayFirst: the hit with the smallest entry t, ties to the smaller id; false when none.
-// With exact_items (the caller's f64 boxes, indexed by id), candidate leaves are re-tested
-// against them and the answer is the exact one.
-LOCUS_RTREE_RAY_DECLS(2, float)
-LOCUS_RTREE_RAY_DECLS(2, double)
-LOCUS_RTREE_RAY_DECLS(3, float)
-LOCUS_RTREE_RAY_DECLS(3, double)
-#undef LOCUS_RTREE_RAY_DECLS
+#define LOCUS_RTREE_RAY_ALL_PARAMS(D, T) \
+  (const RTreeLayout<D, T>& l, const internal::KRay<D>& ray, std::vector<RayHit>* out)
+LOCUS_RTREE_WALK_DECLARE(void, RayAll, LOCUS_RTREE_RAY_ALL_PARAMS)
+
+// Sets *out to the hit with the smallest entry t, ties to the smaller id; returns false when
+// there is none. With exact_items (the caller's f64 boxes, indexed by id), candidate leaves
+// are re-tested against them and the answer is the exact one. REQUIRES: the ray is valid.
+#define LOCUS_RTREE_RAY_FIRST_PARAMS(D, T) \
+  (const RTreeLayout<D, T>& l, const internal::KRay<D>& ray, const Box##D* exact_items, RayHit* out)
+LOCUS_RTREE_WALK_DECLARE(bool, RayFirst, LOCUS_RTREE_RAY_FIRST_PARAMS)
 
 }  // namespace locus::engine::internal
 

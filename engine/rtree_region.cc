@@ -17,7 +17,7 @@ Status RTreeView<kDims, T>::SearchPolygon(std::span<const Point2> convex_polygon
                                           std::vector<uint32_t>* out) const requires(kDims == 2) {
   out->clear();
   LOCUS_ASSIGN_OR_RETURN(const ConvexPolygon poly, ConvexPolygon::Make(convex_polygon));
-  internal::PolygonSearch(layout(), poly, out);
+  internal::RegionSearch(layout(), poly, out);
   return Status();
 }
 
@@ -25,7 +25,7 @@ template <int kDims, typename T>
 Status RTreeView<kDims, T>::SearchPolygon(const ConvexPolygon& polygon,
                                           std::vector<uint32_t>* out) const requires(kDims == 2) {
   out->clear();
-  internal::PolygonSearch(layout(), polygon, out);
+  internal::RegionSearch(layout(), polygon, out);
   return Status();
 }
 
@@ -34,7 +34,7 @@ Status RTreeView<kDims, T>::SearchFrustum(const Frustum& frustum, std::vector<ui
     requires(kDims == 3) {
   out->clear();
   LOCUS_RETURN_IF_ERROR(frustum.Validate("frustum"));
-  internal::FrustumSearch(layout(), frustum, out);
+  internal::RegionSearch(layout(), frustum, out);
   return Status();
 }
 

@@ -157,17 +157,19 @@ HWY_INLINE void RegionWalk(const RTreeLayout<kDims, T>& l, Hit hit, In in,
   }
 }
 
+// The per-target entry points (rtree_region_walk.cc): 2D trees take a convex polygon, 3D
+// trees a frustum.
 template <typename T>
-HWY_INLINE void PolygonSearchT(const RTreeLayout<2, T>& l, const ConvexPolygon& poly,
-                               std::vector<uint32_t>* out) {
+HWY_INLINE void RegionSearchT(const RTreeLayout<2, T>& l, const ConvexPolygon& poly,
+                              std::vector<uint32_t>* out) {
   PolygonPred<T, false> hit{{l.min[0], l.min[1]}, {l.max[0], l.max[1]}, 0, &poly};
   PolygonPred<T, true> in{{l.min[0], l.min[1]}, {l.max[0], l.max[1]}, 0, &poly};
   RegionWalk(l, hit, in, out);
 }
 
 template <typename T>
-HWY_INLINE void FrustumSearchT(const RTreeLayout<3, T>& l, const Frustum& f,
-                               std::vector<uint32_t>* out) {
+HWY_INLINE void RegionSearchT(const RTreeLayout<3, T>& l, const Frustum& f,
+                              std::vector<uint32_t>* out) {
   FrustumPred<T, false> hit{{l.min[0], l.min[1], l.min[2]}, {l.max[0], l.max[1], l.max[2]}, 0, &f};
   FrustumPred<T, true> in{{l.min[0], l.min[1], l.min[2]}, {l.max[0], l.max[1], l.max[2]}, 0, &f};
   RegionWalk(l, hit, in, out);

@@ -10,21 +10,25 @@
 #define LOCUS_ENGINE_RTREE_REGION_WALK_H_
 
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 #include "engine/convex_region.h"
 #include "engine/rtree_layout.h"
+#include "engine/rtree_walk.h"  // LOCUS_RTREE_WALK_DECLARE
 
 namespace locus::engine::internal {
 
-// Appends the items whose (stored) box satisfies poly.Intersects / frustum.Intersects, in
-// tree order; nodes satisfying Contains are swept without testing their leaves.
-void PolygonSearch(const RTreeLayout<2, float>& l, const ConvexPolygon& poly,
-                   std::vector<uint32_t>* out);
-void PolygonSearch(const RTreeLayout<2, double>& l, const ConvexPolygon& poly,
-                   std::vector<uint32_t>* out);
-void FrustumSearch(const RTreeLayout<3, float>& l, const Frustum& f, std::vector<uint32_t>* out);
-void FrustumSearch(const RTreeLayout<3, double>& l, const Frustum& f, std::vector<uint32_t>* out);
+// The region of a dimension: a convex polygon in 2D, a frustum in 3D.
+template <int D>
+using RegionOf = std::conditional_t<D == 2, ConvexPolygon, Frustum>;
+
+// Appends the items whose (stored) box satisfies region.Intersects, in tree order; nodes
+// satisfying region.Contains are swept without testing their leaves. REQUIRES: the region is
+// valid (ConvexPolygon::Make, Frustum::Validate).
+#define LOCUS_RTREE_REGION_SEARCH_PARAMS(D, T) \
+  (const RTreeLayout<D, T>& l, const internal::RegionOf<D>& region, std::vector<uint32_t>* out)
+LOCUS_RTREE_WALK_DECLARE(void, RegionSearch, LOCUS_RTREE_REGION_SEARCH_PARAMS)
 
 }  // namespace locus::engine::internal
 
