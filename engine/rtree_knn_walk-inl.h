@@ -1,4 +1,6 @@
-// Per-target R-tree kNN walk (best-first). Included once per Highway target by rtree_knn_walk.cc.
+// Per-target kNN walk (best-first, NearestWalkT) and radius walk (WithinQueryT: FilterWalk
+// of rtree_walk-inl.h with squared-gap predicates). Included once per Highway target by
+// rtree_knn_walk.cc. What follows describes the kNN walk.
 //
 // Shape: a dive to the nearest leaf node seeds the TopK's bound, then a binary min-heap of
 // nodes keyed by the squared gap distance from the query to the node box. Popping a node

@@ -1,4 +1,4 @@
-// Dispatch table and entry points for the per-target R-tree kNN walks (rtree_knn_walk.h).
+// Dispatch table and entry points for the per-target kNN and radius walks (rtree_knn_walk.h).
 //
 // foreach_target.h must come first (it re-includes this file once per target).
 // clang-format off
