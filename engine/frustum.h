@@ -1,4 +1,4 @@
-// Builds an engine::Frustum (engine/ray_region.h) from an Eigen view-projection matrix. Kept
+// Builds an engine::Frustum (engine/convex_region.h) from an Eigen view-projection matrix. Kept
 // apart from packed_rtree.h so that only callers who use Eigen include it.
 //
 // Thread safety: pure function.
@@ -7,7 +7,7 @@
 
 #include <Eigen/Core>
 
-#include "engine/ray_region.h"
+#include "engine/convex_region.h"
 
 namespace locus::engine {
 

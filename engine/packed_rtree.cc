@@ -1,5 +1,5 @@
-// PackedRTree build and query entry points. The build steps, each parallel above
-// options.parallel_threshold and deterministic at any thread count:
+// PackedRTree: the build (every query is a method of RTreeView, rtree_view.h). The build
+// steps, each parallel above options.parallel_threshold and deterministic at any thread count:
 //   1. validate every box (fast path first; the named error is only built on failure);
 //   2. extent and box centres (f64);
 //   3. Hilbert keys of the centres over the extent (kernels/hilbert.h);
@@ -14,14 +14,13 @@
 
 #include <algorithm>
 #include <atomic>
-#include <bit>
 #include <cmath>
-#include <type_traits>
 #include <limits>
 #include <string>
+#include <type_traits>
 
 #include "engine/radix_sort.h"
-#include "engine/rtree_query.h"
+#include "engine/round_outward.h"
 #include "kernels/hilbert.h"
 
 namespace locus::engine {
@@ -51,44 +50,6 @@ bool BoxIsValid(const Box& b) {
     if (!(std::isfinite(lo) && std::isfinite(hi) && lo <= hi)) return false;
   }
   return true;
-}
-
-// Returns the next representable T toward -inf (Down) or +inf (Up) of a non-NaN t, inline:
-// std::nextafter is a libm call, and an f32 build rounds nearly every coordinate (4M calls
-// for 1M boxes) — it made f32 builds slower than f64 ones.
-template <typename T>
-T StepDown(T t) {
-  using U = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
-  if (t == T(0)) return -std::numeric_limits<T>::denorm_min();
-  if (t == -std::numeric_limits<T>::infinity()) return t;
-  const U bits = std::bit_cast<U>(t);
-  return std::bit_cast<T>(t > T(0) ? bits - 1 : bits + 1);
-}
-template <typename T>
-T StepUp(T t) {
-  return -StepDown(-t);
-}
-
-// Rounds outward to T: the largest T <= v (RoundDown) and the smallest T >= v (RoundUp).
-template <typename T>
-T RoundDown(double v) {
-  const T t = static_cast<T>(v);
-  return static_cast<double>(t) > v ? StepDown(t) : t;
-}
-template <typename T>
-T RoundUp(double v) {
-  const T t = static_cast<T>(v);
-  return static_cast<double>(t) < v ? StepUp(t) : t;
-}
-
-template <typename T>
-kernels::Box2T<T> ToKernelBox(const Box2& b) {
-  return {RoundDown<T>(b.min.x), RoundDown<T>(b.min.y), RoundUp<T>(b.max.x), RoundUp<T>(b.max.y)};
-}
-template <typename T>
-kernels::Box3T<T> ToKernelBox(const Box3& b) {
-  return {RoundDown<T>(b.min.x), RoundDown<T>(b.min.y), RoundDown<T>(b.min.z),
-          RoundUp<T>(b.max.x),   RoundUp<T>(b.max.y),   RoundUp<T>(b.max.z)};
 }
 
 }  // namespace
@@ -222,8 +183,8 @@ Status PackedRTree<kDims, T>::Init(std::span<const Box> boxes, const RTreeOption
       const Box& b = boxes[order[p]];
       ids_[p] = order[p];
       for (int a = 0; a < kDims; ++a) {
-        min_[a][p] = RoundDown<T>(Lo(b, a));
-        max_[a][p] = RoundUp<T>(Hi(b, a));
+        min_[a][p] = internal::RoundDown<T>(Lo(b, a));
+        max_[a][p] = internal::RoundUp<T>(Hi(b, a));
         points &= min_[a][p] == max_[a][p];
       }
     }
@@ -250,32 +211,6 @@ Status PackedRTree<kDims, T>::Init(std::span<const Box> boxes, const RTreeOption
     });
   }
   return Status();
-}
-
-template <int kDims, typename T>
-typename RTreeView<kDims, T>::Box RTreeView<kDims, T>::bounds() const {
-  LOCUS_CHECK(!empty());
-  // The union of the top level's slots (the children of the virtual root; padding slots are
-  // the empty box and change nothing).
-  const RTreeLayout<kDims, T>& l = layout_;
-  double lo[kDims], hi[kDims];
-  for (int a = 0; a < kDims; ++a) {
-    lo[a] = std::numeric_limits<double>::infinity();
-    hi[a] = -std::numeric_limits<double>::infinity();
-    for (uint64_t s = l.level_begin[l.num_levels - 1]; s < l.level_begin[l.num_levels]; ++s) {
-      lo[a] = std::min(lo[a], static_cast<double>(l.min[a][s]));
-      hi[a] = std::max(hi[a], static_cast<double>(l.max[a][s]));
-    }
-  }
-  Box b;
-  if constexpr (kDims == 2) {
-    b.min = {lo[0], lo[1]};
-    b.max = {hi[0], hi[1]};
-  } else {
-    b.min = {lo[0], lo[1], lo[2]};
-    b.max = {hi[0], hi[1], hi[2]};
-  }
-  return b;
 }
 
 template <int kDims, typename T>
@@ -309,58 +244,6 @@ PackedRTree<kDims, T>& PackedRTree<kDims, T>::operator=(PackedRTree&& other) noe
   return *this;
 }
 
-template <int kDims, typename T>
-Result<bool> RTreeView<kDims, T>::Visit(const Box& query, IdBatchSink sink) const {
-  LOCUS_RETURN_IF_ERROR(ValidateBox(query, "query"));
-  return internal::RangeQuery(layout(), ToKernelBox<T>(query), internal::RangeMode::kVisit,
-                              &sink)
-      .completed;
-}
-
-template <int kDims, typename T>
-Status RTreeView<kDims, T>::Search(const Box& query, std::vector<uint32_t>* out) const {
-  out->clear();
-  auto append = [out](std::span<const uint32_t> ids) {
-    out->insert(out->end(), ids.begin(), ids.end());
-    return true;
-  };
-  return Visit(query, append).status();
-}
-
-template <int kDims, typename T>
-Result<bool> RTreeView<kDims, T>::Any(const Box& query) const {
-  LOCUS_RETURN_IF_ERROR(ValidateBox(query, "query"));
-  return !internal::RangeQuery(layout(), ToKernelBox<T>(query), internal::RangeMode::kAny,
-                               nullptr)
-              .completed;
-}
-
-template <int kDims, typename T>
-Result<size_t> RTreeView<kDims, T>::Count(const Box& query) const {
-  LOCUS_RETURN_IF_ERROR(ValidateBox(query, "query"));
-  return static_cast<size_t>(internal::RangeQuery(layout(), ToKernelBox<T>(query),
-                                                  internal::RangeMode::kCount, nullptr)
-                                 .count);
-}
-
-template <int kDims, typename T>
-Status RTreeView<kDims, T>::SearchExact(const Box& query, std::span<const Box> items,
-                                          std::vector<uint32_t>* out) const {
-  if (items.size() != size()) {
-    return InvalidArgumentError("items.size() = " + std::to_string(items.size()) +
-                                ": must equal the tree's size " + std::to_string(size()));
-  }
-  LOCUS_RETURN_IF_ERROR(Search(query, out));
-  if constexpr (std::is_same_v<T, float>) {
-    std::erase_if(*out, [&](uint32_t id) { return !Intersects(items[id], query); });
-  }
-  return Status();
-}
-
-template class RTreeView<2, double>;
-template class RTreeView<3, double>;
-template class RTreeView<2, float>;
-template class RTreeView<3, float>;
 template class PackedRTree<2, double>;
 template class PackedRTree<3, double>;
 template class PackedRTree<2, float>;

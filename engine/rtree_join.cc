@@ -1,66 +1,14 @@
-// Spatial joins (rtree_join.h): the dispatch table of the per-target walks (rtree_join-inl.h)
-// and, once, the public entry points: validation, splitting the root node pair into tasks,
-// running them in a oneTBB task arena, and assembling the output in task order.
+// Spatial joins (rtree_join.h), the public functions: validation, splitting the root node
+// pair into tasks, running them in a oneTBB task arena (each task one call into the
+// per-target walk, rtree_join_walk.h), and assembling the output in task order.
 //
 // Parallel plan: the root pair is expanded breadth-first (ExpandPairs) until there are at least
 // kTasksPerThread tasks per thread; each task walks its pair depth-first into its own buffer
 // (or count); buffers are concatenated in task order. Because a pair's output is the
 // concatenation of its child pairs' outputs, the result does not depend on the split, hence
 // not on the thread count.
-//
-// foreach_target.h must come first (it re-includes this file once per target).
-// clang-format off
-#undef HWY_TARGET_INCLUDE
-#define HWY_TARGET_INCLUDE "engine/rtree_join.cc"
-#include "hwy/foreach_target.h"  // IWYU pragma: keep
+#include "engine/rtree_join.h"
 
-#include "engine/rtree_join-inl.h"
-#include "engine/rtree_join_walk.h"
-#include "hwy/highway.h"
-// clang-format on
-
-HWY_BEFORE_NAMESPACE();
-namespace locus::engine {
-namespace HWY_NAMESPACE {
-
-void ExpandPairs2F32(const internal::JoinSpec<2, float>& s, std::span<const internal::NodePair> in,
-                     std::vector<internal::NodePair>* out) {
-  ExpandPairsDispatch(s, in, out);
-}
-void ExpandPairs2F64(const internal::JoinSpec<2, double>& s, std::span<const internal::NodePair> in,
-                     std::vector<internal::NodePair>* out) {
-  ExpandPairsDispatch(s, in, out);
-}
-void ExpandPairs3F32(const internal::JoinSpec<3, float>& s, std::span<const internal::NodePair> in,
-                     std::vector<internal::NodePair>* out) {
-  ExpandPairsDispatch(s, in, out);
-}
-void ExpandPairs3F64(const internal::JoinSpec<3, double>& s, std::span<const internal::NodePair> in,
-                     std::vector<internal::NodePair>* out) {
-  ExpandPairsDispatch(s, in, out);
-}
-bool WalkPairs2F32(const internal::JoinSpec<2, float>& s, std::span<const internal::NodePair> r,
-                   internal::PairOut* out) {
-  return WalkPairsDispatch(s, r, out);
-}
-bool WalkPairs2F64(const internal::JoinSpec<2, double>& s, std::span<const internal::NodePair> r,
-                   internal::PairOut* out) {
-  return WalkPairsDispatch(s, r, out);
-}
-bool WalkPairs3F32(const internal::JoinSpec<3, float>& s, std::span<const internal::NodePair> r,
-                   internal::PairOut* out) {
-  return WalkPairsDispatch(s, r, out);
-}
-bool WalkPairs3F64(const internal::JoinSpec<3, double>& s, std::span<const internal::NodePair> r,
-                   internal::PairOut* out) {
-  return WalkPairsDispatch(s, r, out);
-}
-
-}  // namespace HWY_NAMESPACE
-}  // namespace locus::engine
-HWY_AFTER_NAMESPACE();
-
-#if HWY_ONCE
 #include <tbb/blocked_range.h>
 #include <tbb/info.h>
 #include <tbb/parallel_for.h>
@@ -74,47 +22,9 @@ HWY_AFTER_NAMESPACE();
 #include <string>
 #include <type_traits>
 
+#include "engine/rtree_join_walk.h"
+
 namespace locus::engine {
-
-HWY_EXPORT(ExpandPairs2F32);
-HWY_EXPORT(ExpandPairs2F64);
-HWY_EXPORT(ExpandPairs3F32);
-HWY_EXPORT(ExpandPairs3F64);
-HWY_EXPORT(WalkPairs2F32);
-HWY_EXPORT(WalkPairs2F64);
-HWY_EXPORT(WalkPairs3F32);
-HWY_EXPORT(WalkPairs3F64);
-
-namespace internal {
-void ExpandPairs(const JoinSpec<2, float>& s, std::span<const NodePair> in,
-                 std::vector<NodePair>* out) {
-  HWY_DYNAMIC_DISPATCH(ExpandPairs2F32)(s, in, out);
-}
-void ExpandPairs(const JoinSpec<2, double>& s, std::span<const NodePair> in,
-                 std::vector<NodePair>* out) {
-  HWY_DYNAMIC_DISPATCH(ExpandPairs2F64)(s, in, out);
-}
-void ExpandPairs(const JoinSpec<3, float>& s, std::span<const NodePair> in,
-                 std::vector<NodePair>* out) {
-  HWY_DYNAMIC_DISPATCH(ExpandPairs3F32)(s, in, out);
-}
-void ExpandPairs(const JoinSpec<3, double>& s, std::span<const NodePair> in,
-                 std::vector<NodePair>* out) {
-  HWY_DYNAMIC_DISPATCH(ExpandPairs3F64)(s, in, out);
-}
-bool WalkPairs(const JoinSpec<2, float>& s, std::span<const NodePair> r, PairOut* out) {
-  return HWY_DYNAMIC_DISPATCH(WalkPairs2F32)(s, r, out);
-}
-bool WalkPairs(const JoinSpec<2, double>& s, std::span<const NodePair> r, PairOut* out) {
-  return HWY_DYNAMIC_DISPATCH(WalkPairs2F64)(s, r, out);
-}
-bool WalkPairs(const JoinSpec<3, float>& s, std::span<const NodePair> r, PairOut* out) {
-  return HWY_DYNAMIC_DISPATCH(WalkPairs3F32)(s, r, out);
-}
-bool WalkPairs(const JoinSpec<3, double>& s, std::span<const NodePair> r, PairOut* out) {
-  return HWY_DYNAMIC_DISPATCH(WalkPairs3F64)(s, r, out);
-}
-}  // namespace internal
 
 namespace {
 
@@ -131,7 +41,7 @@ constexpr int kMaxExpandRounds = 2 * static_cast<int>(kMaxLevels);
 constexpr size_t kVisitBatch = 1024;
 
 // The largest squared distance s with sqrt(s) <= m (sqrt is correctly rounded and monotone),
-// so that "gap^2 <= s" is exactly "computed gap distance <= m". As in packed_rtree_knn.cc.
+// so that "gap^2 <= s" is exactly "computed gap distance <= m". As in rtree_knn.cc.
 double MaxDistSq(double m) {
   double s = m * m;
   while (s > 0 && std::sqrt(s) > m) s = std::nextafter(s, 0.0);
@@ -380,20 +290,20 @@ Status RefineJoin(std::span<const Box3> left_items, std::span<const Box3> right_
   return RefineJoinT(left_items, right_items, distance, pairs);
 }
 
-#define LOCUS_INSTANTIATE_JOINS(D, T)                                                             \
-  template Status Join(const RTreeView<D, T>&, const RTreeView<D, T>&, std::vector<IdPair>*,  \
-                       const JoinOptions&);                                                       \
-  template Status SelfJoin(const RTreeView<D, T>&, std::vector<IdPair>*, const JoinOptions&);   \
-  template Status JoinWithin(const RTreeView<D, T>&, const RTreeView<D, T>&, double,          \
-                             std::vector<IdPair>*, const JoinOptions&);                           \
-  template Status SelfJoinWithin(const RTreeView<D, T>&, double, std::vector<IdPair>*,          \
-                                 const JoinOptions&);                                             \
-  template Result<uint64_t> CountJoin(const RTreeView<D, T>&, const RTreeView<D, T>&, double, \
-                                      const JoinOptions&);                                        \
-  template Result<uint64_t> CountSelfJoin(const RTreeView<D, T>&, double, const JoinOptions&);  \
-  template Result<bool> VisitJoin(const RTreeView<D, T>&, const RTreeView<D, T>&, double,     \
-                                  PairBatchSink, const JoinOptions&);                             \
-  template Result<bool> VisitSelfJoin(const RTreeView<D, T>&, double, PairBatchSink,            \
+#define LOCUS_INSTANTIATE_JOINS(D, T)                                                          \
+  template Status Join(const RTreeView<D, T>&, const RTreeView<D, T>&, std::vector<IdPair>*,   \
+                       const JoinOptions&);                                                    \
+  template Status SelfJoin(const RTreeView<D, T>&, std::vector<IdPair>*, const JoinOptions&);  \
+  template Status JoinWithin(const RTreeView<D, T>&, const RTreeView<D, T>&, double,           \
+                             std::vector<IdPair>*, const JoinOptions&);                        \
+  template Status SelfJoinWithin(const RTreeView<D, T>&, double, std::vector<IdPair>*,         \
+                                 const JoinOptions&);                                          \
+  template Result<uint64_t> CountJoin(const RTreeView<D, T>&, const RTreeView<D, T>&, double,  \
+                                      const JoinOptions&);                                     \
+  template Result<uint64_t> CountSelfJoin(const RTreeView<D, T>&, double, const JoinOptions&); \
+  template Result<bool> VisitJoin(const RTreeView<D, T>&, const RTreeView<D, T>&, double,      \
+                                  PairBatchSink, const JoinOptions&);                          \
+  template Result<bool> VisitSelfJoin(const RTreeView<D, T>&, double, PairBatchSink,           \
                                       const JoinOptions&);
 
 LOCUS_INSTANTIATE_JOINS(2, double)
@@ -403,4 +313,3 @@ LOCUS_INSTANTIATE_JOINS(3, float)
 #undef LOCUS_INSTANTIATE_JOINS
 
 }  // namespace locus::engine
-#endif  // HWY_ONCE

@@ -3,7 +3,7 @@
 // given gap distance of each other.
 //
 // Algorithm: a synchronized depth-first walk over pairs of nodes whose boxes match (overlap,
-// or gap <= distance). For a node pair, one SIMD pass (rtree_query-inl.h's child masks) finds
+// or gap <= distance). For a node pair, one SIMD pass (rtree_walk-inl.h's child masks) finds
 // the children of the left node that match the right node's box, and one pass per such child
 // finds the right node's children that match it; when the trees' heights differ, only the
 // taller side descends. A self-join walks node pairs (i, j) with i <= j only, so each

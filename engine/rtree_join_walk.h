@@ -1,7 +1,7 @@
-// Internal entry points of the per-target join walks (rtree_join-inl.h, compiled per target by
-// rtree_join.cc). The public functions in rtree_join.cc validate, build a JoinSpec, split the
-// root node pair into tasks with ExpandPairs and run each task with WalkPairs: one dynamic
-// dispatch per task, never per node pair.
+// Internal entry points of the per-target join walks (rtree_join_walk-inl.h, compiled per
+// target by rtree_join_walk.cc). The public functions in rtree_join.cc validate, build a JoinSpec,
+// split the root node pair into tasks with ExpandPairs and run each task with WalkPairs: one
+// dynamic dispatch per task, never per node pair.
 //
 // Thread safety: pure functions of their arguments apart from *out; concurrent calls with
 // distinct PairOut objects are safe (a shared `stop` flag is atomic).
@@ -16,6 +16,7 @@
 
 #include "engine/rtree_join.h"
 #include "engine/rtree_layout.h"
+#include "engine/rtree_walk.h"  // LOCUS_RTREE_WALK_DECLARE
 
 namespace locus::engine::internal {
 
@@ -72,21 +73,17 @@ struct PairOut {
 // Appends to *out, in order, the child pairs of every node pair of `in` that is not a leaf
 // pair; leaf pairs are appended unchanged. The walk of a pair emits exactly the concatenated
 // walks of its child pairs, so any such split of the root gives the same output order.
-void ExpandPairs(const JoinSpec<2, float>& spec, std::span<const NodePair> in,
-                 std::vector<NodePair>* out);
-void ExpandPairs(const JoinSpec<2, double>& spec, std::span<const NodePair> in,
-                 std::vector<NodePair>* out);
-void ExpandPairs(const JoinSpec<3, float>& spec, std::span<const NodePair> in,
-                 std::vector<NodePair>* out);
-void ExpandPairs(const JoinSpec<3, double>& spec, std::span<const NodePair> in,
-                 std::vector<NodePair>* out);
+#define LOCUS_RTREE_EXPAND_PAIRS_PARAMS(D, T)                                    \
+  (const internal::JoinSpec<D, T>& spec, std::span<const internal::NodePair> in, \
+   std::vector<internal::NodePair>* out)
+LOCUS_RTREE_WALK_DECLARE(void, ExpandPairs, LOCUS_RTREE_EXPAND_PAIRS_PARAMS)
 
 // Walks the pairs of `roots` depth-first, in order, into *out. Returns false if the sink
 // stopped the join.
-bool WalkPairs(const JoinSpec<2, float>& spec, std::span<const NodePair> roots, PairOut* out);
-bool WalkPairs(const JoinSpec<2, double>& spec, std::span<const NodePair> roots, PairOut* out);
-bool WalkPairs(const JoinSpec<3, float>& spec, std::span<const NodePair> roots, PairOut* out);
-bool WalkPairs(const JoinSpec<3, double>& spec, std::span<const NodePair> roots, PairOut* out);
+#define LOCUS_RTREE_WALK_PAIRS_PARAMS(D, T)                                         \
+  (const internal::JoinSpec<D, T>& spec, std::span<const internal::NodePair> roots, \
+   internal::PairOut* out)
+LOCUS_RTREE_WALK_DECLARE(bool, WalkPairs, LOCUS_RTREE_WALK_PAIRS_PARAMS)
 
 }  // namespace locus::engine::internal
 

@@ -1,7 +1,9 @@
 // RTreeView: the queries of a packed Hilbert R-tree over arrays it does not own. Every query
 // of the index lives here; PackedRTree (packed_rtree.h) owns its arrays and is an RTreeView of
 // them, and storage's index files (owned copies, zero-copy views over caller bytes, memory
-// maps) construct views over validated bytes, so one implementation serves them all.
+// maps) construct views over validated bytes, so one implementation serves them all. Each
+// query family's methods are defined beside its walk, in engine/rtree_<query>.cc (range, knn,
+// ray, region); rtree_view.cc holds bounds() and the explicit instantiation.
 //
 // The arrays must satisfy the layout contract of rtree_layout.h. FromValidatedLayout does not
 // check it: a PackedRTree's own arrays satisfy it by construction, and storage/ validates
@@ -24,8 +26,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "engine/convex_region.h"  // region query types
 #include "engine/function_ref.h"
-#include "engine/ray_region.h"  // raycast / region query types
 #include "engine/rtree_layout.h"
 #include "locus/geometry.h"
 #include "locus/status.h"
@@ -43,6 +45,26 @@ template <>
 struct Geometry<3> {
   using Box = Box3;
   using Point = Point3;
+};
+
+// One ray hit: the item and its entry parameter t (origin + t * direction is where the ray
+// enters the item's box; 0 when the origin is inside it).
+struct RayHit {
+  uint32_t id = 0;
+  double t = 0;
+  friend bool operator==(const RayHit&, const RayHit&) = default;
+};
+
+// The ray type of a dimension (RTreeView::Ray).
+template <int kDims>
+struct RayOf;
+template <>
+struct RayOf<2> {
+  using type = Ray2;
+};
+template <>
+struct RayOf<3> {
+  using type = Ray3;
 };
 
 // Receives query results in batches; returns false to stop the query early. A batch may
@@ -75,7 +97,7 @@ class RTreeView {
   // Returns the flat arrays for per-target query loops, tests and serialisation.
   const RTreeLayout<kDims, T>& layout() const { return layout_; }
 
-  // ---- range queries (closed boxes: touching counts) ----
+  // ---- range queries (engine/rtree_range.cc; closed boxes: touching counts) ----
 
   // Replaces *out with the items whose box intersects `query`, in tree (Hilbert) order.
   Status Search(const Box& query, std::vector<uint32_t>* out) const;
@@ -91,7 +113,7 @@ class RTreeView {
   Status SearchExact(const Box& query, std::span<const Box> items,
                      std::vector<uint32_t>* out) const;
 
-  // ---- kNN (engine/packed_rtree_knn.cc) ----
+  // ---- kNN (engine/rtree_knn.cc) ----
   // Nearest-neighbour queries, best-first over the tree (a min-heap of nodes keyed by their
   // lower-bound distance; children's distances in one SIMD pass per node).
   //
@@ -127,7 +149,7 @@ class RTreeView {
   Status NearestExact(const Box& query, size_t k, std::span<const Box> items,
                       std::vector<Neighbor>* out, double max_distance = kNoMaxDistance) const;
 
-  // ---- radius queries (engine/packed_rtree_knn.cc) ----
+  // ---- radius queries (engine/rtree_knn.cc) ----
   // The items within distance `radius` of `center`, by the distance of Nearest (the gap
   // between the point and the item's box, 0 inside it; between points, their Euclidean
   // distance), inclusive: exactly the items Nearest would report with distance <= radius.
@@ -162,10 +184,9 @@ class RTreeView {
   // 1 mm + 1e-9 relative margin. Errors: non-finite longitude, latitude outside [-90, 90],
   // bad max_metres.
   Status NearestHaversine(const Point& lon_lat, size_t k, std::vector<Neighbor>* out,
-                          double max_metres = kNoMaxDistance) const
-    requires(kDims == 2);
+                          double max_metres = kNoMaxDistance) const requires(kDims == 2);
 
-  // ---- raycast and region queries (engine/packed_rtree_ray.cc) ----
+  // ---- raycast queries (engine/rtree_ray.cc) ----
   // Rays are f64 segments origin + t * direction, t in [0, ray.t_max] (locus/geometry.h;
   // ValidateRay: finite, direction not all zero; components may be zero). A box is hit by
   // the kernels' slab test (kernels/ray.h, evaluated in f64): closed, so grazing a face,
@@ -184,19 +205,21 @@ class RTreeView {
   Status RaycastExact(const Ray& ray, std::span<const Box> items, std::vector<RayHit>* out) const;
   Result<std::optional<RayHit>> RaycastClosestExact(const Ray& ray,
                                                     std::span<const Box> items) const;
+
+  // ---- region queries (engine/rtree_region.cc; the regions: engine/convex_region.h) ----
   // 2D: replaces *out with the items whose box meets the closed convex polygon (either
   // orientation), by ConvexPolygon::Intersects (an exact separating-axis test), in tree
   // order. Fails on an invalid polygon (see ConvexPolygon::Make). f32: a superset (refine
   // with ConvexPolygon::Intersects on the f64 boxes).
   Status SearchPolygon(std::span<const Point2> convex_polygon, std::vector<uint32_t>* out) const
-    requires(kDims == 2);
+      requires(kDims == 2);
   Status SearchPolygon(const ConvexPolygon& polygon, std::vector<uint32_t>* out) const
-    requires(kDims == 2);
+      requires(kDims == 2);
   // 3D: replaces *out with the items whose box passes Frustum::Intersects (the standard
   // conservative p-vertex test: may include boxes near frustum edges that miss it), in tree
   // order. Build frusta with engine/frustum.h (Eigen) or Frustum::FromColumnMajor.
   Status SearchFrustum(const Frustum& frustum, std::vector<uint32_t>* out) const
-    requires(kDims == 3);
+      requires(kDims == 3);
 
  protected:
   RTreeLayout<kDims, T> layout_;

@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "engine/packed_rtree.h"
-#include "engine/rtree_knn.h"
+#include "engine/rtree_knn_walk.h"
 #include "kernels/column.h"
 #include "kernels/geo.h"
 #include "tests/testing/data.h"

@@ -27,7 +27,7 @@
 #include <vector>
 
 #include "engine/rtree_join.h"
-#include "engine/rtree_query.h"
+#include "engine/rtree_range_walk.h"
 #include "kernels/dispatch.h"
 #include "storage/crc32c.h"
 #include "tests/testing/data.h"

@@ -1,20 +1,19 @@
-// The vocabulary of the R-tree's raycast and region queries (engine/packed_rtree_ray.cc):
-// RayHit, ConvexPolygon (a validated 2D convex polygon with its separating axes
-// precomputed) and Frustum (six planes). The scalar predicates here (ConvexPolygon::
-// Intersects/Contains, Frustum::Intersects/Contains) are *the* definitions the tree queries
-// implement: the per-target walks evaluate the same operations in the same order (no fused
-// multiply-add), so a tree query returns exactly the items whose box satisfies them (f64
-// trees) or a superset (f32 trees, whose stored boxes are rounded outward; refine with the
-// predicate on the caller's f64 boxes). Eigen stays out of this header: engine/frustum.h
-// builds a Frustum from an Eigen matrix.
+// The convex regions the R-tree's region queries take (RTreeView::SearchPolygon,
+// SearchFrustum; rtree_region.cc): ConvexPolygon (a validated 2D convex polygon with its
+// separating axes precomputed) and Frustum (six planes). The scalar predicates here
+// (ConvexPolygon::Intersects/Contains, Frustum::Intersects/Contains; convex_region.cc) are
+// *the* definitions the tree queries implement: the per-target walks evaluate the same
+// operations in the same order (no fused multiply-add), so a tree query returns exactly the
+// items whose box satisfies them (f64 trees) or a superset (f32 trees, whose stored boxes are
+// rounded outward; refine with the predicate on the caller's f64 boxes). Eigen stays out of
+// this header: engine/frustum.h builds a Frustum from an Eigen matrix.
 //
 // Thread safety: plain values; const methods are pure.
-#ifndef LOCUS_ENGINE_RAY_REGION_H_
-#define LOCUS_ENGINE_RAY_REGION_H_
+#ifndef LOCUS_ENGINE_CONVEX_REGION_H_
+#define LOCUS_ENGINE_CONVEX_REGION_H_
 
 #include <array>
-#include <cstdint>
-#include <optional>
+#include <cstddef>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -23,25 +22,6 @@
 #include "locus/status.h"
 
 namespace locus::engine {
-
-// One ray hit: the item and its entry parameter t (origin + t * direction is where the ray
-// enters the item's box; 0 when the origin is inside it).
-struct RayHit {
-  uint32_t id = 0;
-  double t = 0;
-  friend bool operator==(const RayHit&, const RayHit&) = default;
-};
-
-template <int kDims>
-struct RayOf;
-template <>
-struct RayOf<2> {
-  using type = Ray2;
-};
-template <>
-struct RayOf<3> {
-  using type = Ray3;
-};
 
 // A closed convex polygon, either orientation. Built only through Make, which validates.
 //
@@ -112,4 +92,4 @@ struct Frustum {
 
 }  // namespace locus::engine
 
-#endif  // LOCUS_ENGINE_RAY_REGION_H_
+#endif  // LOCUS_ENGINE_CONVEX_REGION_H_

@@ -1,19 +1,19 @@
-// Per-target R-tree traversal loops. Included once per Highway target by rtree_query.cc;
-// later query kinds (kNN, raycast, regions, joins) add their loops here or beside it and
-// reuse the helpers.
+// Per-target helpers shared by every tree walk (range, kNN and radius, ray, region, join;
+// each family's rtree_<query>_walk-inl.h includes this file, which includes none of them),
+// and FilterWalk, the depth-first walk behind range and radius queries. Included once per
+// Highway target through those files.
 //
-// A range query is a depth-first walk with an explicit stack of nodes. For each node, one
-// inlined kernel pass (box_mask-inl.h's FilterBits over the node_size child slots) yields the
-// overlap mask; for inner nodes a second pass yields the "child inside the query" mask, and
-// such children are swept: their leaves are a contiguous run of level-0 positions, so their
-// ids are delivered straight from the tree's id array (kVisit) or counted by length (kCount)
-// without testing a single box below them.
+// The helpers: f32 columns loaded as f64, the squared-gap-distance and box predicates over a
+// node's child slots (one inlined kernel pass, box_mask-inl.h's FilterBits, per node), the
+// leaf runs under a node (the leaves under any node are one contiguous run of level-0
+// positions, so a node entirely inside a query is swept without tests), prefetches of child
+// slots and ids, node sizes 16 and 32 as compile-time constants, and the id Emitter.
 
-#if defined(LOCUS_ENGINE_RTREE_QUERY_INL_H_) == defined(HWY_TARGET_TOGGLE)
-#ifdef LOCUS_ENGINE_RTREE_QUERY_INL_H_
-#undef LOCUS_ENGINE_RTREE_QUERY_INL_H_
+#if defined(LOCUS_ENGINE_RTREE_WALK_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef LOCUS_ENGINE_RTREE_WALK_INL_H_
+#undef LOCUS_ENGINE_RTREE_WALK_INL_H_
 #else
-#define LOCUS_ENGINE_RTREE_QUERY_INL_H_
+#define LOCUS_ENGINE_RTREE_WALK_INL_H_
 #endif
 
 #include <algorithm>
@@ -22,13 +22,11 @@
 #include <span>
 #include <type_traits>
 
-#include "engine/rtree_knn.h"  // KnnQuery: the f64 query box of distance predicates
 #include "engine/rtree_layout.h"
-#include "engine/rtree_query.h"
+#include "engine/rtree_walk.h"  // KnnQuery, RangeMode, RangeResult
 #include "hwy/cache_control.h"
 #include "hwy/highway.h"
 #include "kernels/box_mask-inl.h"
-#include "kernels/point_filter-inl.h"  // BoxPred2/3: point leaves
 #include "kernels/types.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -36,8 +34,6 @@ namespace locus::engine {
 namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 namespace hk = locus::kernels::HWY_NAMESPACE;
-
-// ---- helpers shared by every tree walk (range here; kNN and ray/region include this) ----
 
 // Loads Lanes(d) values of a T column as f64 (f32 promoted exactly).
 template <class D, typename T>
@@ -69,9 +65,8 @@ struct ChildGapSq {
       const auto lo = LoadAsF64(d, l->min[a] + slot + i);
       const auto hi = kPoints ? lo : LoadAsF64(d, l->max[a] + slot + i);
       if (a == 0) valid = kPoints ? hn::Lt(lo, hn::Inf(d)) : hn::Le(lo, hi);
-      const auto g =
-          hn::Max(hn::Max(hn::Sub(lo, hn::Set(d, q->hi[a])), hn::Sub(hn::Set(d, q->lo[a]), hi)),
-                  zero);
+      const auto g = hn::Max(
+          hn::Max(hn::Sub(lo, hn::Set(d, q->hi[a])), hn::Sub(hn::Set(d, q->lo[a]), hi)), zero);
       d2 = a == 0 ? hn::Mul(g, g) : hn::Add(d2, hn::Mul(g, g));
     }
     *values = d2;
@@ -97,8 +92,13 @@ HWY_INLINE hk::BoxBoxPred2<T, kInside> ChildPred(const RTreeLayout<2, T>& l, uin
 template <bool kInside, typename T>
 HWY_INLINE hk::BoxBoxPred3<T, kInside> ChildPred(const RTreeLayout<3, T>& l, uint64_t slot,
                                                  const kernels::Box3T<T>& q) {
-  return {l.min[0] + slot, l.min[1] + slot, l.min[2] + slot,
-          l.max[0] + slot, l.max[1] + slot, l.max[2] + slot, q};
+  return {l.min[0] + slot,
+          l.min[1] + slot,
+          l.min[2] + slot,
+          l.max[0] + slot,
+          l.max[1] + slot,
+          l.max[2] + slot,
+          q};
 }
 
 // Returns the mask of the node_size children at `slot` that satisfy the predicate.
@@ -123,35 +123,6 @@ HWY_INLINE void PrefetchChildren(const RTreeLayout<kDims, T>& l, size_t ns, uint
       if (!min_only) hwy::Prefetch(reinterpret_cast<const char*>(l.max[a] + slot) + off);
     }
   }
-}
-
-// The mask of the node_size level-0 children at `slot` of a points layout (l.points) inside
-// the closed query: reads only min[], and equals ChildMask<false> there (padding is +inf).
-template <typename T>
-HWY_INLINE uint64_t PointMask(const RTreeLayout<2, T>& l, size_t ns, uint64_t slot,
-                              const kernels::Box2T<T>& q) {
-  uint64_t bits = 0;
-  hk::FilterBits(hn::ScalableTag<T>(), ns,
-                 hk::BoxPred2<T>{l.min[0] + slot, l.min[1] + slot, q}, &bits,
-                 static_cast<T*>(nullptr));
-  return bits;
-}
-template <typename T>
-HWY_INLINE uint64_t PointMask(const RTreeLayout<3, T>& l, size_t ns, uint64_t slot,
-                              const kernels::Box3T<T>& q) {
-  uint64_t bits = 0;
-  hk::FilterBits(hn::ScalableTag<T>(), ns,
-                 hk::BoxPred3<T>{l.min[0] + slot, l.min[1] + slot, l.min[2] + slot, q}, &bits,
-                 static_cast<T*>(nullptr));
-  return bits;
-}
-
-// The overlap mask of the children at `slot` of level `child_level`.
-template <int kDims, typename T, class QBox>
-HWY_INLINE uint64_t OverlapMask(const RTreeLayout<kDims, T>& l, size_t ns, uint32_t child_level,
-                                uint64_t slot, const QBox& q) {
-  return child_level == 0 && l.points ? PointMask(l, ns, slot, q)
-                                      : ChildMask<false>(l, ns, slot, q);
 }
 
 // Calls fn(std::integral_constant<uint32_t, N>()) with N = node_size for the common sizes 16
@@ -221,7 +192,7 @@ class Emitter {
   uint64_t delivered() const { return delivered_; }
 
  private:
-  static constexpr size_t kCapacity = 256;  // flush at or above this many
+  static constexpr size_t kCapacity = 256;        // flush at or above this many
   static constexpr size_t kSlack = kMaxNodeSize;  // room for one AddMasked past kCapacity - 1
   IdBatchSink* sink_;
   uint32_t buffer_[kCapacity + kSlack];
@@ -323,34 +294,6 @@ HWY_INLINE internal::RangeResult FilterWalk(const RTreeLayout<kDims, T>& l, cons
   }
   result.count = count;
   return result;
-}
-
-// Range query predicates: box overlap, and box inside the query.
-template <uint32_t kNs, int kDims, typename T, class QBox>
-struct RangePreds {
-  const RTreeLayout<kDims, T>& l;
-  const QBox& q;
-  HWY_INLINE uint64_t Overlap(uint32_t child_level, uint64_t slot) const {
-    return OverlapMask(l, kNs != 0 ? kNs : l.node_size, child_level, slot, q);
-  }
-  HWY_INLINE uint64_t Inside(uint32_t /*child_level*/, uint64_t slot) const {
-    return ChildMask<true>(l, kNs != 0 ? kNs : l.node_size, slot, q);
-  }
-};
-
-template <uint32_t kNs, int kDims, typename T, class QBox>
-HWY_INLINE internal::RangeResult RangeWalk(const RTreeLayout<kDims, T>& l, const QBox& q,
-                                           internal::RangeMode mode, IdBatchSink* sink) {
-  return FilterWalk<kNs>(l, RangePreds<kNs, kDims, T, QBox>{l, q}, mode, sink);
-}
-
-template <int kDims, typename T, class QBox>
-HWY_INLINE internal::RangeResult RangeQueryT(const RTreeLayout<kDims, T>& l, const QBox& q,
-                                             internal::RangeMode mode, IdBatchSink* sink) {
-  if (l.num_levels == 0 || l.num_items == 0) return {};
-  return WithNodeSize(l.node_size, [&](auto ns) HWY_ATTR {
-    return RangeWalk<decltype(ns)::value>(l, q, mode, sink);
-  });
 }
 
 }  // namespace HWY_NAMESPACE

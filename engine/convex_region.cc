@@ -1,52 +1,17 @@
-// PackedRTree raycast and region queries (public methods; the per-target walks are in
-// rtree_ray-inl.h), and the scalar predicates of engine/ray_region.h (ConvexPolygon,
-// Frustum), which define what those walks compute.
+// The scalar predicates of convex_region.h: ConvexPolygon (validation in Make, the
+// separating-axis Intersects/Contains) and Frustum (plane extraction, validation, p-/n-vertex
+// Intersects/Contains). These define what the per-target region walks
+// (rtree_region_walk-inl.h) compute.
 //
-// Thread safety: every method is const and touches only the immutable tree and its
-// arguments; safe to call concurrently.
+// Thread safety: pure functions of their arguments.
+#include "engine/convex_region.h"
+
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <limits>
-#include <optional>
 #include <string>
 
-#include "engine/rtree_view.h"
-#include "engine/ray_region.h"
-#include "engine/rtree_ray.h"
-
 namespace locus::engine {
-namespace {
-
-kernels::Ray2T<double> ToKernelRay(const Ray2& r) {
-  return {r.origin.x, r.origin.y, r.direction.x, r.direction.y, 0.0, r.t_max};
-}
-kernels::Ray3T<double> ToKernelRay(const Ray3& r) {
-  return {r.origin.x, r.origin.y, r.origin.z, r.direction.x, r.direction.y, r.direction.z,
-          0.0, r.t_max};
-}
-
-bool ExactHit(const Box2& b, const kernels::Ray2T<double>& r, double* t) {
-  return kernels::reference::RayHitsBox2<double>(b.min.x, b.min.y, b.max.x, b.max.y, r, t);
-}
-bool ExactHit(const Box3& b, const kernels::Ray3T<double>& r, double* t) {
-  return kernels::reference::RayHitsBox3<double>(b.min.x, b.min.y, b.min.z, b.max.x, b.max.y,
-                                                 b.max.z, r, t);
-}
-
-void SortHits(std::vector<RayHit>* hits) {
-  std::sort(hits->begin(), hits->end(), [](const RayHit& a, const RayHit& b) {
-    return a.t < b.t || (a.t == b.t && a.id < b.id);
-  });
-}
-
-Status CheckItems(size_t got, size_t want) {
-  if (got == want) return Status();
-  return InvalidArgumentError("items.size() = " + std::to_string(got) +
-                              ": must equal the tree's size " + std::to_string(want));
-}
-
-}  // namespace
 
 // ---- ConvexPolygon ------------------------------------------------------------------------
 
@@ -211,113 +176,5 @@ bool FrustumTest(const Frustum& f, const Box3& b) {
 
 bool Frustum::Intersects(const Box3& b) const { return FrustumTest<false>(*this, b); }
 bool Frustum::Contains(const Box3& b) const { return FrustumTest<true>(*this, b); }
-
-// ---- PackedRTree --------------------------------------------------------------------------
-
-template <int kDims, typename T>
-Status RTreeView<kDims, T>::Raycast(const Ray& ray, std::vector<RayHit>* out) const {
-  out->clear();
-  LOCUS_RETURN_IF_ERROR(ValidateRay(ray, "ray"));
-  internal::RayAll(layout(), ToKernelRay(ray), out);
-  SortHits(out);
-  return Status();
-}
-
-template <int kDims, typename T>
-Result<std::optional<RayHit>> RTreeView<kDims, T>::RaycastClosest(const Ray& ray) const {
-  LOCUS_RETURN_IF_ERROR(ValidateRay(ray, "ray"));
-  RayHit hit;
-  if (!internal::RayFirst(layout(), ToKernelRay(ray), nullptr, &hit)) {
-    return std::optional<RayHit>();
-  }
-  return std::optional<RayHit>(hit);
-}
-
-template <int kDims, typename T>
-Status RTreeView<kDims, T>::RaycastExact(const Ray& ray, std::span<const Box> items,
-                                           std::vector<RayHit>* out) const {
-  out->clear();
-  LOCUS_RETURN_IF_ERROR(CheckItems(items.size(), size()));
-  LOCUS_RETURN_IF_ERROR(ValidateRay(ray, "ray"));
-  const auto kray = ToKernelRay(ray);
-  internal::RayAll(layout(), kray, out);
-  if constexpr (std::is_same_v<T, float>) {
-    std::erase_if(*out, [&](RayHit& h) { return !ExactHit(items[h.id], kray, &h.t); });
-  }
-  SortHits(out);
-  return Status();
-}
-
-template <int kDims, typename T>
-Result<std::optional<RayHit>> RTreeView<kDims, T>::RaycastClosestExact(
-    const Ray& ray, std::span<const Box> items) const {
-  LOCUS_RETURN_IF_ERROR(CheckItems(items.size(), size()));
-  LOCUS_RETURN_IF_ERROR(ValidateRay(ray, "ray"));
-  RayHit hit;
-  const Box* exact = std::is_same_v<T, float> ? items.data() : nullptr;
-  if (!internal::RayFirst(layout(), ToKernelRay(ray), exact, &hit)) {
-    return std::optional<RayHit>();
-  }
-  return std::optional<RayHit>(hit);
-}
-
-template <int kDims, typename T>
-Status RTreeView<kDims, T>::SearchPolygon(std::span<const Point2> convex_polygon,
-                                            std::vector<uint32_t>* out) const
-  requires(kDims == 2)
-{
-  out->clear();
-  LOCUS_ASSIGN_OR_RETURN(const ConvexPolygon poly, ConvexPolygon::Make(convex_polygon));
-  internal::PolygonSearch(layout(), poly, out);
-  return Status();
-}
-
-template <int kDims, typename T>
-Status RTreeView<kDims, T>::SearchPolygon(const ConvexPolygon& polygon,
-                                            std::vector<uint32_t>* out) const
-  requires(kDims == 2)
-{
-  out->clear();
-  internal::PolygonSearch(layout(), polygon, out);
-  return Status();
-}
-
-template <int kDims, typename T>
-Status RTreeView<kDims, T>::SearchFrustum(const Frustum& frustum,
-                                            std::vector<uint32_t>* out) const
-  requires(kDims == 3)
-{
-  out->clear();
-  LOCUS_RETURN_IF_ERROR(frustum.Validate("frustum"));
-  internal::FrustumSearch(layout(), frustum, out);
-  return Status();
-}
-
-template Status RTreeView<2, double>::SearchPolygon(std::span<const Point2>,
-                                                      std::vector<uint32_t>*) const;
-template Status RTreeView<2, float>::SearchPolygon(std::span<const Point2>,
-                                                     std::vector<uint32_t>*) const;
-template Status RTreeView<2, double>::SearchPolygon(const ConvexPolygon&,
-                                                      std::vector<uint32_t>*) const;
-template Status RTreeView<2, float>::SearchPolygon(const ConvexPolygon&,
-                                                     std::vector<uint32_t>*) const;
-template Status RTreeView<3, double>::SearchFrustum(const Frustum&,
-                                                      std::vector<uint32_t>*) const;
-template Status RTreeView<3, float>::SearchFrustum(const Frustum&,
-                                                     std::vector<uint32_t>*) const;
-
-#define LOCUS_RTREE_RAY_INSTANTIATE(D, T)                                                  \
-  template Status RTreeView<D, T>::Raycast(const Ray&, std::vector<RayHit>*) const;      \
-  template Result<std::optional<RayHit>> RTreeView<D, T>::RaycastClosest(const Ray&)     \
-      const;                                                                               \
-  template Status RTreeView<D, T>::RaycastExact(const Ray&, std::span<const Box>,        \
-                                                  std::vector<RayHit>*) const;             \
-  template Result<std::optional<RayHit>> RTreeView<D, T>::RaycastClosestExact(           \
-      const Ray&, std::span<const Box>) const;
-LOCUS_RTREE_RAY_INSTANTIATE(2, double)
-LOCUS_RTREE_RAY_INSTANTIATE(2, float)
-LOCUS_RTREE_RAY_INSTANTIATE(3, double)
-LOCUS_RTREE_RAY_INSTANTIATE(3, float)
-#undef LOCUS_RTREE_RAY_INSTANTIATE
 
 }  // namespace locus::engine

@@ -1,4 +1,4 @@
-// Per-target dual-tree join walk. Included once per Highway target by rtree_join.cc.
+// Per-target dual-tree join walk. Included once per Highway target by rtree_join_walk.cc.
 //
 // A node pair (A, B) of equal height is expanded with one child-mask pass over A's children
 // against B's box (which children of A can meet anything in B), then one pass over B's
@@ -18,11 +18,11 @@
 // Order: the depth-first walk visits child pairs in the order they are generated (a ascending,
 // then b ascending), so a pair's output is the concatenation of its child pairs' outputs.
 
-#if defined(LOCUS_ENGINE_RTREE_JOIN_INL_H_) == defined(HWY_TARGET_TOGGLE)
-#ifdef LOCUS_ENGINE_RTREE_JOIN_INL_H_
-#undef LOCUS_ENGINE_RTREE_JOIN_INL_H_
+#if defined(LOCUS_ENGINE_RTREE_JOIN_WALK_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef LOCUS_ENGINE_RTREE_JOIN_WALK_INL_H_
+#undef LOCUS_ENGINE_RTREE_JOIN_WALK_INL_H_
 #else
-#define LOCUS_ENGINE_RTREE_JOIN_INL_H_
+#define LOCUS_ENGINE_RTREE_JOIN_WALK_INL_H_
 #endif
 
 #include <algorithm>
@@ -36,7 +36,7 @@
 
 #include "engine/rtree_join_walk.h"
 #include "engine/rtree_layout.h"
-#include "engine/rtree_query-inl.h"  // ChildMask, LoadAsF64, PrefetchChildren
+#include "engine/rtree_walk-inl.h"  // ChildMask, LoadAsF64, PrefetchChildren
 #include "hwy/highway.h"
 #include "kernels/box_mask-inl.h"
 #include "kernels/types.h"
@@ -79,20 +79,21 @@ HWY_INLINE JoinBox<kDims, T> NodeBox(const internal::JoinSide<kDims, T>& side, u
   return SlotBox(side.layout, side.layout.level_begin[level] + pos);
 }
 
-
 // Returns the mask of the node_size children at `slot` of `l` that match box q.
 template <bool kWithin, int kDims, typename T>
 HWY_INLINE uint64_t MatchMask(const RTreeLayout<kDims, T>& l, uint64_t slot,
                               const JoinBox<kDims, T>& q, double bound) {
   if constexpr (!kWithin) {
     if constexpr (kDims == 2) {
-      return ChildMask<false>(l, l.node_size, slot, kernels::Box2T<T>{q.lo[0], q.lo[1], q.hi[0], q.hi[1]});
+      return ChildMask<false>(l, l.node_size, slot,
+                              kernels::Box2T<T>{q.lo[0], q.lo[1], q.hi[0], q.hi[1]});
     } else {
       return ChildMask<false>(
-          l, l.node_size, slot, kernels::Box3T<T>{q.lo[0], q.lo[1], q.lo[2], q.hi[0], q.hi[1], q.hi[2]});
+          l, l.node_size, slot,
+          kernels::Box3T<T>{q.lo[0], q.lo[1], q.lo[2], q.hi[0], q.hi[1], q.hi[2]});
     }
   } else {
-    internal::KnnQuery box;  // the squared gap distance of kNN (rtree_query-inl.h)
+    internal::KnnQuery box;  // the squared gap distance of kNN (rtree_walk-inl.h)
     for (int a = 0; a < kDims; ++a) {
       box.lo[a] = static_cast<double>(q.lo[a]);
       box.hi[a] = static_cast<double>(q.hi[a]);
@@ -269,8 +270,8 @@ class JoinWalker {
 };
 
 template <bool kWithin, int kDims, typename T>
-void ExpandPairsT(const internal::JoinSpec<kDims, T>& spec, std::span<const internal::NodePair> in,
-                  std::vector<internal::NodePair>* out) {
+void ExpandPairsFor(const internal::JoinSpec<kDims, T>& spec,
+                    std::span<const internal::NodePair> in, std::vector<internal::NodePair>* out) {
   const JoinWalker<kWithin, kDims, T> walker(spec);
   for (const internal::NodePair& p : in) {
     if (walker.IsLeafPair(p)) {
@@ -287,8 +288,8 @@ constexpr size_t kStagedPairs = 8192;
 static_assert(kStagedPairs >= size_t{kMaxNodeSize} * kMaxNodeSize);
 
 template <bool kWithin, int kDims, typename T>
-bool WalkPairsT(const internal::JoinSpec<kDims, T>& spec, std::span<const internal::NodePair> roots,
-                internal::PairOut* out) {
+bool WalkPairsFor(const internal::JoinSpec<kDims, T>& spec,
+                  std::span<const internal::NodePair> roots, internal::PairOut* out) {
   const JoinWalker<kWithin, kDims, T> walker(spec);
   const size_t max_leaf = walker.MaxLeafPairs();
   // With a sink, hand over batches of about out->batch pairs; else only when the stage is full.
@@ -325,21 +326,22 @@ bool WalkPairsT(const internal::JoinSpec<kDims, T>& spec, std::span<const intern
   return out->count_only || out->Take(std::span<const IdPair>(staged, used));
 }
 
+// The per-target entry points (rtree_join_walk.cc): the predicate (overlap or within
+// distance) is chosen once per task, not per node pair.
 template <int kDims, typename T>
-void ExpandPairsDispatch(const internal::JoinSpec<kDims, T>& spec,
-                         std::span<const internal::NodePair> in,
-                         std::vector<internal::NodePair>* out) {
+void ExpandPairsT(const internal::JoinSpec<kDims, T>& spec, std::span<const internal::NodePair> in,
+                  std::vector<internal::NodePair>* out) {
   if (spec.within) {
-    ExpandPairsT<true>(spec, in, out);
+    ExpandPairsFor<true>(spec, in, out);
   } else {
-    ExpandPairsT<false>(spec, in, out);
+    ExpandPairsFor<false>(spec, in, out);
   }
 }
 
 template <int kDims, typename T>
-bool WalkPairsDispatch(const internal::JoinSpec<kDims, T>& spec,
-                       std::span<const internal::NodePair> roots, internal::PairOut* out) {
-  return spec.within ? WalkPairsT<true>(spec, roots, out) : WalkPairsT<false>(spec, roots, out);
+bool WalkPairsT(const internal::JoinSpec<kDims, T>& spec, std::span<const internal::NodePair> roots,
+                internal::PairOut* out) {
+  return spec.within ? WalkPairsFor<true>(spec, roots, out) : WalkPairsFor<false>(spec, roots, out);
 }
 
 }  // namespace HWY_NAMESPACE

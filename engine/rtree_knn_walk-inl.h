@@ -1,4 +1,6 @@
-// Per-target R-tree kNN walk (best-first). Included once per Highway target by rtree_knn.cc.
+// Per-target kNN walk (best-first, NearestWalkT) and radius walk (WithinQueryT: FilterWalk
+// of rtree_walk-inl.h with squared-gap predicates). Included once per Highway target by
+// rtree_knn_walk.cc. What follows describes the kNN walk.
 //
 // Shape: a dive to the nearest leaf node seeds the TopK's bound, then a binary min-heap of
 // nodes keyed by the squared gap distance from the query to the node box. Popping a node
@@ -15,11 +17,11 @@
 // formula, bit for bit (-ffp-contract=off, same operation order in every target and in the
 // scalar item recomputation of the exact variant).
 
-#if defined(LOCUS_ENGINE_RTREE_KNN_INL_H_) == defined(HWY_TARGET_TOGGLE)
-#ifdef LOCUS_ENGINE_RTREE_KNN_INL_H_
-#undef LOCUS_ENGINE_RTREE_KNN_INL_H_
+#if defined(LOCUS_ENGINE_RTREE_KNN_WALK_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef LOCUS_ENGINE_RTREE_KNN_WALK_INL_H_
+#undef LOCUS_ENGINE_RTREE_KNN_WALK_INL_H_
 #else
-#define LOCUS_ENGINE_RTREE_KNN_INL_H_
+#define LOCUS_ENGINE_RTREE_KNN_WALK_INL_H_
 #endif
 
 #include <algorithm>
@@ -28,9 +30,9 @@
 #include <type_traits>
 #include <vector>
 
-#include "engine/rtree_knn.h"
+#include "engine/rtree_knn_walk.h"
 #include "engine/rtree_layout.h"
-#include "engine/rtree_query-inl.h"  // LoadAsF64, LeafRuns, Emitter, prefetches
+#include "engine/rtree_walk-inl.h"  // LoadAsF64, LeafRuns, Emitter, prefetches
 #include "hwy/highway.h"
 #include "kernels/box_mask-inl.h"
 #include "kernels/knn.h"  // Neighbor
@@ -153,7 +155,7 @@ struct ChildFarSq {
   }
 };
 
-// Radius query predicates for FilterWalk (rtree_query-inl.h): items within `bound` (squared
+// Radius query predicates for FilterWalk (rtree_walk-inl.h): items within `bound` (squared
 // gap distance <= bound, the distance of Nearest). A node is pruned when its own distance
 // exceeds the bound, which is sound because a node's computed distance never exceeds that of
 // anything inside it; a node whose far distance is within the bound is swept.
@@ -178,8 +180,7 @@ struct WithinPreds {
   HWY_INLINE uint64_t Inside(uint32_t /*child_level*/, uint64_t slot) const {
     uint64_t bits = 0;
     hk::FilterBits(hn::ScalableTag<double>(), kNs != 0 ? kNs : l.node_size,
-                   ChildFarSq<kDims, T>{&l, slot, &q, bound}, &bits,
-                   static_cast<double*>(nullptr));
+                   ChildFarSq<kDims, T>{&l, slot, &q, bound}, &bits, static_cast<double*>(nullptr));
     return bits;
   }
 };

@@ -1,0 +1,36 @@
+// Dispatch table and entry points for the per-target kNN and radius walks (rtree_knn_walk.h).
+//
+// foreach_target.h must come first (it re-includes this file once per target).
+// clang-format off
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "engine/rtree_knn_walk.cc"
+#include "hwy/foreach_target.h"  // IWYU pragma: keep
+
+#include "engine/rtree_knn_walk-inl.h"
+#include "engine/rtree_knn_walk.h"
+#include "hwy/highway.h"
+// clang-format on
+
+HWY_BEFORE_NAMESPACE();
+namespace locus::engine {
+namespace HWY_NAMESPACE {
+
+LOCUS_RTREE_WALK_TARGETS(void, NearestWalk, LOCUS_RTREE_NEAREST_WALK_PARAMS,
+                         (l, q, exact, k, max_dist_sq, out))
+LOCUS_RTREE_WALK_TARGETS(internal::RangeResult, WithinQuery, LOCUS_RTREE_WITHIN_QUERY_PARAMS,
+                         (l, q, bound_sq, mode, sink))
+
+}  // namespace HWY_NAMESPACE
+}  // namespace locus::engine
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace locus::engine {
+
+LOCUS_RTREE_WALK_DISPATCH(void, NearestWalk, LOCUS_RTREE_NEAREST_WALK_PARAMS,
+                          (l, q, exact, k, max_dist_sq, out))
+LOCUS_RTREE_WALK_DISPATCH(internal::RangeResult, WithinQuery, LOCUS_RTREE_WITHIN_QUERY_PARAMS,
+                          (l, q, bound_sq, mode, sink))
+
+}  // namespace locus::engine
+#endif  // HWY_ONCE
