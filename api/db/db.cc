@@ -870,8 +870,11 @@ Status Db::Impl::ApplyLogged(const std::vector<db_internal::LoggedOp>& ops) {
         std::unique_lock lock(ns_mu);
         auto it = namespaces.find(op.ns);
         if (it != namespaces.end()) {
-          std::lock_guard w(it->second->writer);
-          it->second->dropped = true;
+          // Its own reference, so the namespace (and its mutex) outlives the guard: the
+          // erase drops the map's, which during recovery is usually the last one.
+          const std::shared_ptr<Namespace> ns = it->second;
+          std::lock_guard w(ns->writer);
+          ns->dropped = true;
           namespaces.erase(it);
         }
         break;
@@ -1445,15 +1448,18 @@ Status Db::DropNamespace(std::string_view name) {
       return NotFoundError("namespace '" + std::string(name) + "' does not exist");
     }
     // Under the namespace's writer lock, so every write logged into it comes before the
-    // drop in the log and none after (writers that find it dropped look it up again).
-    std::lock_guard w(it->second->writer);
+    // drop in the log and none after (writers that find it dropped look it up again). `ns`
+    // keeps the namespace (and so the mutex) alive until the guard has unlocked: the erase
+    // below drops the map's reference, which may be the last one.
+    const std::shared_ptr<Impl::Namespace> ns = it->second;
+    std::lock_guard w(ns->writer);
     if (impl_->log) {
       LOCUS_ASSIGN_OR_RETURN(
           lsn, impl_->LogRecord(db_internal::kDropNamespace, [&](std::vector<uint8_t>* out) {
             db_internal::EncodeName(name, out);
           }));
     }
-    it->second->dropped = true;
+    ns->dropped = true;
     impl_->namespaces.erase(it);  // queries holding it finish on their own reference
   }
   return impl_->Commit(lsn, {});
