@@ -46,6 +46,7 @@
 #include "locus/db.h"
 #include "storage/file_system.h"
 #include "storage/log.h"
+#include "tests/testing/fault_injecting_file_system.h"
 #include "tests/testing/harness.h"
 
 // The tests build objects with designated initializers naming only the fields they need.
@@ -64,7 +65,8 @@ namespace {
 
 using ::locus::testing::SeedTrace;
 using ::locus::testing::TestSeed;
-using storage::FaultInjectingFileSystem;
+using ::locus::testing::FaultInjectingFileSystem;
+using ::locus::testing::OpName;
 using Op = FaultInjectingFileSystem::Op;
 using Bytes = std::vector<uint8_t>;
 
@@ -921,8 +923,8 @@ TEST(DurableFailureTest, EveryFileSystemCallFailsInTurn) {
     std::string line;
     for (Op op : kAllOps) {
       counts[static_cast<size_t>(op)] = fs->Count(op);
-      line += std::string(" ") + storage::OpName(op) + "=" + std::to_string(fs->Count(op));
-      EXPECT_GT(fs->Count(op), 0u) << "the workload never calls " << storage::OpName(op);
+      line += std::string(" ") + OpName(op) + "=" + std::to_string(fs->Count(op));
+      EXPECT_GT(fs->Count(op), 0u) << "the workload never calls " << OpName(op);
     }
     std::printf("calls of the workload:%s\n", line.c_str());
     db.reset();
@@ -938,7 +940,7 @@ TEST(DurableFailureTest, EveryFileSystemCallFailsInTurn) {
       const int error_number = k % 2 ? EIO : ENOSPC;
       const size_t partial = op == Op::kAppend && k % 3 == 0 ? 5 : 0;
       const bool power_loss = k % 4 >= 2;
-      SCOPED_TRACE(std::string(storage::OpName(op)) + " call " + std::to_string(k) + " fails (" +
+      SCOPED_TRACE(std::string(OpName(op)) + " call " + std::to_string(k) + " fails (" +
                    std::strerror(error_number) + (partial ? ", 5 bytes written" : "") + ")" +
                    (power_loss ? ", then a power loss" : ""));
       ++runs;
@@ -1875,7 +1877,7 @@ TEST(DurableDamageTest, RepairInterruptedKeepsThePrefix) {
   for (Op op : kAllOps) {
     for (uint64_t k = 1; k <= counts[static_cast<size_t>(op)]; ++k) {
       for (bool power_loss : {false, true}) {
-        SCOPED_TRACE(std::string(storage::OpName(op)) + " call " + std::to_string(k) + " fails" +
+        SCOPED_TRACE(std::string(OpName(op)) + " call " + std::to_string(k) + " fails" +
                      (power_loss ? ", then a power loss" : ""));
         const std::string dir = root.Sub("run");
         CopyFiles(start, dir);

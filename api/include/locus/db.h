@@ -125,7 +125,7 @@ struct DurabilityOptions {
   uint64_t checkpoint_min_log_bytes = 64ull << 20;
   double checkpoint_log_ratio = 2.0;
   // Testing: the file system every file goes through (default: POSIX). See
-  // storage/file_system.h for the fault-injecting one.
+  // tests/testing/fault_injecting_file_system.h for the fault-injecting one.
   std::shared_ptr<storage::FileSystem> file_system;
   // Testing only: called at each step of a checkpoint ("rolled", "copied", "written",
   // "renamed", "removed"); returning false stops the checkpoint there, as a crash would.
