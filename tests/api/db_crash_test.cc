@@ -48,6 +48,7 @@
 #include "locus/db.h"
 #include "storage/file_system.h"
 #include "tests/api/crash_workload.h"
+#include "tests/testing/fault_injecting_file_system.h"
 #include "tests/testing/harness.h"
 
 extern char** environ;
@@ -58,6 +59,7 @@ namespace {
 using crash_test::CrashReport;
 using crash_test::MakeOp;
 using crash_test::WorkloadOp;
+using ::locus::testing::FaultInjectingFileSystem;
 using ::locus::testing::SeedTrace;
 using ::locus::testing::TestSeed;
 using SteadyClock = std::chrono::steady_clock;
@@ -528,7 +530,7 @@ TEST(DbCrashTest, CheckpointDuringWritesThenPowerLossKeepsAPrefix) {
     SCOPED_TRACE(policy == SyncPolicy::kNever ? "kNever" : "kEverySecond");
     const std::string dir = MakeDir();
     ASSERT_FALSE(dir.empty());
-    auto fi = std::make_shared<storage::FaultInjectingFileSystem>(storage::DefaultFileSystem());
+    auto fi = std::make_shared<FaultInjectingFileSystem>(storage::DefaultFileSystem());
     DbOptions o;
     o.sweep_interval_ms = 0;
     o.background_recluster = false;

@@ -1,6 +1,7 @@
 // Tests storage/file_system.h in a fresh temporary directory per test: the POSIX file
 // system (round trips, error messages naming call and path, flock locks against this process
-// and a forked child), the fault injection of FaultInjectingFileSystem (each kind of call
+// and a forked child); and the test support over it, FaultInjectingFileSystem
+// (tests/testing/fault_injecting_file_system.h): its fault injection (each kind of call
 // failed at exactly the k-th call, partial appends, FailAlways/Disarm, counts), and its
 // power-loss model, by hand-written cases and by a seeded random workload checked against an
 // in-memory oracle of what a power loss keeps.
@@ -28,11 +29,14 @@
 #include <thread>
 #include <vector>
 
+#include "tests/testing/fault_injecting_file_system.h"
 #include "tests/testing/harness.h"
 
 namespace locus::storage {
 namespace {
 
+using ::locus::testing::FaultInjectingFileSystem;
+using ::locus::testing::OpName;
 using Op = FaultInjectingFileSystem::Op;
 using ::locus::testing::SeedTrace;
 using ::locus::testing::TestSeed;

@@ -26,6 +26,7 @@
 
 #include "storage/crc32c.h"
 #include "storage/file_system.h"
+#include "tests/testing/fault_injecting_file_system.h"
 #include "tests/testing/harness.h"
 
 namespace locus::storage {
@@ -34,6 +35,7 @@ namespace {
 using ::locus::testing::SeedTrace;
 using ::locus::testing::TestSeed;
 using Bytes = std::vector<uint8_t>;
+using ::locus::testing::FaultInjectingFileSystem;
 using Op = FaultInjectingFileSystem::Op;
 
 // A fresh directory under $TMPDIR (or /tmp), removed with everything in it at the end.
