@@ -12,11 +12,12 @@
 //
 // Writes update a row in place and widen its block's bounds (never narrow them). As objects
 // move, bounds inflate and pruning weakens; NeedsRecluster() says when the summed block
-// extents have grown past `recluster_growth` times their size at the last clustering, and
-// Reclustered() returns a fresh copy with rows sorted by Hilbert key into tight blocks. It
-// is const: the database builds it under its read lock (readers keep running) and swaps it
-// in under a brief write lock (no write may happen in between: the writer lock serialises
-// them).
+// extents have grown past `recluster_growth` times their size at the last clustering. A
+// fresh index with rows sorted by Hilbert key into tight blocks is then built from a copy of
+// the rows (Rows, then Build): the database copies under its writer lock, builds with no lock
+// held, replays the keys written meanwhile and swaps the copy in under a brief exclusive lock
+// (api/db/recluster.cc). Reclustered() does the copy and build in one call, for callers with
+// no concurrent writers (tests, single-threaded users).
 //
 // Coordinates: planar namespaces index (x, y[, z]) directly. Geographic namespaces index
 // unit-sphere vectors (kDims = 3, kernels::LonLatToUnit), so radius and kNN are chord

@@ -245,12 +245,7 @@ Status RTreeView<kDims, T>::NearestHaversine(const Point& lon_lat, size_t k,
                                              std::vector<Neighbor>* out, double max_metres) const
     requires(kDims == 2) {
   LOCUS_RETURN_IF_ERROR(ValidatePoint(lon_lat, "lon_lat"));
-  if (!(lon_lat.y >= -90 && lon_lat.y <= 90)) {
-    char value[64];
-    std::snprintf(value, sizeof(value), "%g", lon_lat.y);
-    return InvalidArgumentError(std::string("lon_lat.y = ") + value +
-                                ": latitude must be in [-90, 90]");
-  }
+  LOCUS_RETURN_IF_ERROR(ValidateLatitude(lon_lat.y, "lon_lat.y"));  // any longitude
   LOCUS_RETURN_IF_ERROR(ValidateMaxDistance(max_metres, "max_metres"));
   const double lon = lon_lat.x, lat = lon_lat.y;
   auto lower_bound = [lon, lat](const Box& b) {

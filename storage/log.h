@@ -2,7 +2,7 @@
 // commit under the sync policies, and the scan that recovery replays.
 //
 // The log knows records as (type, payload bytes); what a payload means is the database's
-// business (api/db/db_log.cc). All file access goes through a FileSystem (file_system.h).
+// business (api/db/durable_format.h, and the logging in api/db/write_path.cc). All file access goes through a FileSystem (file_system.h).
 //
 // Thread safety: a Log may be used from many threads at once. Records appended by one thread
 // are in the log in the order of its calls; records of different threads in the order their

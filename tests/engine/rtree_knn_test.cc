@@ -290,7 +290,7 @@ TEST(RTreeKnnTest, Errors) {
                 .message(),
             "items.size() = 99: must equal the tree's size 100");
   EXPECT_EQ(tree->NearestHaversine(Point2{10, 91}, 3, &got).message(),
-            "lon_lat.y = 91: latitude must be in [-90, 90]");
+            "lon_lat.y = 91: outside [-90, 90]");
   EXPECT_EQ(tree->NearestHaversine(Point2{nan, 0}, 3, &got).message(),
             "lon_lat.x = nan: coordinate is not a finite number");
   EXPECT_EQ(tree->NearestHaversine(Point2{0, 0}, 3, &got, -2).message(),
