@@ -541,7 +541,7 @@ INSTANTIATE_TEST_SUITE_P(Policies, DurableRoundTripTest,
 TEST(DurableNamespaceTest, ReplayedDropOfTheLastReferenceThenReuse) {
   TempDir dir;
   auto clock = std::make_shared<ManualClock>(1);
-  const DbOptions options = Options(SyncPolicy::kNever, clock);
+  const TestOptions options = Options(SyncPolicy::kNever, clock);
   auto db = OpenOrFail(dir.path(), options);
   ASSERT_NE(db, nullptr);
   for (int round = 0; round < 4; ++round) {
