@@ -33,12 +33,19 @@ size_t HeapBytes(const std::string& s) {
 Object MakeObject(std::string_view id, const Position& pos, int64_t timestamp,
                   std::string_view metadata, int64_t expires) {
   Object o;
-  o.id = id;
-  o.pos = pos;
-  o.timestamp = timestamp;
-  o.metadata = metadata;
-  if (expires != engine::kNeverExpires) o.expires_at = expires;
+  AssignObject(id, pos, timestamp, metadata, expires, &o);
   return o;
+}
+
+void AssignObject(std::string_view id, const Position& pos, int64_t timestamp,
+                  std::string_view metadata, int64_t expires, Object* o) {
+  o->id = id;
+  o->pos = pos;
+  o->timestamp = timestamp;
+  o->metadata = metadata;
+  o->expires_at.reset();
+  o->ttl_ms.reset();
+  if (expires != engine::kNeverExpires) o->expires_at = expires;
 }
 
 void Namespace::IndexRecords() {

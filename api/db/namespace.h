@@ -53,6 +53,9 @@ struct Record {
 // checkpoint loading): `expires` is absolute, kNeverExpires for none.
 Object MakeObject(std::string_view id, const Position& pos, int64_t timestamp,
                   std::string_view metadata, int64_t expires);
+// The same into `*o`, reusing its strings' buffers (a checkpoint load converts millions).
+void AssignObject(std::string_view id, const Position& pos, int64_t timestamp,
+                  std::string_view metadata, int64_t expires, Object* o);
 
 // An upsert's absolute expiry (what the log records, so a replay decides the same).
 inline int64_t ExpiresOf(const Object& o, int64_t now) {

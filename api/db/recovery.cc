@@ -117,6 +117,7 @@ Status Db::Impl::LoadCheckpoint(const std::string& name, uint64_t* segment) {
     created[0]->records.reserve(reader->objects());
   }
   const int64_t now = Now();
+  Object o;  // reused: its strings keep their buffers from object to object
   Status s = reader->ForEach([&](const db_internal::CheckpointObject& co) -> Status {
     const CoordinateSystem cs = names[co.ns].coordinates;
     if (!db_internal::PositionOk(cs, co.pos)) {  // the message only on failure
@@ -124,7 +125,7 @@ Status Db::Impl::LoadCheckpoint(const std::string& name, uint64_t* segment) {
           db_internal::CheckPosition(cs, co.pos, "object '" + std::string(co.id) + "'.pos");
       return CorruptionError(bad.message());
     }
-    const Object o = db_internal::MakeObject(co.id, co.pos, co.timestamp, co.metadata, co.expires);
+    db_internal::AssignObject(co.id, co.pos, co.timestamp, co.metadata, co.expires, &o);
     created[co.ns]->UpsertLocked(o, now, nullptr, /*force=*/true);  // no other thread yet
     return Status();
   });
