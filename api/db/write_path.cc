@@ -250,7 +250,11 @@ struct Db::Impl::BatchApply {
   //    delete, a new id taking a freed key) only wastes its prefetch.
   //    Longer than most functions here: the pipeline's stages share the ring of keys and
   //    read best side by side.
-  uint32_t ApplyAll(int64_t now, std::vector<WriteOutcome>* out, std::vector<uint8_t>* record) {
+  //    Flattened: GCC otherwise keeps the id hash (absl's AbslHashValue) and UpsertLocked
+  //    out of line here, calls they were not in the one-function Db::Apply this replaced
+  //    (measured: W4 batched moves 15-22% slower).
+  [[gnu::flatten]] uint32_t ApplyAll(int64_t now, std::vector<WriteOutcome>* out,
+                                     std::vector<uint8_t>* record) {
     const bool logging = impl.log != nullptr;
     uint32_t logged = 0;
     constexpr size_t kGroup = 8;
