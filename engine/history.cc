@@ -1,0 +1,576 @@
+// History: the open part, sealed chunks, and the coverage invariant (history.h).
+#include "engine/history.h"
+
+#include <algorithm>
+#include <limits>
+#include <utility>
+
+#include "locus/check.h"
+
+namespace locus::engine {
+
+struct History::Chunk {
+  int64_t t_min = std::numeric_limits<int64_t>::max();
+  int64_t t_max = std::numeric_limits<int64_t>::min();
+  SpaceTimeBox bounds{};  // of the entries
+  std::vector<uint32_t> objects;  // sorted
+  std::vector<uint32_t> begin;    // objects.size() + 1 row offsets
+  std::vector<int64_t> t;
+  std::vector<double> x, y, z;  // z empty when every z is 0
+  std::vector<uint32_t> meta_end;  // when metadata is kept: row i's bytes end at meta_end[i]
+  std::string meta;
+  std::vector<uint64_t> erased;  // bitmap over rows; empty while none is erased
+  size_t erased_count = 0;
+  std::vector<uint32_t> entry_object;  // tree item -> object
+  PackedRTree3D tree;
+
+  size_t rows() const { return t.size(); }
+  bool Erased(size_t row) const {
+    return !erased.empty() && (erased[row >> 6] >> (row & 63) & 1);
+  }
+  void Erase(size_t row) {
+    if (erased.empty()) erased.assign((rows() + 63) / 64, 0);
+    erased[row >> 6] |= uint64_t{1} << (row & 63);
+    ++erased_count;
+  }
+  Fix At(size_t row) const { return {t[row], x[row], y[row], z.empty() ? 0.0 : z[row]}; }
+  std::string_view Meta(size_t row) const {
+    if (meta_end.empty()) return {};
+    const uint32_t b = row == 0 ? 0 : meta_end[row - 1];
+    return std::string_view(meta).substr(b, meta_end[row] - b);
+  }
+  // The rows of `object`: [*b, *e); false when it has none here.
+  bool Rows(uint32_t object, size_t* b, size_t* e) const {
+    auto it = std::lower_bound(objects.begin(), objects.end(), object);
+    if (it == objects.end() || *it != object) return false;
+    const size_t i = static_cast<size_t>(it - objects.begin());
+    *b = begin[i];
+    *e = begin[i + 1];
+    return true;
+  }
+  size_t MemoryBytes() const {
+    size_t bytes = objects.capacity() * 4 + begin.capacity() * 4 + t.capacity() * 8 +
+                   (x.capacity() + y.capacity() + z.capacity()) * 8 + meta_end.capacity() * 4 +
+                   meta.capacity() + erased.capacity() * 8 + entry_object.capacity() * 4;
+    const auto& l = tree.layout();
+    if (l.num_levels > 0) {
+      const uint64_t slots = l.level_begin[l.num_levels];
+      bytes += slots * (6 * sizeof(double) + sizeof(uint32_t)) + (l.num_levels + 1) * 8;
+    }
+    return bytes;
+  }
+};
+
+struct History::ObjectState {
+  std::vector<uint32_t> chunks;  // sequences of the chunks holding samples of it, ascending
+  std::vector<Fix> tail;         // open samples, sorted by t
+  std::vector<std::string> tail_meta;
+  SpaceTimeBox box{};  // covers the tail, its segments to neighbours, and the bridge
+  bool has_box = false;
+  SpaceTimeBox bridge{};  // the segments a removal joined (sealed as an entry of its own)
+  bool has_bridge = false;
+  bool listed = false;  // in tail_objects_
+  bool has_last = false;
+  Fix last;  // the latest sample (sealed or open)
+
+  void Extend(const SpaceTimeBox& b) {
+    if (has_box) {
+      box.Extend(b);
+    } else {
+      box = b;
+      has_box = true;
+    }
+  }
+};
+
+History::History(HistoryConfig config) : config_(config) {
+  LOCUS_CHECK(config_.run_samples >= 1);
+  LOCUS_CHECK(config_.chunk_samples >= 1);
+}
+History::~History() = default;
+
+uint32_t History::object_limit() const { return static_cast<uint32_t>(objects_.size()); }
+
+History::ObjectState& History::State(uint32_t object) {
+  if (object >= objects_.size()) objects_.resize(size_t{object} + 1);
+  return objects_[object];
+}
+
+void History::NoteTail(uint32_t object) {
+  ObjectState& st = objects_[object];
+  if (!st.listed) {
+    st.listed = true;
+    tail_objects_.push_back(object);
+  }
+}
+
+void History::Neighbours(uint32_t object, int64_t t, const Fix** pred, const Fix** succ,
+                         Fix* pred_buf, Fix* succ_buf) const {
+  *pred = *succ = nullptr;
+  if (object >= objects_.size()) return;
+  const ObjectState& st = objects_[object];
+  auto consider = [&](const Fix& f) {
+    if (f.t < t && (!*pred || f.t > (*pred)->t)) {
+      *pred_buf = f;
+      *pred = pred_buf;
+    } else if (f.t > t && (!*succ || f.t < (*succ)->t)) {
+      *succ_buf = f;
+      *succ = succ_buf;
+    }
+  };
+  auto it = std::lower_bound(st.tail.begin(), st.tail.end(), t,
+                             [](const Fix& f, int64_t v) { return f.t < v; });
+  if (it != st.tail.begin()) consider(*(it - 1));
+  if (it != st.tail.end() && it->t == t) ++it;
+  if (it != st.tail.end()) consider(*it);
+  for (uint32_t seq : st.chunks) {
+    const Chunk& c = *chunks_[seq];
+    size_t b, e;
+    if (!c.Rows(object, &b, &e)) continue;
+    const size_t lb = static_cast<size_t>(
+        std::lower_bound(c.t.begin() + b, c.t.begin() + e, t) - c.t.begin());
+    for (size_t r = lb; r-- > b;) {
+      if (!c.Erased(r)) {
+        consider(c.At(r));
+        break;
+      }
+    }
+    for (size_t r = lb; r < e; ++r) {
+      if (c.t[r] == t || c.Erased(r)) continue;
+      consider(c.At(r));
+      break;
+    }
+  }
+}
+
+void History::Add(uint32_t object, const Fix& fix, std::string_view metadata) {
+  ObjectState& st = State(object);
+  const bool in_order = !st.has_last || fix.t > st.last.t;
+  if (in_order) {
+    if (st.has_last) st.Extend(SegmentBox(st.last, fix, config_.space));
+    st.Extend(PointBox(fix));
+    st.tail.push_back(fix);
+    if (config_.keep_metadata) st.tail_meta.emplace_back(metadata);
+    st.last = fix;
+    st.has_last = true;
+    ++open_samples_;
+  } else {
+    // Replace a sample at the same t, wherever it is.
+    auto it = std::lower_bound(st.tail.begin(), st.tail.end(), fix.t,
+                               [](const Fix& f, int64_t v) { return f.t < v; });
+    bool replaced = false;
+    if (it != st.tail.end() && it->t == fix.t) {
+      replaced = true;
+    } else {
+      for (uint32_t seq : st.chunks) {
+        Chunk& c = *chunks_[seq];
+        if (fix.t < c.t_min || fix.t > c.t_max) continue;
+        size_t b, e;
+        if (!c.Rows(object, &b, &e)) continue;
+        auto r = std::lower_bound(c.t.begin() + b, c.t.begin() + e, fix.t);
+        if (r != c.t.begin() + e && *r == fix.t) {
+          const size_t row = static_cast<size_t>(r - c.t.begin());
+          if (!c.Erased(row)) {
+            c.Erase(row);
+            --sealed_samples_;
+          }
+        }
+      }
+    }
+    Fix pb, sb;
+    const Fix *pred, *succ;
+    Neighbours(object, fix.t, &pred, &succ, &pb, &sb);
+    st.Extend(PointBox(fix));
+    if (pred) st.Extend(SegmentBox(*pred, fix, config_.space));
+    if (succ) st.Extend(SegmentBox(fix, *succ, config_.space));
+    const size_t pos = static_cast<size_t>(it - st.tail.begin());
+    if (replaced) {
+      *it = fix;
+      if (config_.keep_metadata) st.tail_meta[pos] = std::string(metadata);
+    } else {
+      st.tail.insert(it, fix);
+      if (config_.keep_metadata) {
+        st.tail_meta.insert(st.tail_meta.begin() + static_cast<ptrdiff_t>(pos),
+                            std::string(metadata));
+      }
+      ++open_samples_;
+    }
+    if (fix.t == st.last.t) st.last = fix;
+  }
+  NoteTail(object);
+  if (open_samples_ >= config_.chunk_samples) Seal();
+}
+
+void History::Timeline(uint32_t object, int64_t t0, int64_t t1, bool neighbours,
+                       std::vector<Fix>* out, std::vector<std::string_view>* meta) const {
+  if (object >= objects_.size()) return;
+  const ObjectState& st = objects_[object];
+  const bool with_meta = meta && config_.keep_metadata;
+  struct Item {
+    Fix f;
+    std::string_view m;
+  };
+  std::vector<Item> items;
+  Item pred{}, succ{};
+  bool has_pred = false, has_succ = false;
+  auto before = [&](const Fix& f, std::string_view m) {
+    if (!has_pred || f.t > pred.f.t) pred = {f, m}, has_pred = true;
+  };
+  auto after = [&](const Fix& f, std::string_view m) {
+    if (!has_succ || f.t < succ.f.t) succ = {f, m}, has_succ = true;
+  };
+  for (uint32_t seq : st.chunks) {
+    const Chunk& c = *chunks_[seq];
+    if (!neighbours && (c.t_max < t0 || c.t_min > t1)) continue;
+    size_t b, e;
+    if (!c.Rows(object, &b, &e)) continue;
+    size_t r = static_cast<size_t>(std::lower_bound(c.t.begin() + b, c.t.begin() + e, t0) -
+                                   c.t.begin());
+    if (neighbours) {
+      for (size_t p = r; p-- > b;) {
+        if (!c.Erased(p)) {
+          before(c.At(p), with_meta ? c.Meta(p) : std::string_view());
+          break;
+        }
+      }
+    }
+    for (; r < e && c.t[r] <= t1; ++r) {
+      if (!c.Erased(r)) items.push_back({c.At(r), with_meta ? c.Meta(r) : std::string_view()});
+    }
+    if (neighbours) {
+      for (; r < e; ++r) {
+        if (!c.Erased(r)) {
+          after(c.At(r), with_meta ? c.Meta(r) : std::string_view());
+          break;
+        }
+      }
+    }
+  }
+  auto lo = std::lower_bound(st.tail.begin(), st.tail.end(), t0,
+                             [](const Fix& f, int64_t v) { return f.t < v; });
+  auto meta_of = [&](auto it) {
+    return with_meta ? std::string_view(st.tail_meta[static_cast<size_t>(it - st.tail.begin())])
+                     : std::string_view();
+  };
+  if (neighbours && lo != st.tail.begin()) before(*(lo - 1), meta_of(lo - 1));
+  auto it = lo;
+  for (; it != st.tail.end() && it->t <= t1; ++it) items.push_back({*it, meta_of(it)});
+  if (neighbours && it != st.tail.end()) after(*it, meta_of(it));
+  std::sort(items.begin(), items.end(), [](const Item& a, const Item& b) { return a.f.t < b.f.t; });
+  if (neighbours && has_pred) {
+    out->push_back(pred.f);
+    if (meta) meta->push_back(pred.m);
+  }
+  for (const Item& i : items) {
+    out->push_back(i.f);
+    if (meta) meta->push_back(i.m);
+  }
+  if (neighbours && has_succ) {
+    out->push_back(succ.f);
+    if (meta) meta->push_back(succ.m);
+  }
+}
+
+bool History::Span(uint32_t object, int64_t* first, int64_t* last) const {
+  if (object >= objects_.size()) return false;
+  const ObjectState& st = objects_[object];
+  bool any = false;
+  auto take = [&](int64_t t) {
+    if (!any) {
+      *first = *last = t;
+      any = true;
+    } else {
+      *first = std::min(*first, t);
+      *last = std::max(*last, t);
+    }
+  };
+  if (!st.tail.empty()) take(st.tail.front().t), take(st.tail.back().t);
+  for (uint32_t seq : st.chunks) {
+    const Chunk& c = *chunks_[seq];
+    size_t b, e;
+    if (!c.Rows(object, &b, &e)) continue;
+    for (size_t r = b; r < e; ++r) {
+      if (!c.Erased(r)) {
+        take(c.t[r]);
+        break;
+      }
+    }
+    for (size_t r = e; r-- > b;) {
+      if (!c.Erased(r)) {
+        take(c.t[r]);
+        break;
+      }
+    }
+  }
+  return any;
+}
+
+void History::RefreshLast(uint32_t object) {
+  ObjectState& st = objects_[object];
+  int64_t first, last;
+  st.has_last = Span(object, &first, &last);
+  if (!st.has_last) return;
+  std::vector<Fix> one;
+  Timeline(object, last, last, false, &one);
+  st.last = one.back();
+}
+
+void History::Bridge(uint32_t object, int64_t t0, int64_t t1) {
+  std::vector<Fix> around;
+  Timeline(object, t0, t1, true, &around);
+  if (around.size() < 2) return;
+  ObjectState& st = objects_[object];
+  for (size_t i = 0; i + 1 < around.size(); ++i) {
+    const SpaceTimeBox b = SegmentBox(around[i], around[i + 1], config_.space);
+    st.Extend(b);
+    if (st.has_bridge) {
+      st.bridge.Extend(b);
+    } else {
+      st.bridge = b;
+      st.has_bridge = true;
+    }
+  }
+  NoteTail(object);
+}
+
+size_t History::Erase(uint32_t object, int64_t t0, int64_t t1) {
+  if (object >= objects_.size() || t0 > t1) return 0;
+  ObjectState& st = objects_[object];
+  size_t removed = 0;
+  auto lo = std::lower_bound(st.tail.begin(), st.tail.end(), t0,
+                             [](const Fix& f, int64_t v) { return f.t < v; });
+  auto hi = std::upper_bound(st.tail.begin(), st.tail.end(), t1,
+                             [](int64_t v, const Fix& f) { return v < f.t; });
+  if (lo != hi) {
+    removed += static_cast<size_t>(hi - lo);
+    open_samples_ -= static_cast<size_t>(hi - lo);
+    if (config_.keep_metadata) {
+      st.tail_meta.erase(st.tail_meta.begin() + (lo - st.tail.begin()),
+                         st.tail_meta.begin() + (hi - st.tail.begin()));
+    }
+    st.tail.erase(lo, hi);
+  }
+  for (uint32_t seq : st.chunks) {
+    Chunk& c = *chunks_[seq];
+    if (c.t_max < t0 || c.t_min > t1) continue;
+    size_t b, e;
+    if (!c.Rows(object, &b, &e)) continue;
+    for (size_t r = static_cast<size_t>(std::lower_bound(c.t.begin() + b, c.t.begin() + e, t0) -
+                                        c.t.begin());
+         r < e && c.t[r] <= t1; ++r) {
+      if (!c.Erased(r)) {
+        c.Erase(r);
+        ++removed;
+        --sealed_samples_;
+      }
+    }
+  }
+  if (removed > 0) {
+    Bridge(object, t0, t1);
+    RefreshLast(object);
+  }
+  return removed;
+}
+
+size_t History::DropChunksBefore(int64_t cutoff) {
+  size_t dropped = 0;
+  for (size_t seq = 0; seq < chunks_.size(); ++seq) {
+    if (!chunks_[seq] || chunks_[seq]->t_max >= cutoff) continue;
+    std::unique_ptr<Chunk> c = std::move(chunks_[seq]);
+    --live_chunks_;
+    const size_t live = c->rows() - c->erased_count;
+    dropped += live;
+    sealed_samples_ -= live;
+    for (size_t i = 0; i < c->objects.size(); ++i) {
+      const uint32_t object = c->objects[i];
+      ObjectState& st = objects_[object];
+      st.chunks.erase(std::find(st.chunks.begin(), st.chunks.end(), static_cast<uint32_t>(seq)));
+      Bridge(object, c->t[c->begin[i]], c->t[c->begin[i + 1] - 1]);
+      RefreshLast(object);
+    }
+  }
+  return dropped;
+}
+
+void History::Seal() {
+  if (tail_objects_.empty()) return;
+  std::sort(tail_objects_.begin(), tail_objects_.end());
+  auto c = std::make_unique<Chunk>();
+  const uint32_t seq = static_cast<uint32_t>(chunks_.size());
+  c->t.reserve(open_samples_);
+  c->x.reserve(open_samples_);
+  c->y.reserve(open_samples_);
+  bool any_z = false;
+  std::vector<SpaceTimeBox> boxes;
+  std::vector<double> zs;
+  for (uint32_t object : tail_objects_) {
+    ObjectState& st = objects_[object];
+    if (st.has_bridge) {
+      boxes.push_back(st.bridge);
+      c->entry_object.push_back(object);
+    }
+    if (!st.tail.empty()) {
+      const std::vector<Fix>& tail = st.tail;
+      const size_t n = tail.size();
+      // Segments to samples outside the tail: the one before its first sample, the one after
+      // its last, and (when sealed samples interleave with the tail's times) every tail
+      // sample's two neighbours.
+      Fix pb, sb, ignore;
+      const Fix *pred, *succ, *none;
+      Neighbours(object, tail.front().t, &pred, &none, &pb, &ignore);
+      Neighbours(object, tail.back().t, &none, &succ, &ignore, &sb);
+      bool interleaved = false;
+      for (uint32_t s2 : st.chunks) {
+        const Chunk& o = *chunks_[s2];
+        size_t b, e;
+        if (!o.Rows(object, &b, &e)) continue;
+        auto lo = std::lower_bound(o.t.begin() + b, o.t.begin() + e, tail.front().t);
+        if (lo != o.t.begin() + e && *lo <= tail.back().t) interleaved = true;
+      }
+      c->objects.push_back(object);
+      c->begin.push_back(static_cast<uint32_t>(c->t.size()));
+      for (size_t i = 0; i < n; ++i) {
+        const Fix& f = tail[i];
+        c->t.push_back(f.t);
+        c->x.push_back(f.x);
+        c->y.push_back(f.y);
+        zs.push_back(f.z);
+        any_z |= f.z != 0;
+        if (config_.keep_metadata) {
+          c->meta += st.tail_meta[i];
+          c->meta_end.push_back(static_cast<uint32_t>(c->meta.size()));
+        }
+        c->t_min = std::min(c->t_min, f.t);
+        c->t_max = std::max(c->t_max, f.t);
+      }
+      // Runs of run_samples samples: each covers its samples' segments to the next sample.
+      for (size_t r = 0; r < n; r += config_.run_samples) {
+        const size_t end = std::min(n, r + config_.run_samples);
+        SpaceTimeBox b = PointBox(tail[r]);
+        for (size_t i = r; i < end; ++i) {
+          if (i + 1 < n) b.Extend(SegmentBox(tail[i], tail[i + 1], config_.space));
+          if (interleaved) {
+            Fix p2, s2b;
+            const Fix *pp, *ss;
+            Neighbours(object, tail[i].t, &pp, &ss, &p2, &s2b);
+            if (pp) b.Extend(SegmentBox(*pp, tail[i], config_.space));
+            if (ss) b.Extend(SegmentBox(tail[i], *ss, config_.space));
+          }
+        }
+        if (r == 0 && pred) b.Extend(SegmentBox(*pred, tail[0], config_.space));
+        if (end == n && succ) b.Extend(SegmentBox(tail[n - 1], *succ, config_.space));
+        boxes.push_back(b);
+        c->entry_object.push_back(object);
+      }
+      st.chunks.push_back(seq);
+    }
+    st.tail.clear();
+    st.tail.shrink_to_fit();
+    st.tail_meta.clear();
+    st.tail_meta.shrink_to_fit();
+    st.has_box = st.has_bridge = false;
+    st.listed = false;
+  }
+  c->begin.push_back(static_cast<uint32_t>(c->t.size()));
+  if (any_z) c->z = std::move(zs);
+  tail_objects_.clear();
+  sealed_samples_ += c->t.size();
+  open_samples_ = 0;
+  // The tree over the entries' (x, y, t) boxes.
+  std::vector<Box3> tree_boxes(boxes.size());
+  for (size_t i = 0; i < boxes.size(); ++i) {
+    const SpaceTimeBox& b = boxes[i];
+    tree_boxes[i] = {{b.min_x, b.min_y, static_cast<double>(b.min_t)},
+                     {b.max_x, b.max_y, static_cast<double>(b.max_t)}};
+    if (i == 0) {
+      c->bounds = b;
+    } else {
+      c->bounds.Extend(b);
+    }
+  }
+  auto tree = PackedRTree3D::Build(tree_boxes);
+  LOCUS_CHECK(tree.ok());
+  c->tree = std::move(tree).value();
+  c->x.shrink_to_fit();
+  c->y.shrink_to_fit();
+  c->t.shrink_to_fit();
+  chunks_.push_back(std::move(c));
+  ++live_chunks_;
+}
+
+void History::Candidates(const std::array<double, 4>& box, int64_t t0, int64_t t1,
+                         std::vector<uint32_t>* out) const {
+  const size_t start = out->size();
+  const bool sphere = config_.space == Space::kSphere;
+  const int shifts = sphere ? 2 : 1;
+  for (int s = 0; s < shifts; ++s) {
+    const double dx = s * 360.0;
+    const double qx0 = box[0] + dx, qx1 = box[2] + dx;
+    for (const auto& cp : chunks_) {
+      if (!cp) continue;
+      const Chunk& c = *cp;
+      const SpaceTimeBox& b = c.bounds;
+      if (b.max_t < t0 || b.min_t > t1 || b.max_x < qx0 || b.min_x > qx1 || b.max_y < box[1] ||
+          b.min_y > box[3]) {
+        continue;
+      }
+      const Box3 q{{qx0, box[1], static_cast<double>(t0)}, {qx1, box[3], static_cast<double>(t1)}};
+      auto r = c.tree.Visit(q, [&](std::span<const uint32_t> ids) {
+        for (uint32_t id : ids) out->push_back(c.entry_object[id]);
+        return true;
+      });
+      LOCUS_CHECK(r.ok());
+    }
+    for (uint32_t object : tail_objects_) {
+      const ObjectState& st = objects_[object];
+      const SpaceTimeBox& b = st.box;
+      if (!st.has_box || b.max_t < t0 || b.min_t > t1 || b.max_x < qx0 || b.min_x > qx1 ||
+          b.max_y < box[1] || b.min_y > box[3]) {
+        continue;
+      }
+      out->push_back(object);
+    }
+  }
+  std::sort(out->begin() + static_cast<ptrdiff_t>(start), out->end());
+  out->erase(std::unique(out->begin() + static_cast<ptrdiff_t>(start), out->end()), out->end());
+}
+
+void History::Entries(int64_t t0, int64_t t1,
+                      std::vector<std::pair<uint32_t, SpaceTimeBox>>* out) const {
+  for (const auto& cp : chunks_) {
+    if (!cp || cp->bounds.max_t < t0 || cp->bounds.min_t > t1) continue;
+    const auto& l = cp->tree.layout();
+    for (uint64_t p = 0; p < l.num_items; ++p) {
+      const SpaceTimeBox b{l.min[0][p], l.min[1][p], l.max[0][p], l.max[1][p],
+                           static_cast<int64_t>(l.min[2][p]), static_cast<int64_t>(l.max[2][p])};
+      if (b.max_t < t0 || b.min_t > t1) continue;
+      out->push_back({cp->entry_object[l.ids[p]], b});
+    }
+  }
+  for (uint32_t object : tail_objects_) {
+    const ObjectState& st = objects_[object];
+    if (st.has_box && st.box.max_t >= t0 && st.box.min_t <= t1) out->push_back({object, st.box});
+  }
+}
+
+HistoryCounts History::Counts() const {
+  HistoryCounts n;
+  n.samples = sealed_samples_ + open_samples_;
+  n.open_samples = open_samples_;
+  n.chunks = live_chunks_;
+  n.memory_bytes = objects_.capacity() * sizeof(ObjectState) + chunks_.capacity() * 8 +
+                   tail_objects_.capacity() * 4;
+  for (const ObjectState& st : objects_) {
+    n.memory_bytes += st.chunks.capacity() * 4 + st.tail.capacity() * sizeof(Fix) +
+                      st.tail_meta.capacity() * sizeof(std::string);
+    for (const std::string& m : st.tail_meta) {
+      if (m.capacity() > 15) n.memory_bytes += m.capacity() + 1;
+    }
+  }
+  for (const auto& c : chunks_) {
+    if (c) n.memory_bytes += sizeof(Chunk) + c->MemoryBytes();
+  }
+  return n;
+}
+
+}  // namespace locus::engine

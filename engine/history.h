@@ -1,0 +1,129 @@
+// History: every sample of every object of one namespace, indexed in space and time so that
+// "the path of X over [t0, t1]", "who passed through R during [t0, t1]" and "where was everyone
+// at t" read a few index nodes and binary searches, never all history.
+//
+// Objects are dense ids the caller assigns (the database maps string ids to them). A sample
+// is a Fix (t, x, y, z) with optional metadata bytes. An object's *timeline* is all its
+// samples sorted by t (one per t: a second sample at the same t replaces the first); between
+// consecutive samples it moves as engine/motion.h says.
+//
+// Layout:
+//   - The open part: per object, a sorted vector of its newest samples (its tail), and the
+//     (x, y, t) box that covers them and the segments to their neighbours in the timeline.
+//   - Sealed chunks: when the open part holds chunk_samples samples, Seal() moves every tail
+//     into one immutable chunk: SoA columns t, x, y (z only when some altitude/z is non-zero;
+//     metadata offsets + bytes only when kept) sorted by (object, t), an object directory
+//     (sorted ids + row offsets), and a packed 3D R-tree (engine/packed_rtree.h, f64) over
+//     (x, y, t) boxes of runs of `run_samples` consecutive samples of one object. A chunk
+//     spans whatever times its samples have (ingest may be in any order); its own time range
+//     prunes it first. Erasing a sealed sample sets a bit in the chunk's erased bitmap; the
+//     columns never change.
+//
+// Coverage invariant (what makes a box search complete): for every pair of consecutive samples
+// (a, b) of a timeline, the container of a or of b (a chunk's run, a tail) has a box holding
+// the segment a -> b (motion.h's SegmentBox: great-circle arcs widened to their true latitude
+// range). A sample added between two others brings the boxes of its two new segments (its
+// tail box, and at seal its run's); a removal (Erase, DropChunksBefore) leaves a *bridge*: the
+// boxes of the segments it joined, held by the object's tail and sealed with it. Boxes of
+// segments that no longer exist only cost false candidates, which the exact tests drop.
+// Geographic boxes keep x unwrapped across the antimeridian (SegmentBox), so a search box is
+// also tried shifted by +360.
+//
+// Thread safety: none inside. Writes (Add, Erase, Seal, DropChunksBefore) need exclusive
+// access; reads (const methods) may run concurrently with each other (the database holds its
+// namespace's reader-writer lock).
+#ifndef LOCUS_ENGINE_HISTORY_H_
+#define LOCUS_ENGINE_HISTORY_H_
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/motion.h"
+#include "engine/packed_rtree.h"
+
+namespace locus::engine {
+
+struct HistoryConfig {
+  Space space = Space::kPlanar2D;
+  bool keep_metadata = false;
+  size_t chunk_samples = size_t{1} << 16;  // the open part is sealed at this many samples
+  uint32_t run_samples = 16;               // samples per index entry in a sealed chunk
+};
+
+struct HistoryCounts {
+  size_t samples = 0;  // stored (sealed and open), erased ones excluded
+  size_t open_samples = 0;
+  size_t chunks = 0;
+  size_t memory_bytes = 0;  // every heap block held, as allocated sizes (vectors' capacities)
+};
+
+class History {
+ public:
+  explicit History(HistoryConfig config);
+  ~History();
+  History(const History&) = delete;
+  History& operator=(const History&) = delete;
+
+  const HistoryConfig& config() const { return config_; }
+
+  // ---- writes (REQUIRES: exclusive access) ----
+  // Adds a sample of `object`; one at the same t is replaced. Seals when the open part is full.
+  void Add(uint32_t object, const Fix& fix, std::string_view metadata = {});
+  // Removes the object's samples with t in [t0, t1]; returns how many.
+  size_t Erase(uint32_t object, int64_t t0, int64_t t1);
+  // Drops every sealed chunk whose samples are all older than `cutoff` (t < cutoff); returns
+  // the samples dropped.
+  size_t DropChunksBefore(int64_t cutoff);
+  // Seals the open part into a chunk (no-op when it is empty of samples and bridges).
+  void Seal();
+
+  // ---- reads ----
+  // The object's samples with t in [t0, t1], ascending (appended to *out, with their metadata
+  // to *meta when not null and metadata is kept). With `neighbours`, also the last sample
+  // before t0 and the first after t1 when they exist (so a window's ends can be
+  // interpolated).
+  void Timeline(uint32_t object, int64_t t0, int64_t t1, bool neighbours, std::vector<Fix>* out,
+                std::vector<std::string_view>* meta = nullptr) const;
+  // Whether the object has any sample; its first and last times.
+  bool Span(uint32_t object, int64_t* first, int64_t* last) const;
+  // Appends to *out (sorted, unique) every object whose index boxes meet the x/y box
+  // [box[0], box[2]] x [box[1], box[3]] during [t0, t1]: a superset of the objects whose
+  // path is in the box at some instant of [t0, t1]. Geographic: x within [-180, 180].
+  void Candidates(const std::array<double, 4>& box, int64_t t0, int64_t t1,
+                  std::vector<uint32_t>* out) const;
+  // Every index entry (object, box) whose time range meets [t0, t1]: the input of joins.
+  void Entries(int64_t t0, int64_t t1, std::vector<std::pair<uint32_t, SpaceTimeBox>>* out) const;
+  // Objects with at least one sample (ids < object_limit()).
+  uint32_t object_limit() const;
+  HistoryCounts Counts() const;
+
+ private:
+  struct Chunk;
+  struct ObjectState;
+  ObjectState& State(uint32_t object);
+  // The samples of the object nearest to t on either side (excluding t itself), over chunks
+  // and tail.
+  void Neighbours(uint32_t object, int64_t t, const Fix** pred, const Fix** succ,
+                  Fix* pred_buf, Fix* succ_buf) const;
+  // After samples of `object` in [t0, t1] were removed: the bridge over what remains there.
+  void Bridge(uint32_t object, int64_t t0, int64_t t1);
+  void RefreshLast(uint32_t object);
+  void NoteTail(uint32_t object);
+
+  HistoryConfig config_;
+  std::vector<ObjectState> objects_;
+  std::vector<std::unique_ptr<Chunk>> chunks_;  // by sequence; null once dropped
+  std::vector<uint32_t> tail_objects_;          // objects with a tail or a bridge
+  size_t open_samples_ = 0;
+  size_t sealed_samples_ = 0;
+  size_t live_chunks_ = 0;
+};
+
+}  // namespace locus::engine
+
+#endif  // LOCUS_ENGINE_HISTORY_H_
