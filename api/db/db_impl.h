@@ -240,6 +240,22 @@ struct Db::Impl {
                                                         double radius, double z_min, double z_max,
                                                         const QueryOptions& options, int64_t now,
                                                         uint32_t skip) const;
+  // ---- history (history.cc, history_queries.cc) ----
+  // Finds a history namespace (FailedPrecondition for one without history), holds its shared
+  // lock and runs finish(ns, history).
+  template <class R, class F>
+  Result<R> HistoryRead(std::string_view ns_name, F&& finish) const {
+    LOCUS_ASSIGN_OR_RETURN(auto ns, Require(ns_name));
+    if (!ns->history) {
+      return FailedPreconditionError("namespace '" + std::string(ns_name) +
+                                     "' keeps no history (NamespaceOptions::history.enabled)");
+    }
+    std::shared_lock r(ns->rw);
+    return finish(*ns, *ns->history);
+  }
+  // Retention of every history namespace (with the sweep).
+  void DropOldHistory();
+
   // The key of the visible object `id`; NotFound when absent or expired.
   Result<uint32_t> AnchorLocked(const Namespace& ns, std::string_view ns_name, std::string_view id,
                                 int64_t now) const;
