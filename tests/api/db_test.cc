@@ -1268,6 +1268,7 @@ TEST(DbConcurrencyTest, ReadersSeeAllOfABatchOrNone) {
     });
   }
   std::thread writer([&] {
+    while (reads.load() == 0) std::this_thread::yield();  // as below: let the readers start
     for (int v = 1; v <= 300; ++v) {
       if (!db->Apply(batch_for(v)).ok()) ++torn;
     }
@@ -1317,6 +1318,9 @@ TEST(DbConcurrencyTest, QueriesAroundAnObjectSeeItWhereTheyQuery) {
     });
   }
   std::thread writer([&] {
+    // On a loaded machine the readers may not run at all before 2000 batches are done:
+    // start writing once they read.
+    while (reads.load() == 0) std::this_thread::yield();
     for (int v = 1; v <= 2000; ++v) {
       if (!db->Apply(batch_for(v)).ok()) ++wrong;
     }
