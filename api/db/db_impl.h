@@ -13,6 +13,9 @@
 //   sweeper.cc      the TTL sweep
 //   recovery.cc     Db::Open's recovery: checkpoint, log replay
 //   checkpoint.cc   writing checkpoints, and the thread that triggers them
+//   history.cc      history writes (samples, InsertTrajectory, DeleteHistory, retention) and
+//                   the queries about one object's path
+//   history_queries.cc  slices, passages, nearest at t, closest approach, encounters
 // with namespace.{h,cc} (a namespace's records, id map and index), validate.{h,cc} (every
 // input check) and durable_format.{h,cc} (log record payloads and checkpoint contents).
 //
