@@ -104,6 +104,42 @@ engine::SpaceTimeBox Widen(engine::SpaceTimeBox b, double d, engine::Space space
   return b;
 }
 
+// A cheap (x, y, t) box holding the segment a -> b. Planar: the endpoints' box (exact). Sphere:
+// the endpoints' lon range (an arc is monotone in longitude) and lat range widened by a bound
+// on the arc's poleward bulge; arcs longer than 90 degrees of longitude, across the
+// antimeridian or near a pole take engine::SegmentBox (exact, slower; x may exceed 180).
+engine::SpaceTimeBox QuickBox(const engine::Fix& a, const engine::Fix& b, engine::Space space) {
+  engine::SpaceTimeBox box{std::min(a.x, b.x), std::min(a.y, b.y), std::max(a.x, b.x),
+                           std::max(a.y, b.y), std::min(a.t, b.t), std::max(a.t, b.t)};
+  if (space != engine::Space::kSphere) return box;
+  if (box.max_x - box.min_x > 90 || std::max(std::abs(box.min_y), std::abs(box.max_y)) > 80) {
+    return engine::SegmentBox(a, b, space);
+  }
+  constexpr double kRad = 3.14159265358979323846 / 180;
+  const double theta = std::hypot((box.max_x - box.min_x) * std::cos(box.min_y * kRad),
+                                  box.max_y - box.min_y) * kRad * 1.5;
+  const double bulge = theta * theta * (1 + std::tan(80 * kRad)) / 8 / kRad + 1e-9;
+  box.min_y -= bulge, box.max_y += bulge, box.min_x -= 1e-9, box.max_x += 1e-9;
+  return box;
+}
+
+// Whether the segment a -> b may meet one of the region's x/y boxes (RegionBoxes, x within
+// [-180, 180]): false only when it certainly does not.
+bool MayMeet(const engine::Fix& a, const engine::Fix& b, const std::array<double, 4>* boxes,
+             int n, engine::Space space) {
+  const engine::SpaceTimeBox s = QuickBox(a, b, space);
+  for (int i = 0; i < n; ++i) {
+    const auto& q = boxes[i];
+    for (double shift : {0.0, space == engine::Space::kSphere ? -360.0 : 0.0}) {
+      if (s.max_x + shift >= q[0] && s.min_x + shift <= q[2] && s.max_y >= q[1] &&
+          s.min_y <= q[3]) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 Result<QueryResult> Db::SliceAt(std::string_view ns_name, int64_t t, const Region& region,
@@ -154,6 +190,8 @@ Result<PassageResult> Db::PassedThrough(std::string_view ns_name, const Region& 
         LOCUS_RETURN_IF_ERROR(db_internal::CheckRegion(ns.options.coordinates, region, &r, &polygon));
         PassageResult out;
         std::vector<engine::Fix> path;
+        std::array<double, 4> region_boxes[2];
+        const int nb = engine::RegionBoxes(r, space, region_boxes);
         for (uint32_t object : RegionCandidates(h, &r, space, t0, t1)) {
           path.clear();
           h.store.Timeline(object, t0, t1, true, &path);
@@ -164,6 +202,10 @@ Result<PassageResult> Db::PassedThrough(std::string_view ns_name, const Region& 
             }
           }
           for (size_t i = 0; i + 1 < path.size() && !first; ++i) {
+            if (path[i + 1].t < t0 || path[i].t > t1 ||
+                !MayMeet(path[i], path[i + 1], region_boxes, nb, space)) {
+              continue;
+            }
             first = engine::FirstInside(path[i], path[i + 1], static_cast<double>(t0),
                                         static_cast<double>(t1), r, space);
           }
@@ -271,23 +313,41 @@ Result<EncounterResult> Db::Encounters(std::string_view ns_name, double distance
       ns_name, [&](const Impl::Namespace& ns,
                    const db_internal::HistoryState& h) -> Result<EncounterResult> {
         const engine::Space space = db_internal::SpaceOf(ns.options.coordinates);
-        // Candidate pairs: index entries widened by the distance, joined on (x, y, t); on the
-        // sphere an entry that reaches past +-180 also joins as its copy shifted by 360.
+        // Candidate pairs: the objects the index has in the window; their paths over it; one
+        // box per segment (or lone sample) widened by the distance; a self-join of those
+        // boxes on (x, y, t). On the sphere a box that reaches past +-180 also joins as its
+        // copy shifted by 360.
         std::vector<std::pair<uint32_t, engine::SpaceTimeBox>> entries;
         h.store.Entries(t0, t1, &entries);
+        std::vector<uint32_t> objects;
+        for (const auto& e : entries) objects.push_back(e.first);
+        std::sort(objects.begin(), objects.end());
+        objects.erase(std::unique(objects.begin(), objects.end()), objects.end());
+        std::vector<std::vector<engine::Fix>> paths(objects.size());
+        for (size_t i = 0; i < objects.size(); ++i) {
+          h.store.Timeline(objects[i], t0, t1, true, &paths[i]);
+        }
         std::vector<Box3> boxes;
-        std::vector<uint32_t> owner;
-        auto add = [&](uint32_t object, const engine::SpaceTimeBox& b, double shift) {
+        std::vector<uint32_t> owner;  // index into objects
+        auto add = [&](uint32_t o, const engine::SpaceTimeBox& b, double shift) {
           boxes.push_back({{b.min_x + shift, b.min_y, static_cast<double>(std::max(b.min_t, t0))},
                            {b.max_x + shift, b.max_y, static_cast<double>(std::min(b.max_t, t1))}});
-          owner.push_back(object);
+          owner.push_back(o);
         };
-        for (const auto& [object, box] : entries) {
+        auto add_box = [&](uint32_t o, const engine::SpaceTimeBox& box) {
           const engine::SpaceTimeBox w = Widen(box, distance, space);
-          add(object, w, 0);
+          add(o, w, 0);
           if (space == engine::Space::kSphere) {
-            if (w.max_x > 180) add(object, w, -360);
-            if (w.min_x < -180) add(object, w, 360);
+            if (w.max_x > 180) add(o, w, -360);
+            if (w.min_x < -180) add(o, w, 360);
+          }
+        };
+        for (uint32_t o = 0; o < objects.size(); ++o) {
+          const std::vector<engine::Fix>& p = paths[o];
+          if (p.size() == 1 && p[0].t >= t0 && p[0].t <= t1) add_box(o, engine::PointBox(p[0]));
+          for (size_t i = 0; i + 1 < p.size(); ++i) {
+            if (p[i + 1].t < t0 || p[i].t > t1) continue;
+            add_box(o, QuickBox(p[i], p[i + 1], space));
           }
         }
         std::vector<std::pair<uint32_t, uint32_t>> pairs;
@@ -307,14 +367,23 @@ Result<EncounterResult> Db::Encounters(std::string_view ns_name, double distance
         // Decide each pair on the two paths, in parallel; each pair writes its own slot.
         std::vector<std::vector<Encounter>> per_pair(pairs.size());
         tbb::parallel_for(size_t{0}, pairs.size(), [&](size_t i) {
-          std::vector<engine::Fix> pa, pb;
-          h.store.Timeline(pairs[i].first, t0, t1, true, &pa);
-          h.store.Timeline(pairs[i].second, t0, t1, true, &pb);
-          std::string na = h.names[pairs[i].first], nb = h.names[pairs[i].second];
+          const std::vector<engine::Fix>& pa = paths[pairs[i].first];
+          const std::vector<engine::Fix>& pb = paths[pairs[i].second];
+          std::string na = h.names[objects[pairs[i].first]];
+          std::string nb = h.names[objects[pairs[i].second]];
           if (nb < na) std::swap(na, nb);
           std::vector<Encounter>& out = per_pair[i];
           bool open = false;
           ForEachPiece(pa, pb, t0, t1, space, [&](const engine::ApproachPiece& p) {
+            // The gap at the piece's start less both travels bounds the gap throughout it
+            // (triangle inequality): most pieces of a candidate pair end here.
+            const double gap = engine::MotionDistance(p.a0, p.b0, space);
+            const double travel = engine::MotionDistance(p.a0, p.a1, space) +
+                                  engine::MotionDistance(p.b0, p.b1, space);
+            if (gap - travel > distance * (1 + 1e-9) + 1e-6) {
+              open = false;
+              return;
+            }
             const auto within = engine::WithinInPiece(p, distance, space);
             if (!within) {
               open = false;
