@@ -14,6 +14,13 @@ using db_internal::NsPtr;
 NsPtr Db::Impl::NewNamespace(const NamespaceOptions& o) const {
   auto ns = std::make_shared<Namespace>(o, options.block_rows);
   ns->build_hook = seams.recluster_build;
+  if (o.history.enabled) {
+    engine::HistoryConfig config;
+    config.space = db_internal::SpaceOf(o.coordinates);
+    config.keep_metadata = o.history.keep_metadata;
+    config.chunk_samples = o.history.chunk_samples;
+    ns->history = std::make_unique<db_internal::HistoryState>(config);
+  }
   return ns;
 }
 
@@ -54,13 +61,25 @@ Status Db::CreateNamespace(std::string_view name, const NamespaceOptions& option
       db_internal::CheckName(name, "namespace", impl_->options.max_namespace_bytes));
   LOCUS_RETURN_IF_ERROR(db_internal::CheckNamespaceOptions(options));
   LOCUS_RETURN_IF_ERROR(impl_->WritableCheck());
+  if (impl_->log && options.history.enabled) {
+    return FailedPreconditionError("namespace '" + std::string(name) +
+                                   "': options.history.enabled = true: history is kept in "
+                                   "memory only in this version (use Db::OpenInMemory)");
+  }
   uint64_t lsn = 0;
   {
     std::lock_guard change(impl_->ns_change_mu);
     std::unique_lock lock(impl_->ns_mu);
     auto it = impl_->namespaces.find(name);
     if (it != impl_->namespaces.end()) {
-      if (it->second->options.coordinates == options.coordinates) return Status();
+      if (it->second->options.coordinates == options.coordinates &&
+          it->second->options.history == options.history) {
+        return Status();
+      }
+      if (it->second->options.coordinates == options.coordinates) {
+        return AlreadyExistsError("namespace '" + std::string(name) +
+                                  "' exists with other history options");
+      }
       return AlreadyExistsError("namespace '" + std::string(name) + "' exists with coordinates " +
                                 CoordinateSystemName(it->second->options.coordinates) + ", not " +
                                 CoordinateSystemName(options.coordinates));

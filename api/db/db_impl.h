@@ -13,6 +13,9 @@
 //   sweeper.cc      the TTL sweep
 //   recovery.cc     Db::Open's recovery: checkpoint, log replay
 //   checkpoint.cc   writing checkpoints, and the thread that triggers them
+//   history.cc      history writes (samples, InsertTrajectory, DeleteHistory, retention) and
+//                   the queries about one object's path
+//   history_queries.cc  slices, passages, nearest at t, closest approach, encounters
 // with namespace.{h,cc} (a namespace's records, id map and index), validate.{h,cc} (every
 // input check) and durable_format.{h,cc} (log record payloads and checkpoint contents).
 //
@@ -240,6 +243,22 @@ struct Db::Impl {
                                                         double radius, double z_min, double z_max,
                                                         const QueryOptions& options, int64_t now,
                                                         uint32_t skip) const;
+  // ---- history (history.cc, history_queries.cc) ----
+  // Finds a history namespace (FailedPrecondition for one without history), holds its shared
+  // lock and runs finish(ns, history).
+  template <class R, class F>
+  Result<R> HistoryRead(std::string_view ns_name, F&& finish) const {
+    LOCUS_ASSIGN_OR_RETURN(auto ns, Require(ns_name));
+    if (!ns->history) {
+      return FailedPreconditionError("namespace '" + std::string(ns_name) +
+                                     "' keeps no history (NamespaceOptions::history.enabled)");
+    }
+    std::shared_lock r(ns->rw);
+    return finish(*ns, *ns->history);
+  }
+  // Retention of every history namespace (with the sweep).
+  void DropOldHistory();
+
   // The key of the visible object `id`; NotFound when absent or expired.
   Result<uint32_t> AnchorLocked(const Namespace& ns, std::string_view ns_name, std::string_view id,
                                 int64_t now) const;

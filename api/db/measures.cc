@@ -111,6 +111,12 @@ Result<NamespaceStats> Db::Stats(std::string_view ns_name) const {
   s.reclusters = ns->reclusters.load();
   s.last_recluster = ns->last_recluster;
   s.memory_bytes = ns->MemoryBytes();
+  if (ns->history) {
+    const engine::HistoryCounts c = ns->history->store.Counts();
+    s.history_samples = c.samples;
+    s.history_chunks = c.chunks;
+    s.history_bytes = ns->history->MemoryBytes();
+  }
   return s;
 }
 

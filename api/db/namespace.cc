@@ -124,6 +124,7 @@ size_t Namespace::MemoryBytes() const {
   bytes += records.capacity() * sizeof(Record) + free_keys.capacity() * sizeof(uint32_t);
   for (const Record& rec : records) bytes += HeapBytes(rec.id) + HeapBytes(rec.metadata);
   for (const auto& [id, key] : key_of_id) bytes += HeapBytes(id);
+  if (history) bytes += history->MemoryBytes();
   return bytes;
 }
 

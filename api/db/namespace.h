@@ -29,6 +29,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "api/db/rw_lock.h"
+#include "engine/history.h"
 #include "engine/live_index.h"
 #include "engine/sphere.h"
 #include "kernels/memory.h"
@@ -115,6 +116,30 @@ struct IdEq {
 using IdMap = absl::flat_hash_map<std::string, uint32_t, IdHash, IdEq,
                                   CountingAllocator<std::pair<const std::string, uint32_t>>>;
 
+// The motion space of a coordinate system (engine/motion.h).
+inline engine::Space SpaceOf(CoordinateSystem cs) {
+  return cs == CoordinateSystem::kGeographic ? engine::Space::kSphere
+         : cs == CoordinateSystem::kPlanar3D ? engine::Space::kPlanar3D
+                                             : engine::Space::kPlanar2D;
+}
+
+// A history namespace's samples (history.cc): the engine's store, and the object ids it
+// knows by dense number (never reused: a deleted object keeps its history).
+struct HistoryState {
+  explicit HistoryState(const engine::HistoryConfig& config) : store(config) {}
+  engine::History store;
+  absl::flat_hash_map<std::string, uint32_t, IdHash, IdEq> number_of;
+  std::vector<std::string> names;
+  // The number of `id`, assigned on first use.
+  uint32_t Number(std::string_view id);
+  // The number of `id`, or -1 when it has no history.
+  int64_t Find(std::string_view id) const {
+    auto it = number_of.find(Av(id));
+    return it == number_of.end() ? int64_t{-1} : int64_t{it->second};
+  }
+  size_t MemoryBytes() const;
+};
+
 struct Namespace {
   Namespace(NamespaceOptions o, uint32_t block_rows)
       : options(o),
@@ -146,6 +171,12 @@ struct Namespace {
   ReclusterTimes last_recluster;      // guarded by rw
   std::atomic<bool> recluster_queued{false};
   std::function<void()> build_hook;  // test seam: runs while a recluster builds
+  // History namespaces (NamespaceOptions::history): written under writer and exclusive rw,
+  // read under shared rw, like the records.
+  std::unique_ptr<HistoryState> history;
+  // Adds one sample to the history (history.cc). REQUIRES: history; writer and exclusive rw.
+  void RecordSample(std::string_view id, int64_t t, const Position& pos,
+                    std::string_view metadata);
 
   bool two_d() const { return options.coordinates == CoordinateSystem::kPlanar2D; }
   bool geographic() const { return options.coordinates == CoordinateSystem::kGeographic; }
@@ -170,6 +201,7 @@ struct Namespace {
   // Inline: the write path's innermost call.
   WriteOutcome UpsertLocked(const Object& o, int64_t now,
                             const std::array<double, 3>* unit = nullptr, bool force = false) {
+    if (history) RecordSample(o.id, o.timestamp, o.pos, o.metadata);
     auto it = key_of_id.find(o.id);
     uint32_t key;
     if (it != key_of_id.end()) {

@@ -41,7 +41,7 @@ Status Db::Impl::ApplyLogged(const std::vector<db_internal::LoggedOp>& ops) {
         std::unique_lock lock(ns_mu);
         auto it = namespaces.find(op.ns);
         if (it == namespaces.end()) {
-          namespaces.emplace(std::string(op.ns), NewNamespace({op.coordinates}));
+          namespaces.emplace(std::string(op.ns), NewNamespace({.coordinates = op.coordinates, .history = {}}));
         } else if (it->second->options.coordinates != op.coordinates) {
           return CorruptionError("namespace '" + std::string(op.ns) + "' is created with " +
                                  CoordinateSystemName(op.coordinates) +
@@ -107,7 +107,7 @@ Status Db::Impl::LoadCheckpoint(const std::string& name, uint64_t* segment) {
       return CorruptionError("checkpoint " + path + ": namespace '" + n.name +
                              "' is empty or listed twice");
     }
-    created.push_back(NewNamespace({n.coordinates}));
+    created.push_back(NewNamespace({.coordinates = n.coordinates, .history = {}}));
     namespaces.emplace(n.name, created.back());
     // The bulk path: records and the id map only, then one index build (IndexRecords).
     created.back()->defer_index = true;

@@ -18,6 +18,7 @@ void Db::Impl::SweeperLoop() {
     if (sweeper.stopping) break;
     lock.unlock();
     Sweep(options.sweep_batch);
+    DropOldHistory();
     lock.lock();
   }
 }
@@ -54,6 +55,9 @@ size_t Db::Impl::Sweep(size_t max_per_namespace) {
   return total;
 }
 
-size_t Db::SweepExpired(size_t max_per_namespace) { return impl_->Sweep(max_per_namespace); }
+size_t Db::SweepExpired(size_t max_per_namespace) {
+  impl_->DropOldHistory();
+  return impl_->Sweep(max_per_namespace);
+}
 
 }  // namespace locus

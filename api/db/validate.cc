@@ -105,6 +105,59 @@ Status CheckHasZ(std::string_view ns_name, CoordinateSystem cs) {
                               ": a cylinder needs a z axis (planar3d or geographic)");
 }
 
+Status CheckWindow(int64_t t0, int64_t t1) {
+  if (t1 < t0) {
+    return InvalidArgumentError("t1 = " + std::to_string(t1) + ": before t0 = " +
+                                std::to_string(t0));
+  }
+  return Status();
+}
+
+Status CheckNonNegative(double v, const char* field) {
+  if (!std::isfinite(v) || v < 0) {
+    return InvalidArgumentError(std::string(field) + " = " + FormatNumber(v) +
+                                ": must be a finite number >= 0");
+  }
+  return Status();
+}
+
+Status CheckRegion(CoordinateSystem cs, const Region& region, engine::MotionRegion* out,
+                   std::optional<engine::Polygon>* polygon) {
+  switch (region.kind) {
+    case Region::Kind::kEverywhere:
+      return Status();
+    case Region::Kind::kBox:
+      LOCUS_RETURN_IF_ERROR(CheckBox(cs, region.min, region.max));
+      out->kind = engine::MotionRegion::Kind::kBox;
+      out->min_x = region.min.x, out->min_y = region.min.y;
+      out->max_x = region.max.x, out->max_y = region.max.y;
+      return Status();
+    case Region::Kind::kCircle:
+      LOCUS_RETURN_IF_ERROR(CheckPosition(cs, region.center, "region.center"));
+      LOCUS_RETURN_IF_ERROR(CheckNonNegative(region.radius, "region.radius"));
+      out->kind = engine::MotionRegion::Kind::kCircle;
+      out->cx = region.center.x, out->cy = region.center.y, out->radius = region.radius;
+      return Status();
+    case Region::Kind::kPolygon: {
+      std::vector<std::vector<Point2>> rings;
+      for (const auto& ring : region.rings) {
+        rings.emplace_back();
+        for (const Position& p : ring) rings.back().push_back({p.x, p.y});
+      }
+      auto made = engine::Polygon::Make(std::move(rings));
+      if (!made.ok()) {
+        return InvalidArgumentError("region." + std::string(made.status().message()));
+      }
+      polygon->emplace(std::move(made).value());
+      out->kind = engine::MotionRegion::Kind::kPolygon;
+      out->polygon = &**polygon;
+      return Status();
+    }
+  }
+  return InvalidArgumentError("region.kind = " + std::to_string(static_cast<int>(region.kind)) +
+                              ": not a Region::Kind");
+}
+
 Status CheckK(size_t k) {
   if (k == 0) return InvalidArgumentError("k = 0: must be > 0");
   return Status();
@@ -147,6 +200,15 @@ Status CheckNamespaceOptions(const NamespaceOptions& options) {
     return InvalidArgumentError(
         "options.coordinates = " + std::to_string(static_cast<int>(options.coordinates)) +
         ": not a CoordinateSystem");
+  }
+  const HistoryOptions& h = options.history;
+  if (h.retention_ms < 0) {
+    return InvalidArgumentError("options.history.retention_ms = " +
+                                std::to_string(h.retention_ms) + ": must be >= 0 (0 keeps all)");
+  }
+  if (h.enabled && (h.chunk_samples < 16 || h.chunk_samples > (size_t{1} << 28))) {
+    return InvalidArgumentError("options.history.chunk_samples = " +
+                                std::to_string(h.chunk_samples) + ": must be in [16, 2^28]");
   }
   return Status();
 }

@@ -16,7 +16,11 @@
 #include <string>
 #include <string_view>
 
+#include <optional>
+
 #include "engine/live_index.h"
+#include "engine/motion.h"
+#include "engine/polygon.h"
 #include "locus/db.h"
 #include "locus/geometry.h"
 
@@ -57,6 +61,15 @@ Status CheckBand(double lo, double hi, const char* lo_name, const char* hi_name)
 Status CheckHasZ(std::string_view ns_name, CoordinateSystem cs);
 // k of a kNN query: > 0.
 Status CheckK(size_t k);
+
+// A time window [t0, t1]: t0 <= t1.
+Status CheckWindow(int64_t t0, int64_t t1);
+// A finite number >= 0 named `field` (distances, tolerances).
+Status CheckNonNegative(double v, const char* field);
+// A history query's region, converted for the engine: *polygon holds a polygon region's
+// validated polygon (the region points at it).
+Status CheckRegion(CoordinateSystem cs, const Region& region, engine::MotionRegion* out,
+                   std::optional<engine::Polygon>* polygon);
 
 // DbOptions as Db::Open and Db::OpenInMemory accept them.
 Status CheckOptions(const DbOptions& options);

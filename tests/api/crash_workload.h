@@ -260,7 +260,7 @@ inline Status RunOp(Db& db, const WorkloadOp& op, bool* durable) {
   auto allow = [](const Status& s, StatusCode code) { return s.code() == code ? Status() : s; };
   switch (op.kind) {
     case WorkloadOp::kCreate:
-      return allow(db.CreateNamespace(op.ns, {.coordinates = op.coordinates}),
+      return allow(db.CreateNamespace(op.ns, {.coordinates = op.coordinates, .history = {}}),
                    StatusCode::kAlreadyExists);
     case WorkloadOp::kDrop:
       return allow(db.DropNamespace(op.ns), StatusCode::kNotFound);

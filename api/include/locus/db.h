@@ -27,6 +27,21 @@
 //     a sweeper removes it later (SweepExpired; a background thread when
 //     DbOptions::sweep_interval_ms > 0).
 //
+// History (NamespaceOptions::history; locus/history.h): a history namespace keeps every
+// sample of every object, indexed in space and time, and answers the trajectory queries below.
+//   - Every upsert adds a sample (id, timestamp, position[, metadata]) to the history, also one
+//     that loses to the conflict rule: a sample older than the object's current position is
+//     still history (it fills in the past) while the current position ignores it. The same
+//     (id, t) twice keeps the later write. Deleting or expiring an object keeps its history;
+//     DeleteHistory erases samples.
+//   - Between two consecutive samples an object moves at constant speed along the straight
+//     line (planar) or the shorter great-circle arc (geographic; altitude linear in time).
+//     Every query that interpolates uses this rule (engine/motion.h).
+//   - Queries over the past see exactly the samples stored: no position before an object's
+//     first sample or after its last (PositionAt can clamp).
+//   - History is kept in memory only in this version: Db::Open refuses to create a history
+//     namespace (FailedPrecondition).
+//
 // Atomicity: Apply(Batch) validates every operation first and applies all or none; readers
 // never see part of a batch (the batch holds every namespace it touches exclusively while it
 // applies; namespaces are locked in name order).
@@ -50,6 +65,7 @@
 #include <string_view>
 #include <vector>
 
+#include "locus/history.h"
 #include "locus/status.h"
 
 namespace locus {
@@ -66,6 +82,7 @@ const char* CoordinateSystemName(CoordinateSystem c);
 
 struct NamespaceOptions {
   CoordinateSystem coordinates = CoordinateSystem::kGeographic;
+  HistoryOptions history;  // see "History" above
 };
 
 // Milliseconds since the Unix epoch. Injectable so tests control expiry without sleeping.
@@ -145,11 +162,6 @@ struct DbOptions {
   // only for the swap). false: inline, on the write that crossed the threshold (no thread;
   // deterministic for tests).
   bool background_recluster = true;
-};
-
-struct Position {
-  double x = 0, y = 0, z = 0;
-  friend bool operator==(const Position&, const Position&) = default;
 };
 
 struct Object {
@@ -288,6 +300,11 @@ struct NamespaceStats {
   // as engine::LiveIndex::MemoryBytes accounts it. Not counted: the namespace's fixed-size
   // object and the Db's map of namespaces.
   size_t memory_bytes = 0;
+  // History namespaces: samples kept, sealed chunks, and the bytes they hold (counted as
+  // memory_bytes counts, and included in it).
+  size_t history_samples = 0;
+  size_t history_chunks = 0;
+  size_t history_bytes = 0;
 };
 
 class Db {
@@ -416,6 +433,45 @@ class Db {
   // NotFound when the namespace has no visible object.
   Result<std::pair<Position, Position>> Bounds(std::string_view ns,
                                                const QueryOptions& options = {}) const;
+
+  // ---- history (namespaces with NamespaceOptions::history; FailedPrecondition otherwise) ----
+  // Adds many samples of one object at once, in any order, all or none (one bad sample: an
+  // InvalidArgument naming it, and nothing changes). The current position becomes the newest
+  // sample when it is not older than the stored object (the conflict rule), without expiry.
+  Status InsertTrajectory(std::string_view ns, std::string_view id,
+                          const std::vector<Sample>& samples, const WriteOptions& write = {});
+  // Erases the object's samples with t in [t0, t1]; returns how many.
+  Result<size_t> DeleteHistory(std::string_view ns, std::string_view id, int64_t t0, int64_t t1,
+                               const WriteOptions& write = {});
+  // The object's samples with t in [t0, t1] (NotFound for an object without history).
+  Result<TrajectoryResult> Trajectory(std::string_view ns, std::string_view id, int64_t t0,
+                                      int64_t t1, const TrajectoryOptions& options = {}) const;
+  // The interpolated position at t.
+  Result<Position> PositionAt(std::string_view ns, std::string_view id, int64_t t,
+                              const PositionAtOptions& options = {}) const;
+  // Every object's interpolated position at t (those whose history spans t), inside the
+  // region; Hit::timestamp is t, Hit::distance 0. Sorted by id.
+  Result<QueryResult> SliceAt(std::string_view ns, int64_t t,
+                              const Region& region = Region::Everywhere(),
+                              const QueryOptions& options = {}) const;
+  // Objects whose path (the segments between samples, not only the samples) was inside the
+  // region at some instant of [t0, t1], with the first such instant.
+  Result<PassageResult> PassedThrough(std::string_view ns, const Region& region, int64_t t0,
+                                      int64_t t1, const QueryOptions& options = {}) const;
+  // The k nearest objects at time t (their interpolated positions), nearest first.
+  Result<QueryResult> NearestAt(std::string_view ns, const Position& center, int64_t t, size_t k,
+                                const QueryOptions& options = {}) const;
+  // When, during [t0, t1], the two objects came closest (over the time both have history).
+  Result<Approach> ClosestApproach(std::string_view ns, std::string_view id_a,
+                                   std::string_view id_b, int64_t t0, int64_t t1) const;
+  // Every pair of objects within `distance` of each other at the same time during [t0, t1]
+  // (a spatio-temporal self-join, run in parallel; the output does not depend on threads).
+  Result<EncounterResult> Encounters(std::string_view ns, double distance, int64_t t0, int64_t t1,
+                                     const QueryOptions& options = {}) const;
+  Result<TrajectoryStatistics> TrajectoryStats(std::string_view ns, std::string_view id,
+                                               int64_t t0, int64_t t1) const;
+  Result<std::vector<Stop>> Stops(std::string_view ns, std::string_view id, int64_t t0,
+                                  int64_t t1, double radius, int64_t min_duration_ms) const;
 
   Result<NamespaceStats> Stats(std::string_view ns) const;
   // One bounded pass: removes up to `max_per_namespace` expired objects from every
