@@ -3,13 +3,14 @@
 //
 // Shape: a predicate object produces the mask of the Lanes(d) segments at i from samples
 // i (LoadU at i) and i + 1 (LoadU at i + 1); SegmentBits drives it over the segments into
-// bit words and a count. Each predicate first computes the cheap, exact part of the
-// definition (time overlap, finiteness, the bounding-box step, all compares) and returns as
-// soon as no lane is left: in a typical query almost every vector stops there, before any
-// division or square root. The window's s-range needs two int64 -> double conversions and two
-// divisions per lane, but only the segments that hold t_lo or t_hi (at most two per sorted
-// path) are cut by the window; a vector whose candidate segments all lie inside the window
-// uses s-range [0, 1], which is exactly what the divisions give for them.
+// bit words and a count. Each predicate first evaluates the cheap, exact parts of the
+// definition and returns as soon as no lane is left: the region's bounding-box step (x and y
+// only; most vectors of a typical query stop here, before the times are even loaded), then
+// the time overlap and finiteness; only then any division or square root. The window's s-range
+// needs two int64 -> double conversions and two divisions per lane, but only the segments that hold
+// t_lo or t_hi (at most two per sorted path) are cut by the window; a vector whose candidate
+// segments all lie inside the window uses s-range [0, 1], which is exactly what the divisions give
+// for them.
 //
 // Every operation mirrors the scalar definition in segment.h one for one. min / max are
 // compare-and-select (a < b ? a : b); on x86 that is exactly what minpd / maxpd compute
@@ -65,34 +66,39 @@ HWY_INLINE hn::Mask<D> FiniteV(D d, V v) {
 
 // The samples of the Lanes(d) segments at i, and the parts of the definition every region
 // shares: the time overlap (window meets [t0, t1], t0 < t1) and finiteness (x0, y0, dx, dy).
+// The times are loaded only by Valid(), after the region's bounding-box step has found a
+// candidate lane (most vectors stop before).
 template <class D>
 struct SegmentLanes {
   using V = hn::Vec<D>;
   using VI = hn::Vec<hn::RebindToSigned<D>>;
-  VI t0, t1;
-  V x0, y0, x1, y1, dx, dy;
+  const int64_t* HWY_RESTRICT t;
+  size_t i;
+  V x0, y0, x1, y1;
+  VI t0, t1;  // set by Valid()
 
-  HWY_INLINE SegmentLanes(D d, const int64_t* HWY_RESTRICT t, const double* HWY_RESTRICT x,
-                          const double* HWY_RESTRICT y, size_t i) {
-    const hn::RebindToSigned<D> di;
-    t0 = hn::LoadU(di, t + i);
-    t1 = hn::LoadU(di, t + i + 1);
-    x0 = hn::LoadU(d, x + i);
-    x1 = hn::LoadU(d, x + i + 1);
-    y0 = hn::LoadU(d, y + i);
-    y1 = hn::LoadU(d, y + i + 1);
-    dx = hn::Sub(x1, x0);
-    dy = hn::Sub(y1, y0);
-  }
+  HWY_INLINE SegmentLanes(D d, const int64_t* HWY_RESTRICT t_in, const double* HWY_RESTRICT x,
+                          const double* HWY_RESTRICT y, size_t i_in)
+      : t(t_in),
+        i(i_in),
+        x0(hn::LoadU(d, x + i_in)),
+        y0(hn::LoadU(d, y + i_in)),
+        x1(hn::LoadU(d, x + i_in + 1)),
+        y1(hn::LoadU(d, y + i_in + 1)) {}
+
+  V Dx() const { return hn::Sub(x1, x0); }
+  V Dy() const { return hn::Sub(y1, y0); }
 
   // t0 < t1, t_lo <= t1, t0 <= t_hi (t_lo <= t_hi is checked once per call), and x0, y0,
   // dx, dy finite. int64 has only < and > on every target.
-  HWY_INLINE hn::Mask<D> Valid(D d, const SegmentWindow& w) const {
+  HWY_INLINE hn::Mask<D> Valid(D d, const SegmentWindow& w) {
     const hn::RebindToSigned<D> di;
+    t0 = hn::LoadU(di, t + i);
+    t1 = hn::LoadU(di, t + i + 1);
     const auto t_lo = hn::Set(di, w.t_lo), t_hi = hn::Set(di, w.t_hi);
     const auto time_ok = hn::AndNot(hn::Or(hn::Lt(t1, t_lo), hn::Gt(t0, t_hi)), hn::Lt(t0, t1));
-    const auto finite =
-        hn::And(hn::And(FiniteV(d, x0), FiniteV(d, y0)), hn::And(FiniteV(d, dx), FiniteV(d, dy)));
+    const auto finite = hn::And(hn::And(FiniteV(d, x0), FiniteV(d, y0)),
+                                hn::And(FiniteV(d, Dx()), FiniteV(d, Dy())));
     return hn::And(hn::RebindMask(d, time_ok), finite);
   }
 
@@ -142,19 +148,20 @@ struct SegmentBoxPred {
 
   template <class D>
   HWY_INLINE hn::Mask<D> operator()(D d, size_t i) const {
-    const SegmentLanes<D> s(d, t, x, y, i);
+    SegmentLanes<D> s(d, t, x, y, i);
     const auto min_x = hn::Set(d, box.min_x), max_x = hn::Set(d, box.max_x);
     const auto min_y = hn::Set(d, box.min_y), max_y = hn::Set(d, box.max_y);
     // Step 4: the segment's bounding box meets the box.
     const auto bbox =
         hn::And(hn::And(hn::Le(SegMinV(s.x0, s.x1), max_x), hn::Ge(SegMaxV(s.x0, s.x1), min_x)),
                 hn::And(hn::Le(SegMinV(s.y0, s.y1), max_y), hn::Ge(SegMaxV(s.y0, s.y1), min_y)));
+    if (hn::AllFalse(d, bbox)) return bbox;
     const auto cand = hn::And(s.Valid(d, w), bbox);
     if (hn::AllFalse(d, cand)) return cand;
     hn::Vec<D> s_near, s_far;
     s.WindowToS(d, w, cand, &s_near, &s_far);
-    SegmentSlab(d, s.x0, s.dx, min_x, max_x, s_near, s_far);
-    SegmentSlab(d, s.y0, s.dy, min_y, max_y, s_near, s_far);
+    SegmentSlab(d, s.x0, s.Dx(), min_x, max_x, s_near, s_far);
+    SegmentSlab(d, s.y0, s.Dy(), min_y, max_y, s_near, s_far);
     return hn::And(cand, hn::Le(s_near, s_far));
   }
 };
@@ -171,7 +178,7 @@ struct SegmentCirclePred {
   template <class D>
   HWY_INLINE hn::Mask<D> operator()(D d, size_t i) const {
     using V = hn::Vec<D>;
-    const SegmentLanes<D> s(d, t, x, y, i);
+    SegmentLanes<D> s(d, t, x, y, i);
     const V vcx = hn::Set(d, cx), vcy = hn::Set(d, cy), vr_sq = hn::Set(d, r_sq);
     const V zero = hn::Zero(d);
     // Step 4: squared distance from the centre to the segment's bounding box.
@@ -180,14 +187,16 @@ struct SegmentCirclePred {
     const V gy = SegMaxV(
         SegMaxV(hn::Sub(SegMinV(s.y0, s.y1), vcy), hn::Sub(vcy, SegMaxV(s.y0, s.y1))), zero);
     const auto near = hn::Le(hn::Add(hn::Mul(gx, gx), hn::Mul(gy, gy)), vr_sq);
+    if (hn::AllFalse(d, near)) return near;
     const auto cand = hn::And(s.Valid(d, w), near);
     if (hn::AllFalse(d, cand)) return cand;
     V s_lo, s_hi;
     s.WindowToS(d, w, cand, &s_lo, &s_hi);
     // Step 5.
     const V ox = hn::Sub(s.x0, vcx), oy = hn::Sub(s.y0, vcy);
-    const V a = hn::Add(hn::Mul(s.dx, s.dx), hn::Mul(s.dy, s.dy));
-    const V b = hn::Mul(hn::Set(d, 2.0), hn::Add(hn::Mul(s.dx, ox), hn::Mul(s.dy, oy)));
+    const V dx = s.Dx(), dy = s.Dy();
+    const V a = hn::Add(hn::Mul(dx, dx), hn::Mul(dy, dy));
+    const V b = hn::Mul(hn::Set(d, 2.0), hn::Add(hn::Mul(dx, ox), hn::Mul(dy, oy)));
     const V c = hn::Sub(hn::Add(hn::Mul(ox, ox), hn::Mul(oy, oy)), vr_sq);
     // Step 6 (both branches computed; lanes select).
     const V inf = hn::Set(d, std::numeric_limits<double>::infinity());

@@ -42,9 +42,12 @@
 //   point); r_sq == 0 is the centre point alone.
 // - Accuracy: the decisions between the endpoints follow rounded arithmetic, so a segment
 //   that misses or grazes the region by a few ulps of its coordinates may go either way (the
-//   same way on every target). The circle's quadratic squares coordinate differences: beyond
-//   about 1e153 they overflow and the interior of such a segment is not found (endpoints,
-//   like the radius filter, then match only when their own squares stay finite).
+//   same way on every target). The circle's discriminant b * b - (4 * a) * c cancels near
+//   tangency: a pass whose squared distance from the centre is within about
+//   1e-16 * (length + radius)^2 of r_sq may go either way, which matters only for segments
+//   much longer than the radius. The quadratic squares coordinate differences: beyond about
+//   1e153 they overflow and the interior of such a segment is not found (endpoints, like the
+//   radius filter, then match only when their own squares stay finite).
 //
 // Thread safety: pure functions; safe to call concurrently.
 #ifndef LOCUS_KERNELS_SEGMENT_H_
