@@ -19,6 +19,7 @@
 #include <cctype>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -421,6 +422,14 @@ Result<std::unique_ptr<PgConnection>> PgConnection::Connect(const std::string& c
     PQfinish(conn);
     return UnavailableError("connecting to PostgreSQL (" + conninfo + "): " + message);
   }
+  // libpq prints every notice to stderr by default; NOTICEs (DROP ... IF EXISTS of a missing
+  // table, implicit index names) are routine here, so only the rest is printed.
+  PQsetNoticeProcessor(
+      conn,
+      [](void*, const char* message) {
+        if (std::strncmp(message, "NOTICE:", 7) != 0) std::fputs(message, stderr);
+      },
+      nullptr);
   return std::unique_ptr<PgConnection>(new PgConnection(conn));
 }
 

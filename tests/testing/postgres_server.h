@@ -152,7 +152,8 @@ class PgResult {
 class PgConnection {
  public:
   // Connects with a libpq connection string; fails (Unavailable, with libpq's message and the
-  // string) when the server cannot be reached or refuses.
+  // string) when the server cannot be reached or refuses. The server's NOTICE messages are
+  // dropped; its warnings go to stderr.
   static Result<std::unique_ptr<PgConnection>> Connect(const std::string& conninfo);
 
   PgConnection(const PgConnection&) = delete;
