@@ -184,6 +184,15 @@ Result<uint64_t> W8Postgis::Load(std::string_view copy) {
   return copied;
 }
 
+Status W8Postgis::Prewarm() {
+  LOCUS_RETURN_IF_ERROR(conn_->Exec("CREATE EXTENSION IF NOT EXISTS pg_prewarm").status());
+  return conn_
+      ->Exec(
+          "SELECT pg_prewarm('samples'), pg_prewarm('samples_geom_nd'), "
+          "pg_prewarm('samples_object_t')")
+      .status();
+}
+
 const std::string& W8Postgis::Sql(W8Row row) {
   static const std::string kSql[] = {kTrajectorySql, kPassedThroughSql, kSliceSql, kEncountersSql};
   return kSql[static_cast<int>(row)];

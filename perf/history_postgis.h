@@ -18,6 +18,19 @@
 // created in its transaction writes no WAL, and FREEZE writes the rows already frozen and
 // all-visible, so no later VACUUM (or hint-bit write during a timed query) is owed.
 //
+// The n-D GiST is the weak point. PostGIS 3.3 has no sorted build for gist_geometry_ops_nd
+// (only the 2-D opclass has one), so the index is built by inserting the samples in heap order,
+// by object then time, and at 10M samples a 100 m x 100 m x 20 s probe of the encounter join
+// reads ~215 index pages (~2 ms) where a packed tree would read a handful. Measured here
+// (10M samples, a 1-minute encounter window, 60,000 probes; the machine shared with builds):
+//   heap by object then time (as loaded)    215 pages/probe; 500 m x 1 h box query ~41 ms
+//   heap by time (CREATE TABLE AS ORDER BY t) 29 pages/probe; box query ~178 ms
+//   WITH (buffering = on)                   241 pages/probe; box query ~47 ms
+//   time axis in units of 10^4 s            320 pages/probe; box query ~48 ms
+//   SP-GiST (spgist_geometry_ops_nd)        slower still (stopped after 8 minutes)
+// So the schema stays as PERF.md states it, loaded in the ingest order; the encounter row
+// then takes minutes per query at 10M.
+//
 // Queries are prepared once per connection (PQprepare) and run with PQexecPrepared, so the
 // peer is not charged for parsing; parameters are text, formatted before any timed loop
 // (Params). Results are read in place (PgResult). Every query is exact: the &&& operator
@@ -57,6 +70,9 @@ class W8Postgis {
   // it: the Ingest row's timed work. Returns the rows copied. Prepared statements made before
   // stay valid (PostgreSQL re-plans them against the new table).
   Result<uint64_t> Load(std::string_view copy);
+  // Reads the table and both indexes into PostgreSQL's buffer cache (pg_prewarm), as a tuned
+  // server is before it serves queries: not part of a load's time. REQUIRES: a Load() before.
+  Status Prewarm();
   // Prepares the four query statements on this connection. REQUIRES: a Load() before.
   Status Prepare();
 

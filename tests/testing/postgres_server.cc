@@ -233,7 +233,7 @@ const std::vector<std::string>& PostgresServer::DefaultSettings() {
       "max_wal_senders=0",
       "max_wal_size=16GB",
       "checkpoint_timeout=1h",
-      "shared_buffers=2GB",
+      "shared_buffers=3GB",
       "work_mem=64MB",
       "maintenance_work_mem=1GB",
       "effective_cache_size=8GB",

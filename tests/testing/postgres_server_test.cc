@@ -192,7 +192,7 @@ TEST(PostgresServerTest, RunsAsPostgresUserWhenRootElseAsCaller) {
       "SELECT current_user, current_setting('fsync'), "
       "current_setting('shared_buffers'), current_setting('jit')");
   ASSERT_TRUE(user.ok()) << user.status().ToString();
-  EXPECT_EQ((*user)[0], (std::vector<std::string>{"postgres", "off", "2GB", "off"}));
+  EXPECT_EQ((*user)[0], (std::vector<std::string>{"postgres", "off", "3GB", "off"}));
 }
 
 TEST(PostgresServerTest, StopWithOpenConnectionLeavesNoProcess) {
