@@ -445,6 +445,19 @@ Status PgConnection::Check(pg_result* result, const std::string& what, PgResult*
     if (out != nullptr) *out = std::move(owned);
     return Status();
   }
+  if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT) {
+    // A COPY through Exec, or a COPY TO through CopyIn: end it, so the connection stays usable.
+    if (st == PGRES_COPY_IN) {
+      PQputCopyEnd(conn_, "COPY FROM STDIN needs PgConnection::CopyIn");
+    } else {
+      char* buf = nullptr;
+      while (PQgetCopyData(conn_, &buf, 0) > 0) PQfreemem(buf);
+    }
+    while (pg_result* r = PQgetResult(conn_)) PQclear(r);
+    return InvalidArgumentError(
+        what + ": a COPY " + (st == PGRES_COPY_IN ? "FROM STDIN" : "TO STDOUT") +
+        " is not supported here (PgConnection::CopyIn sends COPY FROM STDIN)");
+  }
   const char* sqlstate = PQresultErrorField(result, PG_DIAG_SQLSTATE);
   const std::string state = sqlstate ? sqlstate : "";
   const std::string message = Trimmed(PQresultErrorMessage(result));
@@ -484,7 +497,7 @@ Result<uint64_t> PgConnection::CopyIn(const std::string& sql, std::string_view d
     PQclear(start);
     return InvalidArgumentError(what + ": not a COPY ... FROM STDIN");
   } else {
-    return Check(start, what, nullptr);  // the server's error (or a lost connection)
+    return Check(start, what, nullptr);  // the server's error, a lost connection, COPY TO
   }
   constexpr size_t kMessage = size_t{1} << 20;
   std::string send_error;

@@ -163,6 +163,15 @@ TEST(PostgresServerTest, ErrorsNameTheSqlAndPostgresMessage) {
   auto not_copy = c.CopyIn("SELECT 1", "");
   ASSERT_FALSE(not_copy.ok());
   EXPECT_NE(not_copy.status().ToString().find("not a COPY"), std::string::npos);
+  // COPY through the wrong call: an error naming the right one, and no stuck connection.
+  auto copy_in_exec = c.Exec("COPY n FROM STDIN");
+  ASSERT_FALSE(copy_in_exec.ok());
+  EXPECT_NE(copy_in_exec.status().ToString().find("CopyIn"), std::string::npos)
+      << copy_in_exec.status().ToString();
+  auto copy_out = c.CopyIn("COPY (SELECT 1) TO STDOUT", "");
+  ASSERT_FALSE(copy_out.ok());
+  EXPECT_NE(copy_out.status().ToString().find("TO STDOUT"), std::string::npos)
+      << copy_out.status().ToString();
   auto count = c.Exec("SELECT count(*) FROM n");
   ASSERT_TRUE(count.ok()) << count.status().ToString();
   EXPECT_EQ((*count)[0][0], "0");
