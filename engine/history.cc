@@ -2,6 +2,7 @@
 #include "engine/history.h"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <utility>
 
@@ -158,8 +159,17 @@ void History::Add(uint32_t object, const Fix& fix, std::string_view metadata) {
     // Replace a sample at the same t, wherever it is.
     auto it = std::lower_bound(st.tail.begin(), st.tail.end(), fix.t,
                                [](const Fix& f, int64_t v) { return f.t < v; });
+    auto same = [&](const Fix& f, std::string_view m) {
+      return f.x == fix.x && f.y == fix.y && f.z == fix.z &&
+             (!config_.keep_metadata || m == metadata);
+    };
     bool replaced = false;
     if (it != st.tail.end() && it->t == fix.t) {
+      if (same(*it, config_.keep_metadata ? std::string_view(st.tail_meta[static_cast<size_t>(
+                                                it - st.tail.begin())])
+                                          : std::string_view())) {
+        return;
+      }
       replaced = true;
     } else {
       for (uint32_t seq : st.chunks) {
@@ -171,6 +181,7 @@ void History::Add(uint32_t object, const Fix& fix, std::string_view metadata) {
         if (r != c.t.begin() + e && *r == fix.t) {
           const size_t row = static_cast<size_t>(r - c.t.begin());
           if (!c.Erased(row)) {
+            if (same(c.At(row), c.Meta(row))) return;
             c.Erase(row);
             --sealed_samples_;
           }
@@ -571,6 +582,221 @@ HistoryCounts History::Counts() const {
     if (c) n.memory_bytes += sizeof(Chunk) + c->MemoryBytes();
   }
   return n;
+}
+
+// ---- images ----
+
+std::vector<HistoryChunkInfo> History::LiveChunks() const {
+  std::vector<HistoryChunkInfo> out;
+  out.reserve(live_chunks_);
+  for (size_t seq = 0; seq < chunks_.size(); ++seq) {
+    if (chunks_[seq]) out.push_back({static_cast<uint32_t>(seq), chunks_[seq]->erased_count});
+  }
+  return out;
+}
+
+HistoryChunkImage History::ExportChunk(uint32_t seq) const {
+  LOCUS_CHECK(seq < chunks_.size() && chunks_[seq]);
+  const Chunk& c = *chunks_[seq];
+  HistoryChunkImage im;
+  im.objects = c.objects;
+  im.begin = c.begin;
+  im.t = c.t;
+  im.x = c.x;
+  im.y = c.y;
+  im.z = c.z;
+  im.meta_end = c.meta_end;
+  im.meta = c.meta;
+  im.erased = c.erased;
+  // The entries in item order (the tree stores them in leaf order with their item ids).
+  const auto& l = c.tree.layout();
+  im.entry_object = c.entry_object;
+  im.entries.resize(l.num_items);
+  for (uint64_t p = 0; p < l.num_items; ++p) {
+    im.entries[l.ids[p]] = {l.min[0][p], l.min[1][p], l.max[0][p], l.max[1][p],
+                            static_cast<int64_t>(l.min[2][p]), static_cast<int64_t>(l.max[2][p])};
+  }
+  return im;
+}
+
+std::vector<HistoryOpenObject> History::ExportOpen() const {
+  std::vector<HistoryOpenObject> out;
+  out.reserve(tail_objects_.size());
+  for (uint32_t object : tail_objects_) {
+    const ObjectState& st = objects_[object];
+    HistoryOpenObject o;
+    o.object = object;
+    o.tail = st.tail;
+    if (config_.keep_metadata) o.meta = st.tail_meta;
+    o.has_bridge = st.has_bridge;
+    o.bridge = st.bridge;
+    out.push_back(std::move(o));
+  }
+  std::sort(out.begin(), out.end(), [](const HistoryOpenObject& a, const HistoryOpenObject& b) {
+    return a.object < b.object;
+  });
+  return out;
+}
+
+namespace {
+
+bool BoxOk(const SpaceTimeBox& b) {
+  return std::isfinite(b.min_x) && std::isfinite(b.min_y) && std::isfinite(b.max_x) &&
+         std::isfinite(b.max_y) && b.min_x <= b.max_x && b.min_y <= b.max_y && b.min_t <= b.max_t;
+}
+
+// Entries' times are stored as doubles in the tree: they must convert back exactly.
+bool TimeOk(int64_t t) { return t > -(int64_t{1} << 53) && t < (int64_t{1} << 53); }
+
+Status CheckImage(const HistoryChunkImage& im, uint32_t object_limit, bool keep_metadata) {
+  auto bad = [](const std::string& what) { return InvalidArgumentError("history chunk: " + what); };
+  const size_t rows = im.t.size();
+  if (rows == 0 && im.entries.empty()) return bad("no rows and no entries");
+  if (im.x.size() != rows || im.y.size() != rows || (!im.z.empty() && im.z.size() != rows)) {
+    return bad("columns of different lengths (t " + std::to_string(rows) + ", x " +
+               std::to_string(im.x.size()) + ", y " + std::to_string(im.y.size()) + ", z " +
+               std::to_string(im.z.size()) + ")");
+  }
+  if (im.begin.size() != im.objects.size() + 1 || im.begin.front() != 0 ||
+      im.begin.back() != rows) {
+    return bad("row offsets do not cover the rows");
+  }
+  for (size_t i = 0; i < im.objects.size(); ++i) {
+    if (im.objects[i] >= object_limit) {
+      return bad("object " + std::to_string(im.objects[i]) + " beyond the " +
+                 std::to_string(object_limit) + " known");
+    }
+    if (i > 0 && im.objects[i] <= im.objects[i - 1]) return bad("objects not ascending");
+    if (im.begin[i + 1] <= im.begin[i]) return bad("an object with no rows");
+    for (size_t r = im.begin[i]; r < im.begin[i + 1]; ++r) {
+      if (r > im.begin[i] && im.t[r] <= im.t[r - 1]) {
+        return bad("times of object " + std::to_string(im.objects[i]) + " not ascending");
+      }
+      if (!TimeOk(im.t[r])) return bad("time " + std::to_string(im.t[r]) + " out of range");
+      if (!std::isfinite(im.x[r]) || !std::isfinite(im.y[r]) ||
+          (!im.z.empty() && !std::isfinite(im.z[r]))) {
+        return bad("row " + std::to_string(r) + " has a non-finite coordinate");
+      }
+    }
+  }
+  if (!im.meta_end.empty() || !im.meta.empty()) {
+    if (!keep_metadata) return bad("metadata in a history that keeps none");
+    if (im.meta_end.size() != rows) return bad("metadata offsets do not match the rows");
+    for (size_t r = 0; r < rows; ++r) {
+      if (im.meta_end[r] < (r == 0 ? 0 : im.meta_end[r - 1]) || im.meta_end[r] > im.meta.size()) {
+        return bad("metadata offset " + std::to_string(r) + " out of order");
+      }
+    }
+    if (rows > 0 && im.meta_end.back() != im.meta.size()) return bad("metadata bytes left over");
+  } else if (keep_metadata && rows > 0) {
+    return bad("no metadata offsets in a history that keeps metadata");
+  }
+  if (!im.erased.empty()) {
+    if (im.erased.size() != (rows + 63) / 64) return bad("erased bitmap of the wrong size");
+    if (rows % 64 != 0 && (im.erased.back() >> (rows % 64)) != 0) {
+      return bad("erased bits past the last row");
+    }
+  }
+  if (im.entry_object.size() != im.entries.size()) return bad("entries without objects");
+  for (size_t j = 0; j < im.entries.size(); ++j) {
+    if (im.entry_object[j] >= object_limit) return bad("entry of an unknown object");
+    if (!BoxOk(im.entries[j]) || !TimeOk(im.entries[j].min_t) || !TimeOk(im.entries[j].max_t)) {
+      return bad("entry " + std::to_string(j) + " is not a box");
+    }
+  }
+  return Status();
+}
+
+}  // namespace
+
+Result<uint32_t> History::ImportChunk(HistoryChunkImage im, uint32_t object_limit) {
+  LOCUS_RETURN_IF_ERROR(CheckImage(im, object_limit, config_.keep_metadata));
+  auto c = std::make_unique<Chunk>();
+  std::vector<Box3> tree_boxes(im.entries.size());
+  for (size_t i = 0; i < im.entries.size(); ++i) {
+    const SpaceTimeBox& b = im.entries[i];
+    tree_boxes[i] = {{b.min_x, b.min_y, static_cast<double>(b.min_t)},
+                     {b.max_x, b.max_y, static_cast<double>(b.max_t)}};
+    if (i == 0) {
+      c->bounds = b;
+    } else {
+      c->bounds.Extend(b);
+    }
+  }
+  LOCUS_ASSIGN_OR_RETURN(c->tree, PackedRTree3D::Build(tree_boxes));
+  c->objects = std::move(im.objects);
+  c->begin = std::move(im.begin);
+  c->t = std::move(im.t);
+  c->x = std::move(im.x);
+  c->y = std::move(im.y);
+  c->z = std::move(im.z);
+  c->meta_end = std::move(im.meta_end);
+  c->meta = std::move(im.meta);
+  c->erased = std::move(im.erased);
+  c->entry_object = std::move(im.entry_object);
+  for (uint64_t w : c->erased) c->erased_count += static_cast<size_t>(__builtin_popcountll(w));
+  if (c->erased_count == 0) c->erased.clear();
+  for (int64_t t : c->t) {
+    c->t_min = std::min(c->t_min, t);
+    c->t_max = std::max(c->t_max, t);
+  }
+  const uint32_t seq = static_cast<uint32_t>(chunks_.size());
+  sealed_samples_ += c->rows() - c->erased_count;
+  for (size_t i = 0; i < c->objects.size(); ++i) {
+    ObjectState& st = State(c->objects[i]);
+    st.chunks.push_back(seq);
+    for (size_t r = c->begin[i + 1]; r-- > c->begin[i];) {
+      if (c->Erased(r)) continue;
+      if (!st.has_last || c->t[r] > st.last.t) {
+        st.last = c->At(r);
+        st.has_last = true;
+      }
+      break;
+    }
+  }
+  for (uint32_t object : c->entry_object) State(object);
+  chunks_.push_back(std::move(c));
+  ++live_chunks_;
+  return seq;
+}
+
+Status History::ImportOpen(const std::vector<HistoryOpenObject>& open, uint32_t object_limit) {
+  for (const HistoryOpenObject& o : open) {
+    auto bad = [&](const std::string& what) {
+      return InvalidArgumentError("history open object " + std::to_string(o.object) + ": " + what);
+    };
+    if (o.object >= object_limit) return bad("beyond the " + std::to_string(object_limit) + " known");
+    if (!o.meta.empty() && (o.meta.size() != o.tail.size() || !config_.keep_metadata)) {
+      return bad("metadata does not match the samples");
+    }
+    if (o.has_bridge && (!BoxOk(o.bridge) || !TimeOk(o.bridge.min_t) || !TimeOk(o.bridge.max_t))) {
+      return bad("bridge is not a box");
+    }
+    for (size_t i = 0; i < o.tail.size(); ++i) {
+      const Fix& f = o.tail[i];
+      if ((i > 0 && f.t <= o.tail[i - 1].t) || !TimeOk(f.t) || !std::isfinite(f.x) ||
+          !std::isfinite(f.y) || !std::isfinite(f.z)) {
+        return bad("sample " + std::to_string(i) + " out of order or not finite");
+      }
+    }
+  }
+  for (const HistoryOpenObject& o : open) {
+    ObjectState& st = State(o.object);
+    if (o.has_bridge) {
+      st.Extend(o.bridge);
+      if (st.has_bridge) {
+        st.bridge.Extend(o.bridge);
+      } else {
+        st.bridge = o.bridge;
+        st.has_bridge = true;
+      }
+      NoteTail(o.object);
+    }
+    for (size_t i = 0; i < o.tail.size(); ++i) {
+      Add(o.object, o.tail[i], o.meta.empty() ? std::string_view() : std::string_view(o.meta[i]));
+    }
+  }
+  return Status();
 }
 
 }  // namespace locus::engine

@@ -45,6 +45,7 @@
 
 #include "engine/motion.h"
 #include "engine/packed_rtree.h"
+#include "locus/status.h"
 
 namespace locus::engine {
 
@@ -62,6 +63,38 @@ struct HistoryCounts {
   size_t memory_bytes = 0;  // every heap block held, as allocated sizes (vectors' capacities)
 };
 
+// A sealed chunk as plain columns (History::ExportChunk / ImportChunk): what the database
+// writes to a file once per chunk and reads back at recovery. Rows are sorted by (object, t);
+// object i's rows are [begin[i], begin[i + 1]). `entries` are the chunk's index boxes (runs
+// of samples and bridges), entry j belonging to entry_object[j].
+struct HistoryChunkImage {
+  std::vector<uint32_t> objects;  // strictly ascending
+  std::vector<uint32_t> begin;    // objects.size() + 1 row offsets
+  std::vector<int64_t> t;
+  std::vector<double> x, y, z;     // z empty when every z is 0
+  std::vector<uint32_t> meta_end;  // empty, or one end offset into `meta` per row
+  std::string meta;
+  std::vector<uint64_t> erased;  // empty, or a bitmap of (rows + 63) / 64 words
+  std::vector<uint32_t> entry_object;
+  std::vector<SpaceTimeBox> entries;
+};
+
+// The open part of one object (History::ExportOpen): its tail and its bridge.
+struct HistoryOpenObject {
+  uint32_t object = 0;
+  std::vector<Fix> tail;  // ascending t
+  std::vector<std::string> meta;  // empty, or one per tail sample
+  bool has_bridge = false;
+  SpaceTimeBox bridge{};
+};
+
+// A live chunk's identity: its sequence (stable for the History's lifetime) and how many of
+// its rows are erased (a chunk changes only by erasures).
+struct HistoryChunkInfo {
+  uint32_t seq = 0;
+  size_t erased = 0;
+};
+
 class History {
  public:
   explicit History(HistoryConfig config);
@@ -72,7 +105,9 @@ class History {
   const HistoryConfig& config() const { return config_; }
 
   // ---- writes (REQUIRES: exclusive access) ----
-  // Adds a sample of `object`; one at the same t is replaced. Seals when the open part is full.
+  // Adds a sample of `object`; one at the same t is replaced, unless it is identical (same
+  // position and metadata: then nothing changes, so replaying a log over a restored history
+  // costs no erasures). Seals when the open part is full.
   void Add(uint32_t object, const Fix& fix, std::string_view metadata = {});
   // Removes the object's samples with t in [t0, t1]; returns how many.
   size_t Erase(uint32_t object, int64_t t0, int64_t t1);
@@ -81,6 +116,19 @@ class History {
   size_t DropChunksBefore(int64_t cutoff);
   // Seals the open part into a chunk (no-op when it is empty of samples and bridges).
   void Seal();
+
+  // ---- images (the database's files; REQUIRES for Import*: exclusive access) ----
+  std::vector<HistoryChunkInfo> LiveChunks() const;
+  // REQUIRES: seq is live.
+  HistoryChunkImage ExportChunk(uint32_t seq) const;
+  std::vector<HistoryOpenObject> ExportOpen() const;
+  // Adds a sealed chunk (before any open sample is restored: ImportOpen comes last). Checks
+  // every size, order and value first (objects < object_limit, finite coordinates, boxes
+  // with min <= max): InvalidArgument naming what is wrong, and nothing changes. Returns the
+  // chunk's sequence.
+  Result<uint32_t> ImportChunk(HistoryChunkImage image, uint32_t object_limit);
+  // Restores the open part: bridges as they were, tail samples through Add.
+  Status ImportOpen(const std::vector<HistoryOpenObject>& open, uint32_t object_limit);
 
   // ---- reads ----
   // The object's samples with t in [t0, t1], ascending (appended to *out, with their metadata

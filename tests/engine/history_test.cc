@@ -201,6 +201,29 @@ void RunScenario(Space space, size_t chunk_samples, bool in_order) {
     }
   }
   CheckAgainstOracle(h, oracle, rng, space, kSamples * 1000);
+  {
+    // Exported and imported (what the database's files do): the same history, searchable.
+    History r(config);
+    for (const HistoryChunkInfo& c : h.LiveChunks()) {
+      auto seq = r.ImportChunk(h.ExportChunk(c.seq), h.object_limit());
+      ASSERT_TRUE(seq.ok()) << seq.status().ToString();
+    }
+    ASSERT_TRUE(r.ImportOpen(h.ExportOpen(), h.object_limit()).ok());
+    EXPECT_EQ(r.Counts().samples, h.Counts().samples);
+    EXPECT_EQ(r.Counts().chunks, h.Counts().chunks);
+    CheckAgainstOracle(r, oracle, rng, space, kSamples * 1000);
+    // Replaying every sample (a log over a restored history) changes nothing.
+    std::vector<size_t> erased_before;
+    for (const HistoryChunkInfo& c : r.LiveChunks()) erased_before.push_back(c.erased);
+    for (const auto& [object, samples] : oracle) {
+      for (const auto& [t, s] : samples) r.Add(object, s.f, s.meta);
+    }
+    std::vector<size_t> erased_after;
+    for (const HistoryChunkInfo& c : r.LiveChunks()) erased_after.push_back(c.erased);
+    EXPECT_EQ(erased_after, erased_before);
+    EXPECT_EQ(r.Counts().samples, h.Counts().samples);
+    CheckAgainstOracle(r, oracle, rng, space, kSamples * 1000);
+  }
   if (chunk_samples < 1000) {
     EXPECT_GT(h.Counts().chunks, 1u);
   }
@@ -283,6 +306,57 @@ TEST(HistoryTest, EraseLeavesABridgeThatIsSearchable) {
   cand.clear();
   h.Candidates({9, -1, 11, 1}, 0, 30, &cand);
   EXPECT_EQ(cand, std::vector<uint32_t>{1});
+}
+
+TEST(HistoryTest, ImportRejectsBadImages) {
+  HistoryConfig config;
+  config.chunk_samples = 4;
+  History h(config);
+  for (int i = 0; i < 4; ++i) h.Add(1, {i * 10, 1.0 * i, 2.0, 0});
+  ASSERT_EQ(h.LiveChunks().size(), 1u);
+  const HistoryChunkImage good = h.ExportChunk(h.LiveChunks()[0].seq);
+  auto expect_bad = [&](HistoryChunkImage im, uint32_t limit, const char* what) {
+    History fresh(config);
+    auto r = fresh.ImportChunk(std::move(im), limit);
+    ASSERT_FALSE(r.ok()) << what;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << what;
+    EXPECT_EQ(fresh.Counts().chunks, 0u) << what;
+  };
+  {
+    History fresh(config);
+    ASSERT_TRUE(fresh.ImportChunk(good, 2).ok());
+  }
+  expect_bad(good, 1, "object beyond the limit");
+  auto im = good;
+  im.t[2] = im.t[1];
+  expect_bad(im, 2, "times not ascending");
+  im = good;
+  im.x.pop_back();
+  expect_bad(im, 2, "short column");
+  im = good;
+  im.y[0] = std::nan("");
+  expect_bad(im, 2, "NaN");
+  im = good;
+  im.begin.back() = 3;
+  expect_bad(im, 2, "offsets");
+  im = good;
+  im.erased = {uint64_t{1} << 5};
+  expect_bad(im, 2, "erased bit past the rows");
+  im = good;
+  im.entries[0].min_x = im.entries[0].max_x + 1;
+  expect_bad(im, 2, "inverted entry");
+  im = good;
+  im.meta_end = {0, 0, 0, 0};
+  expect_bad(im, 2, "metadata in a history without");
+  History fresh(config);
+  HistoryOpenObject o;
+  o.object = 0;
+  o.tail = {{5, 0, 0, 0}, {5, 1, 1, 0}};
+  EXPECT_FALSE(fresh.ImportOpen({o}, 1).ok());
+  o.tail = {{5, 0, 0, 0}};
+  EXPECT_FALSE(fresh.ImportOpen({o}, 0).ok());
+  EXPECT_TRUE(fresh.ImportOpen({o}, 1).ok());
+  EXPECT_EQ(fresh.Counts().samples, 1u);
 }
 
 }  // namespace
