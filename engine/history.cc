@@ -599,15 +599,37 @@ HistoryChunkImage History::ExportChunk(uint32_t seq) const {
   LOCUS_CHECK(seq < chunks_.size() && chunks_[seq]);
   const Chunk& c = *chunks_[seq];
   HistoryChunkImage im;
-  im.objects = c.objects;
-  im.begin = c.begin;
-  im.t = c.t;
-  im.x = c.x;
-  im.y = c.y;
-  im.z = c.z;
-  im.meta_end = c.meta_end;
-  im.meta = c.meta;
-  im.erased = c.erased;
+  if (c.erased_count == 0) {
+    im.objects = c.objects;
+    im.begin = c.begin;
+    im.t = c.t;
+    im.x = c.x;
+    im.y = c.y;
+    im.z = c.z;
+    im.meta_end = c.meta_end;
+    im.meta = c.meta;
+  } else {
+    // Erased rows are left out (a data-protection erasure leaves no trace in the files); the
+    // entries stay as they are (they cover the bridges over the rows gone).
+    im.begin.push_back(0);
+    for (size_t i = 0; i < c.objects.size(); ++i) {
+      for (size_t r = c.begin[i]; r < c.begin[i + 1]; ++r) {
+        if (c.Erased(r)) continue;
+        im.t.push_back(c.t[r]);
+        im.x.push_back(c.x[r]);
+        im.y.push_back(c.y[r]);
+        if (!c.z.empty()) im.z.push_back(c.z[r]);
+        if (!c.meta_end.empty()) {
+          im.meta += c.Meta(r);
+          im.meta_end.push_back(static_cast<uint32_t>(im.meta.size()));
+        }
+      }
+      if (im.t.size() > im.begin.back()) {
+        im.objects.push_back(c.objects[i]);
+        im.begin.push_back(static_cast<uint32_t>(im.t.size()));
+      }
+    }
+  }
   // The entries in item order (the tree stores them in leaf order with their item ids).
   const auto& l = c.tree.layout();
   im.entry_object = c.entry_object;

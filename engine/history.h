@@ -119,7 +119,7 @@ class History {
 
   // ---- images (the database's files; REQUIRES for Import*: exclusive access) ----
   std::vector<HistoryChunkInfo> LiveChunks() const;
-  // REQUIRES: seq is live.
+  // REQUIRES: seq is live. Erased rows are left out of the image (its `erased` is empty).
   HistoryChunkImage ExportChunk(uint32_t seq) const;
   std::vector<HistoryOpenObject> ExportOpen() const;
   // Adds a sealed chunk (before any open sample is restored: ImportOpen comes last). Checks

@@ -40,7 +40,7 @@ NsPtr Db::Impl::FindOrCreate(std::string_view name) {
   if (log) {
     LogRecord(db_internal::kCreateNamespace,
               [&](std::vector<uint8_t>* out) {
-                db_internal::EncodeNamespace(name, ns->options.coordinates, out);
+                db_internal::EncodeNamespace(name, ns->options, out);
               })
         .status()
         .IgnoreError();
@@ -61,11 +61,6 @@ Status Db::CreateNamespace(std::string_view name, const NamespaceOptions& option
       db_internal::CheckName(name, "namespace", impl_->options.max_namespace_bytes));
   LOCUS_RETURN_IF_ERROR(db_internal::CheckNamespaceOptions(options));
   LOCUS_RETURN_IF_ERROR(impl_->WritableCheck());
-  if (impl_->log && options.history.enabled) {
-    return FailedPreconditionError("namespace '" + std::string(name) +
-                                   "': options.history.enabled = true: history is kept in "
-                                   "memory only in this version (use Db::OpenInMemory)");
-  }
   uint64_t lsn = 0;
   {
     std::lock_guard change(impl_->ns_change_mu);
@@ -87,7 +82,7 @@ Status Db::CreateNamespace(std::string_view name, const NamespaceOptions& option
     if (impl_->log) {
       LOCUS_ASSIGN_OR_RETURN(
           lsn, impl_->LogRecord(db_internal::kCreateNamespace, [&](std::vector<uint8_t>* out) {
-            db_internal::EncodeNamespace(name, options.coordinates, out);
+            db_internal::EncodeNamespace(name, options, out);
           }));
     }
     impl_->namespaces.emplace(std::string(name), impl_->NewNamespace(options));

@@ -6,6 +6,10 @@
 // outgrows max(checkpoint_min_log_bytes, checkpoint_log_ratio x the last checkpoint's size)
 // (Commit asks for it, RequestCheckpoint wakes the thread).
 //
+// History namespaces add their section and chunk files (history_files.h): a chunk is written
+// once, at the first checkpoint after it was sealed (again after erasures), and its file is
+// removed by the first checkpoint that no longer lists it.
+//
 // Threads: checkpoint_mu lets one checkpoint run at a time (explicit or automatic).
 #include <algorithm>
 #include <chrono>
@@ -14,6 +18,7 @@
 #include <vector>
 
 #include "api/db/db_impl.h"
+#include "api/db/history_files.h"
 
 namespace locus {
 
@@ -56,9 +61,20 @@ Status Db::Impl::Checkpoint() {
   double pause_ms = 0;
   const int64_t now = Now();
   constexpr size_t kChunk = 4096;
+  // History (history_files.h): per history namespace, in one hold of its writer lock, the ids
+  // by number, the live chunks and the open part; the chunks without an up-to-date file are
+  // written below, one hold each. Consistent like the objects: a sample written after the roll
+  // may or may not be in it, and segment K has it.
+  std::vector<HistoryCopy> history;
   for (size_t i = 0; i < list.size(); ++i) {
     Namespace& ns = *list[i].second;
-    builder.AddNamespace(list[i].first, ns.options.coordinates);
+    builder.AddNamespace(list[i].first, ns.options);
+    if (ns.history) {
+      const auto locked = SteadyClock::now();
+      std::lock_guard w(ns.writer);
+      history.push_back(CopyHistory(static_cast<uint32_t>(i), list[i].second));
+      pause_ms = std::max(pause_ms, Seconds(SteadyClock::now() - locked) * 1e3);
+    }
     for (size_t key = 0;;) {
       const auto locked = SteadyClock::now();
       std::lock_guard w(ns.writer);
@@ -75,6 +91,19 @@ Status Db::Impl::Checkpoint() {
     }
   }
   list.clear();
+  {
+    double history_pause_ms = 0;
+    LOCUS_RETURN_IF_ERROR(WriteHistoryFiles(&history, &history_pause_ms));
+    pause_ms = std::max(pause_ms, history_pause_ms);
+  }
+  if (!history.empty()) {
+    std::vector<db_internal::HistorySection> sections;
+    for (HistoryCopy& h : history) sections.push_back(std::move(h.section));
+    std::vector<uint8_t> section_bytes;
+    db_internal::EncodeHistorySections(sections, &section_bytes);
+    builder.SetHistory(std::move(section_bytes));
+    for (size_t i = 0; i < history.size(); ++i) history[i].section = std::move(sections[i]);
+  }
   // The copy holds writes made after the roll, each namespace as of its own copy (a batch
   // over two namespaces may be in one copy and not the other): only replaying segment K
   // over it gives a consistent state. So every record appended so far (all that the copy
@@ -98,12 +127,22 @@ Status Db::Impl::Checkpoint() {
   LOCUS_RETURN_IF_ERROR(fs->Rename(tmp, path));
   LOCUS_RETURN_IF_ERROR(fs->SyncDir(dir));
   LOCUS_RETURN_IF_ERROR(step("renamed"));
-  // The checkpoint is durable: the segments and checkpoints before it are not needed.
+  // The checkpoint is durable: the segments and checkpoints before it are not needed, nor
+  // the history files it does not list (replaced, dropped, or left by a failed checkpoint).
+  history_files.clear();
+  for (HistoryCopy& h : history) {
+    history_files.insert(h.section.files.begin(), h.section.files.end());
+    std::lock_guard w(h.ns->writer);
+    h.ns->history->files = std::move(h.files);
+  }
   LOCUS_ASSIGN_OR_RETURN(auto names, fs->ListDir(dir));
   for (const std::string& n : names) {
     uint64_t seq;
     if ((storage::ParseSegmentFileName(n, &seq) || db_internal::ParseCheckpointFileName(n, &seq)) &&
         seq < segment) {
+      LOCUS_RETURN_IF_ERROR(fs->Remove(dir + "/" + n));
+    } else if (db_internal::ParseHistoryFileName(n, &seq) && !history_files.count(seq) &&
+               seq < next_history_file) {
       LOCUS_RETURN_IF_ERROR(fs->Remove(dir + "/" + n));
     }
   }
@@ -115,6 +154,75 @@ Status Db::Impl::Checkpoint() {
   last_checkpoint_pause_ms = pause_ms;
   checkpoint_lsn = roll_lsn;
   UpdateCheckpointTrigger(bytes.size());
+  return Status();
+}
+
+Db::Impl::HistoryCopy Db::Impl::CopyHistory(uint32_t index, const NsPtr& ns) {
+  const db_internal::HistoryState& h = *ns->history;
+  HistoryCopy copy;
+  copy.ns = ns;
+  copy.section.ns = index;
+  copy.section.names = h.names;
+  for (const engine::HistoryChunkInfo& c : h.store.LiveChunks()) {
+    auto it = h.files.find(c.seq);
+    if (it != h.files.end() && it->second.erased == c.erased) {
+      copy.section.files.push_back(it->second.number);
+      copy.files[c.seq] = it->second;
+    } else {
+      copy.section.files.push_back(0);  // written by WriteHistoryFiles
+      copy.pending.push_back({c.seq, copy.section.files.size() - 1});
+    }
+  }
+  copy.section.open = h.store.ExportOpen();
+  return copy;
+}
+
+Status Db::Impl::WriteHistoryFiles(std::vector<HistoryCopy>* history, double* pause_ms) {
+  using SteadyClock = std::chrono::steady_clock;
+  bool wrote = false;
+  std::vector<uint8_t> bytes;
+  for (HistoryCopy& h : *history) {
+    std::vector<bool> gone(h.section.files.size(), false);
+    for (const auto& [seq, slot] : h.pending) {
+      engine::HistoryChunkImage image;
+      size_t erased = 0;
+      bool live = false;
+      {
+        const auto locked = SteadyClock::now();
+        std::lock_guard w(h.ns->writer);
+        for (const engine::HistoryChunkInfo& c : h.ns->history->store.LiveChunks()) {
+          if (c.seq != seq) continue;
+          // Erasures since the copy are in segment K as well.
+          image = h.ns->history->store.ExportChunk(seq);
+          erased = c.erased;
+          live = true;
+        }
+        *pause_ms = std::max(*pause_ms, Seconds(SteadyClock::now() - locked) * 1e3);
+      }
+      if (!live) {  // dropped by retention since the copy
+        gone[slot] = true;
+        continue;
+      }
+      const uint64_t number = next_history_file++;
+      LOCUS_RETURN_IF_ERROR(db_internal::EncodeHistoryChunk(image, &bytes));
+      image = {};
+      const std::string path = dir + "/" + db_internal::HistoryFileName(number);
+      LOCUS_ASSIGN_OR_RETURN(auto file, fs->OpenForAppend(path, /*truncate=*/true));
+      LOCUS_RETURN_IF_ERROR(file->Append(bytes));
+      LOCUS_RETURN_IF_ERROR(file->Sync(storage::SyncKind::kFull));
+      LOCUS_RETURN_IF_ERROR(file->Close());
+      h.section.files[slot] = number;
+      h.files[seq] = {number, erased};
+      wrote = true;
+    }
+    size_t kept = 0;
+    for (size_t i = 0; i < h.section.files.size(); ++i) {
+      if (!gone[i]) h.section.files[kept++] = h.section.files[i];
+    }
+    h.section.files.resize(kept);
+  }
+  // The files' names are durable before the checkpoint that lists them can be.
+  if (wrote) LOCUS_RETURN_IF_ERROR(fs->SyncDir(dir));
   return Status();
 }
 

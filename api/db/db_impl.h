@@ -32,6 +32,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <set>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -41,6 +42,7 @@
 #include <vector>
 
 #include "api/db/durable_format.h"
+#include "api/db/history_files.h"
 #include "api/db/namespace.h"
 #include "api/db/test_seams.h"
 #include "api/db/validate.h"
@@ -140,6 +142,14 @@ struct Db::Impl {
   // ---- recovery (recovery.cc) ----
   Status Recover();
   Status LoadCheckpoint(const std::string& name, uint64_t* segment);
+  // The checkpoint's history section and the chunk files it lists (after its objects).
+  Status LoadHistory(const db_internal::CheckpointReader& reader, const std::vector<NsPtr>& created,
+                     const std::string& path);
+  // History chunk files (history_files.h): the numbers the live checkpoint lists (filled by
+  // recovery; the checkpoints keep it after) and the next number to write. Guarded by
+  // checkpoint_mu after Open.
+  std::set<uint64_t> history_files;
+  uint64_t next_history_file = 1;
   // Applies one decoded record's operations (recovery): no logging, no conflict rule.
   Status ApplyLogged(const std::vector<db_internal::LoggedOp>& ops);
 
@@ -156,6 +166,18 @@ struct Db::Impl {
   db_internal::BackgroundThread checkpointer;
   bool checkpoint_requested = false;
   Status Checkpoint();
+  // A checkpoint's copy of one history namespace (checkpoint.cc).
+  struct HistoryCopy {
+    NsPtr ns;
+    db_internal::HistorySection section;  // files: 0 where `pending` writes one
+    std::vector<std::pair<uint32_t, size_t>> pending;  // (chunk sequence, slot in files)
+    absl::flat_hash_map<uint32_t, db_internal::HistoryState::ChunkFile> files;  // once durable
+  };
+  // REQUIRES: ns's writer lock.
+  HistoryCopy CopyHistory(uint32_t index, const NsPtr& ns);
+  // Writes the pending chunk files (one writer-lock hold per chunk's copy) and syncs the
+  // directory.
+  Status WriteHistoryFiles(std::vector<HistoryCopy>* history, double* pause_ms);
   void RequestCheckpoint();
   void CheckpointLoop();
   void UpdateCheckpointTrigger(uint64_t checkpoint_size);

@@ -4,77 +4,13 @@
 #include <cstdio>
 #include <cstring>
 
+#include "api/db/byte_codec.h"
 #include "engine/packed_rtree.h"
 #include "storage/index_file.h"
 #include "storage/log.h"
 
 namespace locus::db_internal {
 namespace {
-
-void PutVarint(uint64_t v, std::vector<uint8_t>* out) {
-  while (v >= 0x80) {
-    out->push_back(static_cast<uint8_t>(v | 0x80));
-    v >>= 7;
-  }
-  out->push_back(static_cast<uint8_t>(v));
-}
-template <typename T>
-void PutFixed(T v, std::vector<uint8_t>* out) {
-  const size_t at = out->size();
-  out->resize(at + sizeof(T));
-  std::memcpy(out->data() + at, &v, sizeof(T));
-}
-void PutString(std::string_view s, std::vector<uint8_t>* out) {
-  PutVarint(s.size(), out);
-  out->insert(out->end(), s.begin(), s.end());
-}
-
-// Reads fields off a payload; the first failure sticks and names the field.
-class Reader {
- public:
-  explicit Reader(std::span<const uint8_t> b) : b_(b) {}
-  bool ok() const { return error_.empty(); }
-  const std::string& error() const { return error_; }
-  bool done() const { return at_ == b_.size(); }
-  size_t offset() const { return at_; }
-
-  uint64_t Varint(const char* field) {
-    uint64_t v = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      if (at_ >= b_.size()) return Fail(field, "ends inside a varint"), 0;
-      const uint8_t byte = b_[at_++];
-      v |= static_cast<uint64_t>(byte & 0x7f) << shift;
-      if (!(byte & 0x80)) return v;
-    }
-    return Fail(field, "varint longer than 10 bytes"), 0;
-  }
-  template <typename T>
-  T Fixed(const char* field) {
-    T v{};
-    if (b_.size() - at_ < sizeof(T)) return Fail(field, "truncated"), v;
-    std::memcpy(&v, b_.data() + at_, sizeof(T));
-    at_ += sizeof(T);
-    return v;
-  }
-  std::string_view String(const char* field) {
-    const uint64_t n = Varint(field);
-    if (!ok()) return {};
-    if (n > b_.size() - at_)
-      return Fail(field, "length " + std::to_string(n) + " past the end"), "";
-    std::string_view s(reinterpret_cast<const char*>(b_.data() + at_), n);
-    at_ += n;
-    return s;
-  }
-  void Fail(const char* field, const std::string& why) {
-    if (error_.empty())
-      error_ = std::string(field) + " at payload offset " + std::to_string(at_) + ": " + why;
-  }
-
- private:
-  std::span<const uint8_t> b_;
-  size_t at_ = 0;
-  std::string error_;
-};
 
 bool ReadUpsert(Reader& r, LoggedOp* op) {
   op->kind = kUpsert;
@@ -106,11 +42,44 @@ bool ReadCoordinates(Reader& r, CoordinateSystem* cs) {
 }
 uint8_t CoordinatesByte(CoordinateSystem cs) { return static_cast<uint8_t>(cs); }
 
+// A namespace's history options: a flag byte, then (when enabled) retention_ms i64,
+// keep_metadata u8, chunk_samples varint. `optional`: the flag may be absent (log records
+// written before history existed end after the coordinates).
+bool ReadHistoryOptions(Reader& r, bool optional, HistoryOptions* h) {
+  *h = HistoryOptions{};
+  if (optional && r.done()) return true;
+  const uint8_t flag = r.Fixed<uint8_t>("history");
+  if (!r.ok()) return false;
+  if (flag > 1) {
+    r.Fail("history", "unknown flag " + std::to_string(flag));
+    return false;
+  }
+  if (flag == 0) return true;
+  h->enabled = true;
+  h->retention_ms = r.Fixed<int64_t>("history.retention_ms");
+  const uint8_t keep = r.Fixed<uint8_t>("history.keep_metadata");
+  h->chunk_samples = r.Varint("history.chunk_samples");
+  if (!r.ok()) return false;
+  if (h->retention_ms < 0) r.Fail("history.retention_ms", std::to_string(h->retention_ms));
+  if (keep > 1) r.Fail("history.keep_metadata", std::to_string(keep));
+  if (h->chunk_samples < 16 || h->chunk_samples > (uint64_t{1} << 32)) {
+    r.Fail("history.chunk_samples", std::to_string(h->chunk_samples));
+  }
+  h->keep_metadata = keep == 1;
+  return r.ok();
+}
+
 }  // namespace
 
-void EncodeNamespace(std::string_view ns, CoordinateSystem cs, std::vector<uint8_t>* out) {
+void EncodeNamespace(std::string_view ns, const NamespaceOptions& o, std::vector<uint8_t>* out) {
   PutString(ns, out);
-  out->push_back(CoordinatesByte(cs));
+  out->push_back(CoordinatesByte(o.coordinates));
+  out->push_back(o.history.enabled ? 1 : 0);
+  if (o.history.enabled) {
+    PutFixed<int64_t>(o.history.retention_ms, out);
+    out->push_back(o.history.keep_metadata ? 1 : 0);
+    PutVarint(o.history.chunk_samples, out);
+  }
 }
 void EncodeName(std::string_view ns, std::vector<uint8_t>* out) { PutString(ns, out); }
 void EncodeUpsert(std::string_view ns, const Object& o, int64_t expires,
@@ -128,6 +97,24 @@ void EncodeDelete(std::string_view ns, std::string_view id, std::vector<uint8_t>
   PutString(ns, out);
   PutString(id, out);
 }
+void EncodeSample(std::string_view ns, std::string_view id, int64_t t, const Position& pos,
+                  std::string_view metadata, std::vector<uint8_t>* out) {
+  PutString(ns, out);
+  PutString(id, out);
+  PutFixed(pos.x, out);
+  PutFixed(pos.y, out);
+  PutFixed(pos.z, out);
+  PutFixed(t, out);
+  PutFixed<int64_t>(0, out);  // the upsert layout's expiry: unused
+  PutString(metadata, out);
+}
+void EncodeDeleteHistory(std::string_view ns, std::string_view id, int64_t t0, int64_t t1,
+                         std::vector<uint8_t>* out) {
+  PutString(ns, out);
+  PutString(id, out);
+  PutFixed(t0, out);
+  PutFixed(t1, out);
+}
 void BeginBatch(std::vector<uint8_t>* out) { PutFixed<uint32_t>(0, out); }
 void BatchUpsert(std::string_view ns, const Object& o, int64_t expires, std::vector<uint8_t>* out) {
   out->push_back(kUpsert);
@@ -136,6 +123,11 @@ void BatchUpsert(std::string_view ns, const Object& o, int64_t expires, std::vec
 void BatchDelete(std::string_view ns, std::string_view id, std::vector<uint8_t>* out) {
   out->push_back(kDelete);
   EncodeDelete(ns, id, out);
+}
+void BatchSample(std::string_view ns, std::string_view id, int64_t t, const Position& pos,
+                 std::string_view metadata, std::vector<uint8_t>* out) {
+  out->push_back(kSample);
+  EncodeSample(ns, id, t, pos, metadata, out);
 }
 void EndBatch(uint32_t count, std::vector<uint8_t>* out) { std::memcpy(out->data(), &count, 4); }
 void EncodeExpire(std::string_view ns, std::span<const std::string_view> ids,
@@ -157,7 +149,10 @@ Status DecodeRecord(uint8_t type, std::span<const uint8_t> payload, std::vector<
       LoggedOp op;
       op.kind = kCreateNamespace;
       op.ns = r.String("namespace");
-      if (ReadCoordinates(r, &op.coordinates)) ops->push_back(op);
+      if (ReadCoordinates(r, &op.coordinates) &&
+          ReadHistoryOptions(r, /*optional=*/true, &op.history)) {
+        ops->push_back(op);
+      }
       break;
     }
     case kDropNamespace: {
@@ -175,6 +170,27 @@ Status DecodeRecord(uint8_t type, std::span<const uint8_t> payload, std::vector<
     case kDelete: {
       LoggedOp op;
       if (ReadDelete(r, &op)) ops->push_back(op);
+      break;
+    }
+    case kSample: {
+      LoggedOp op;
+      if (ReadUpsert(r, &op)) {
+        op.kind = kSample;
+        ops->push_back(op);
+      }
+      break;
+    }
+    case kDeleteHistory: {
+      LoggedOp op;
+      op.kind = kDeleteHistory;
+      op.ns = r.String("namespace");
+      op.id = r.String("id");
+      op.timestamp = r.Fixed<int64_t>("t0");
+      op.t1 = r.Fixed<int64_t>("t1");
+      if (r.ok() && op.t1 < op.timestamp) {
+        r.Fail("t1", std::to_string(op.t1) + " < t0 = " + std::to_string(op.timestamp));
+      }
+      if (r.ok()) ops->push_back(op);
       break;
     }
     case kExpire: {
@@ -198,8 +214,11 @@ Status DecodeRecord(uint8_t type, std::span<const uint8_t> payload, std::vector<
         const uint8_t kind = r.Fixed<uint8_t>("operation kind");
         if (!r.ok()) break;
         LoggedOp op;
-        if (kind == kUpsert) {
-          if (ReadUpsert(r, &op)) ops->push_back(op);
+        if (kind == kUpsert || kind == kSample) {
+          if (ReadUpsert(r, &op)) {
+            op.kind = static_cast<RecordType>(kind);
+            ops->push_back(op);
+          }
         } else if (kind == kDelete) {
           if (ReadDelete(r, &op)) ops->push_back(op);
         } else {
@@ -233,10 +252,11 @@ namespace {
 constexpr char kKeyVersion[] = "locus.checkpoint.version";
 constexpr char kKeySegment[] = "locus.checkpoint.segment";
 constexpr char kKeyNamespaces[] = "locus.checkpoint.namespaces";
+constexpr char kKeyHistory[] = "locus.checkpoint.history";
 }  // namespace
 
-void CheckpointBuilder::AddNamespace(std::string_view name, CoordinateSystem cs) {
-  EncodeNamespace(name, cs, &namespaces_);
+void CheckpointBuilder::AddNamespace(std::string_view name, const NamespaceOptions& options) {
+  EncodeNamespace(name, options, &namespaces_);
   ++namespace_count_;
 }
 
@@ -273,9 +293,10 @@ Status CheckpointBuilder::Finish(uint64_t segment, std::vector<uint8_t>* out) {
   std::vector<uint8_t> ns_bytes;
   PutVarint(namespace_count_, &ns_bytes);
   ns_bytes.insert(ns_bytes.end(), namespaces_.begin(), namespaces_.end());
-  w.metadata[kKeyVersion] = "1";
+  w.metadata[kKeyVersion] = "2";
   w.metadata[kKeySegment] = std::to_string(segment);
   w.metadata[kKeyNamespaces] = std::string(ns_bytes.begin(), ns_bytes.end());
+  if (!history_.empty()) w.metadata[kKeyHistory] = std::string(history_.begin(), history_.end());
   return storage::WriteIndex<3, double>(tree.view(), w, out);
 }
 
@@ -296,9 +317,11 @@ Result<CheckpointReader> CheckpointReader::Open(std::span<const uint8_t> bytes) 
   if (!version || !segment || !ns_bytes) {
     return CorruptionError("not a locus checkpoint: metadata keys missing");
   }
-  if (*version != "1") {
+  // Version 1: namespaces without the history flag (written before history existed).
+  if (*version != "1" && *version != "2") {
     return CorruptionError("checkpoint version '" + *version + "' is not supported");
   }
+  if (const std::string* h = get(kKeyHistory)) out.history_ = *h;
   {
     char* end = nullptr;
     out.segment_ = std::strtoull(segment->c_str(), &end, 10);
@@ -315,7 +338,10 @@ Result<CheckpointReader> CheckpointReader::Open(std::span<const uint8_t> bytes) 
   for (uint64_t i = 0; i < ns_count && nr.ok(); ++i) {
     CheckpointNamespace n;
     n.name = std::string(nr.String("namespace name"));
-    if (ReadCoordinates(nr, &n.coordinates)) out.namespaces_.push_back(std::move(n));
+    if (ReadCoordinates(nr, &n.options.coordinates) &&
+        (*version == "1" || ReadHistoryOptions(nr, /*optional=*/false, &n.options.history))) {
+      out.namespaces_.push_back(std::move(n));
+    }
   }
   if (!nr.ok() || !nr.done()) {
     return CorruptionError("checkpoint namespaces: " + (nr.ok() ? "trailing bytes" : nr.error()));

@@ -9,6 +9,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "locus/db.h"
@@ -25,30 +26,42 @@ enum RecordType : uint8_t {
   kDelete = 4,           // one delete
   kExpire = 5,           // the objects one sweep removed from one namespace
   kBatch = 6,            // the applied operations of one Db::Apply, all or nothing
+  kSample = 7,           // a history sample that did not change the current position
+  kDeleteHistory = 8,    // DeleteHistory(ns, id, t0, t1)
 };
 
 // One logged change. Strings view the payload they were decoded from.
 struct LoggedOp {
   RecordType kind = kUpsert;  // kCreateNamespace, kDropNamespace, kUpsert, kDelete (also
-                              // each object of a kExpire record)
+                              // each object of a kExpire record), kSample, kDeleteHistory
   std::string_view ns;
   std::string_view id;
   CoordinateSystem coordinates = CoordinateSystem::kGeographic;  // kCreateNamespace
+  HistoryOptions history;                                        // kCreateNamespace
   Position pos;
-  int64_t timestamp = 0;
+  int64_t timestamp = 0;  // kDeleteHistory: t0
+  int64_t t1 = 0;         // kDeleteHistory
   int64_t expires = 0;  // absolute; engine::kNeverExpires for none
   std::string_view metadata;
 };
 
 // Payload encoders (append to *out; the type byte is the framing's).
-void EncodeNamespace(std::string_view ns, CoordinateSystem cs, std::vector<uint8_t>* out);
+void EncodeNamespace(std::string_view ns, const NamespaceOptions& options,
+                     std::vector<uint8_t>* out);
 void EncodeName(std::string_view ns, std::vector<uint8_t>* out);  // kDropNamespace
 void EncodeUpsert(std::string_view ns, const Object& o, int64_t expires, std::vector<uint8_t>* out);
 void EncodeDelete(std::string_view ns, std::string_view id, std::vector<uint8_t>* out);
+// kSample: the upsert layout (its expiry unused).
+void EncodeSample(std::string_view ns, std::string_view id, int64_t t, const Position& pos,
+                  std::string_view metadata, std::vector<uint8_t>* out);
+void EncodeDeleteHistory(std::string_view ns, std::string_view id, int64_t t0, int64_t t1,
+                         std::vector<uint8_t>* out);
 // kBatch: a count, then each operation as a kind byte and an upsert's or delete's payload.
 void BeginBatch(std::vector<uint8_t>* out);  // reserves the count
 void BatchUpsert(std::string_view ns, const Object& o, int64_t expires, std::vector<uint8_t>* out);
 void BatchDelete(std::string_view ns, std::string_view id, std::vector<uint8_t>* out);
+void BatchSample(std::string_view ns, std::string_view id, int64_t t, const Position& pos,
+                 std::string_view metadata, std::vector<uint8_t>* out);
 void EndBatch(uint32_t count, std::vector<uint8_t>* out);  // fills the count in
 // kExpire: a namespace and the ids removed.
 void EncodeExpire(std::string_view ns, std::span<const std::string_view> ids,
@@ -62,7 +75,7 @@ Status DecodeRecord(uint8_t type, std::span<const uint8_t> payload, std::vector<
 // ---- checkpoints ----
 struct CheckpointNamespace {
   std::string name;
-  CoordinateSystem coordinates = CoordinateSystem::kGeographic;
+  NamespaceOptions options;
 };
 // A decoded object; id and metadata view the checkpoint's bytes.
 struct CheckpointObject {
@@ -80,7 +93,9 @@ struct CheckpointObject {
 // they are added (no copy of the strings is kept).
 class CheckpointBuilder {
  public:
-  void AddNamespace(std::string_view name, CoordinateSystem cs);
+  void AddNamespace(std::string_view name, const NamespaceOptions& options);
+  // The history section (history_files.h), stored as is.
+  void SetHistory(std::vector<uint8_t> bytes) { history_ = std::move(bytes); }
   void Reserve(size_t objects);
   void AddObject(uint32_t ns, std::string_view id, const Position& pos, int64_t timestamp,
                  int64_t expires, std::string_view metadata);
@@ -89,6 +104,7 @@ class CheckpointBuilder {
 
  private:
   std::vector<uint8_t> namespaces_;
+  std::vector<uint8_t> history_;
   uint64_t namespace_count_ = 0;
   std::vector<Point3> points_;
   std::vector<uint8_t> data_;
@@ -103,6 +119,8 @@ class CheckpointReader {
   static Result<CheckpointReader> Open(std::span<const uint8_t> bytes);
   uint64_t segment() const { return segment_; }
   const std::vector<CheckpointNamespace>& namespaces() const { return namespaces_; }
+  // The history section (history_files.h); empty when no namespace keeps history.
+  const std::string& history() const { return history_; }
   size_t objects() const { return file_.size(); }
   // Calls fn on every object in payload order; stops at the first error (fn's or a decoding
   // one).
@@ -113,6 +131,7 @@ class CheckpointReader {
   storage::TreeView<3, double> file_;
   uint64_t segment_ = 0;
   std::vector<CheckpointNamespace> namespaces_;
+  std::string history_;
 };
 
 std::string CheckpointFileName(uint64_t segment);  // "checkpoint-<16 hex>.locus"

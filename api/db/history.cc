@@ -95,17 +95,20 @@ void Db::Impl::DropOldHistory() {
     }
   }
   const int64_t now = Now();
+  size_t dropped = 0;
   for (const NsPtr& ns : all) {
     std::lock_guard w(ns->writer);
     if (ns->dropped) continue;
     std::unique_lock x(ns->rw);
-    ns->history->store.DropChunksBefore(now - ns->options.history.retention_ms);
+    dropped += ns->history->store.DropChunksBefore(now - ns->options.history.retention_ms);
   }
+  // The chunk files go with the next checkpoint (until then a restart brings their samples
+  // back, and the next sweep drops them again).
+  if (dropped > 0 && log) RequestCheckpoint();
 }
 
 Status Db::InsertTrajectory(std::string_view ns_name, std::string_view id,
                             const std::vector<Sample>& samples, const WriteOptions& write) {
-  (void)write;  // history is in memory only (db.h): nothing to sync
   LOCUS_RETURN_IF_ERROR(impl_->CheckId(id));
   LOCUS_RETURN_IF_ERROR(impl_->WritableCheck());
   LOCUS_ASSIGN_OR_RETURN(auto ns, impl_->Require(ns_name));
@@ -127,31 +130,57 @@ Status Db::InsertTrajectory(std::string_view ns_name, std::string_view id,
     if (samples[i].t >= samples[newest].t) newest = i;
   }
   if (samples.empty()) return Status();
-  bool recluster;
-  {
-    std::lock_guard w(ns->writer);
-    if (ns->dropped) {
-      return NotFoundError("namespace '" + std::string(ns_name) + "' was dropped");
+  uint64_t lsn = 0;
+  auto apply = [&]() -> Status {
+    bool recluster;
+    {
+      std::lock_guard w(ns->writer);
+      if (ns->dropped) {
+        return NotFoundError("namespace '" + std::string(ns_name) + "' was dropped");
+      }
+      const int64_t now = impl_->Now();
+      Object o;
+      o.id = std::string(id);
+      o.pos = samples[newest].pos;
+      o.timestamp = samples[newest].t;
+      o.metadata = samples[newest].metadata;
+      WriteOutcome outcome;
+      {
+        std::unique_lock x(ns->rw);
+        for (size_t i = 0; i < samples.size(); ++i) {
+          if (i != newest) ns->RecordSample(id, samples[i].t, samples[i].pos, samples[i].metadata);
+        }
+        outcome = ns->UpsertLocked(o, now);  // records the newest sample too
+      }
+      if (impl_->log) {
+        // One batch record: a replay applies every sample or none. The newest sample sets
+        // the current position only when it did here.
+        LOCUS_ASSIGN_OR_RETURN(
+            lsn, impl_->LogRecord(db_internal::kBatch, [&](std::vector<uint8_t>* buf) {
+              db_internal::BeginBatch(buf);
+              for (size_t i = 0; i < samples.size(); ++i) {
+                if (i == newest && outcome == WriteOutcome::kApplied) {
+                  db_internal::BatchUpsert(ns_name, o, db_internal::ExpiresOf(o, now), buf);
+                } else {
+                  db_internal::BatchSample(ns_name, id, samples[i].t, samples[i].pos,
+                                           samples[i].metadata, buf);
+                }
+              }
+              db_internal::EndBatch(static_cast<uint32_t>(samples.size()), buf);
+            }));
+      }
+      recluster = ns->NeedsRecluster();
     }
-    std::unique_lock x(ns->rw);
-    for (size_t i = 0; i < samples.size(); ++i) {
-      if (i != newest) ns->RecordSample(id, samples[i].t, samples[i].pos, samples[i].metadata);
-    }
-    Object o;
-    o.id = std::string(id);
-    o.pos = samples[newest].pos;
-    o.timestamp = samples[newest].t;
-    o.metadata = samples[newest].metadata;
-    ns->UpsertLocked(o, impl_->Now());  // records the newest sample too
-    recluster = ns->NeedsRecluster();
-  }
-  if (recluster) impl_->RequestRecluster(ns);
-  return Status();
+    if (recluster) impl_->RequestRecluster(ns);
+    return Status();
+  };
+  if (impl_->Waits(write)) return impl_->Grouped(apply, &lsn);
+  LOCUS_RETURN_IF_ERROR(apply());
+  return impl_->Commit(lsn, write);
 }
 
 Result<size_t> Db::DeleteHistory(std::string_view ns_name, std::string_view id, int64_t t0,
                                  int64_t t1, const WriteOptions& write) {
-  (void)write;
   LOCUS_RETURN_IF_ERROR(impl_->CheckId(id));
   LOCUS_RETURN_IF_ERROR(db_internal::CheckWindow(t0, t1));
   LOCUS_RETURN_IF_ERROR(impl_->WritableCheck());
@@ -160,10 +189,33 @@ Result<size_t> Db::DeleteHistory(std::string_view ns_name, std::string_view id, 
     return FailedPreconditionError("namespace '" + std::string(ns_name) +
                                    "' keeps no history (NamespaceOptions::history.enabled)");
   }
-  std::lock_guard w(ns->writer);
-  std::unique_lock x(ns->rw);
-  LOCUS_ASSIGN_OR_RETURN(uint32_t n, HistoryNumber(*ns->history, ns_name, id));
-  return ns->history->store.Erase(n, t0, t1);
+  uint64_t lsn = 0;
+  size_t erased = 0;
+  auto apply = [&]() -> Status {
+    std::lock_guard w(ns->writer);
+    if (ns->dropped) {
+      return NotFoundError("namespace '" + std::string(ns_name) + "' was dropped");
+    }
+    {
+      std::unique_lock x(ns->rw);
+      LOCUS_ASSIGN_OR_RETURN(uint32_t n, HistoryNumber(*ns->history, ns_name, id));
+      erased = ns->history->store.Erase(n, t0, t1);
+    }
+    if (erased > 0 && impl_->log) {
+      LOCUS_ASSIGN_OR_RETURN(
+          lsn, impl_->LogRecord(db_internal::kDeleteHistory, [&](std::vector<uint8_t>* buf) {
+            db_internal::EncodeDeleteHistory(ns_name, id, t0, t1, buf);
+          }));
+    }
+    return Status();
+  };
+  if (impl_->Waits(write)) {
+    LOCUS_RETURN_IF_ERROR(impl_->Grouped(apply, &lsn));
+  } else {
+    LOCUS_RETURN_IF_ERROR(apply());
+    LOCUS_RETURN_IF_ERROR(impl_->Commit(lsn, write));
+  }
+  return erased;
 }
 
 Result<TrajectoryResult> Db::Trajectory(std::string_view ns_name, std::string_view id, int64_t t0,

@@ -138,6 +138,14 @@ struct HistoryState {
     return it == number_of.end() ? int64_t{-1} : int64_t{it->second};
   }
   size_t MemoryBytes() const;
+  // Durable databases: the file of each chunk written by a checkpoint (history_files.h), by
+  // chunk sequence, with the erased count it holds (a chunk erased since is written again).
+  // Guarded by the namespace's writer lock.
+  struct ChunkFile {
+    uint64_t number = 0;
+    size_t erased = 0;
+  };
+  absl::flat_hash_map<uint32_t, ChunkFile> files;
 };
 
 struct Namespace {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "api/db/db_impl.h"
+#include "api/db/history_files.h"
 
 namespace locus {
 
@@ -23,12 +24,21 @@ Status Db::Impl::ApplyLogged(const std::vector<db_internal::LoggedOp>& ops) {
   // needs is checked: the limits on sizes may have changed since the write.
   for (size_t i = 0; i < ops.size(); ++i) {
     const LoggedOp& op = ops[i];
-    if (op.kind != db_internal::kUpsert) continue;
+    if (op.kind != db_internal::kUpsert && op.kind != db_internal::kSample &&
+        op.kind != db_internal::kDeleteHistory) {
+      continue;
+    }
     auto ns = Find(op.ns);
     if (!ns) {
-      return CorruptionError("operation " + std::to_string(i) + ": upsert into namespace '" +
-                             std::string(op.ns) + "', which does not exist");
+      return CorruptionError("operation " + std::to_string(i) + ": " +
+                             (op.kind == db_internal::kUpsert ? "upsert into" : "history of") +
+                             " namespace '" + std::string(op.ns) + "', which does not exist");
     }
+    if (op.kind != db_internal::kUpsert && !ns->history) {
+      return CorruptionError("operation " + std::to_string(i) + ": history of namespace '" +
+                             std::string(op.ns) + "', which keeps none");
+    }
+    if (op.kind == db_internal::kDeleteHistory) continue;
     if (!db_internal::PositionOk(ns->options.coordinates, op.pos)) {
       Status s = db_internal::CheckPosition(ns->options.coordinates, op.pos,
                                             "operation " + std::to_string(i) + ".pos");
@@ -41,8 +51,10 @@ Status Db::Impl::ApplyLogged(const std::vector<db_internal::LoggedOp>& ops) {
         std::unique_lock lock(ns_mu);
         auto it = namespaces.find(op.ns);
         if (it == namespaces.end()) {
-          namespaces.emplace(std::string(op.ns), NewNamespace({.coordinates = op.coordinates, .history = {}}));
-        } else if (it->second->options.coordinates != op.coordinates) {
+          namespaces.emplace(std::string(op.ns),
+                             NewNamespace({.coordinates = op.coordinates, .history = op.history}));
+        } else if (it->second->options.coordinates != op.coordinates ||
+                   it->second->options.history != op.history) {
           return CorruptionError("namespace '" + std::string(op.ns) + "' is created with " +
                                  CoordinateSystemName(op.coordinates) +
                                  " coordinates but exists with " +
@@ -79,6 +91,21 @@ Status Db::Impl::ApplyLogged(const std::vector<db_internal::LoggedOp>& ops) {
         if (recluster) RequestRecluster(ns);
         break;
       }
+      case db_internal::kSample: {
+        auto ns = Find(op.ns);
+        std::lock_guard w(ns->writer);
+        std::unique_lock x(ns->rw);
+        ns->RecordSample(op.id, op.timestamp, op.pos, op.metadata);
+        break;
+      }
+      case db_internal::kDeleteHistory: {
+        auto ns = Find(op.ns);
+        std::lock_guard w(ns->writer);
+        std::unique_lock x(ns->rw);
+        const int64_t n = ns->history->Find(op.id);
+        if (n >= 0) ns->history->store.Erase(static_cast<uint32_t>(n), op.timestamp, op.t1);
+        break;
+      }
       default: {  // kDelete (and each object of kExpire)
         auto ns = Find(op.ns);
         if (!ns) break;
@@ -88,6 +115,52 @@ Status Db::Impl::ApplyLogged(const std::vector<db_internal::LoggedOp>& ops) {
         break;
       }
     }
+  }
+  return Status();
+}
+
+Status Db::Impl::LoadHistory(const db_internal::CheckpointReader& reader,
+                             const std::vector<NsPtr>& created, const std::string& path) {
+  std::vector<db_internal::HistorySection> sections;
+  Status s = db_internal::DecodeHistorySections(reader.history(), &sections);
+  if (!s.ok()) return CorruptionError("checkpoint " + path + ": " + std::string(s.message()));
+  std::vector<bool> seen(created.size(), false);
+  for (db_internal::HistorySection& section : sections) {
+    if (section.ns >= created.size() || seen[section.ns] || !created[section.ns]->history) {
+      return CorruptionError("checkpoint " + path + ": history of namespace " +
+                             std::to_string(section.ns) + ", which keeps none (or twice)");
+    }
+    seen[section.ns] = true;
+    db_internal::HistoryState& h = *created[section.ns]->history;
+    for (std::string& name : section.names) {
+      if (name.empty() || h.Number(name) != h.names.size() - 1) {
+        return CorruptionError("checkpoint " + path + ": history object id '" + name +
+                               "' is empty or listed twice");
+      }
+    }
+    const uint32_t limit = static_cast<uint32_t>(h.names.size());
+    for (uint64_t number : section.files) {
+      const std::string file = dir + "/" + db_internal::HistoryFileName(number);
+      LOCUS_ASSIGN_OR_RETURN(auto bytes, fs->ReadFile(file));
+      auto image = db_internal::DecodeHistoryChunk(bytes);
+      if (!image.ok()) {
+        return CorruptionError(file + ": " + std::string(image.status().message()));
+      }
+      auto seq = h.store.ImportChunk(std::move(image).value(), limit);
+      if (!seq.ok()) return CorruptionError(file + ": " + std::string(seq.status().message()));
+      if (!history_files.insert(number).second) {
+        return CorruptionError("checkpoint " + path + ": history file " + file + " listed twice");
+      }
+      size_t erased = 0;
+      for (const auto& c : h.store.LiveChunks()) {
+        if (c.seq == *seq) erased = c.erased;
+      }
+      h.files[*seq] = {number, erased};
+      recovery.history_files += 1;
+      recovery.history_bytes += bytes.size();
+    }
+    Status open = h.store.ImportOpen(section.open, limit);
+    if (!open.ok()) return CorruptionError("checkpoint " + path + ": " + std::string(open.message()));
   }
   return Status();
 }
@@ -107,7 +180,7 @@ Status Db::Impl::LoadCheckpoint(const std::string& name, uint64_t* segment) {
       return CorruptionError("checkpoint " + path + ": namespace '" + n.name +
                              "' is empty or listed twice");
     }
-    created.push_back(NewNamespace({.coordinates = n.coordinates, .history = {}}));
+    created.push_back(NewNamespace(n.options));
     namespaces.emplace(n.name, created.back());
     // The bulk path: records and the id map only, then one index build (IndexRecords).
     created.back()->defer_index = true;
@@ -116,10 +189,14 @@ Status Db::Impl::LoadCheckpoint(const std::string& name, uint64_t* segment) {
     created[0]->key_of_id.reserve(reader->objects());
     created[0]->records.reserve(reader->objects());
   }
+  // The objects' current positions are not history samples: the history comes whole from its
+  // own section below (a sample erased by DeleteHistory must not come back from the record).
+  std::vector<std::unique_ptr<db_internal::HistoryState>> histories(created.size());
+  for (size_t i = 0; i < created.size(); ++i) histories[i] = std::move(created[i]->history);
   const int64_t now = Now();
   Object o;  // reused: its strings keep their buffers from object to object
   Status s = reader->ForEach([&](const db_internal::CheckpointObject& co) -> Status {
-    const CoordinateSystem cs = names[co.ns].coordinates;
+    const CoordinateSystem cs = names[co.ns].options.coordinates;
     if (!db_internal::PositionOk(cs, co.pos)) {  // the message only on failure
       Status bad =
           db_internal::CheckPosition(cs, co.pos, "object '" + std::string(co.id) + "'.pos");
@@ -130,6 +207,8 @@ Status Db::Impl::LoadCheckpoint(const std::string& name, uint64_t* segment) {
     return Status();
   });
   if (!s.ok()) return CorruptionError("checkpoint " + path + ": " + std::string(s.message()));
+  for (size_t i = 0; i < created.size(); ++i) created[i]->history = std::move(histories[i]);
+  LOCUS_RETURN_IF_ERROR(LoadHistory(*reader, created, path));
   for (auto& ns : created) {
     std::lock_guard w(ns->writer);
     std::unique_lock x(ns->rw);
@@ -145,7 +224,7 @@ Status Db::Impl::LoadCheckpoint(const std::string& name, uint64_t* segment) {
 Status Db::Impl::Recover() {
   using SteadyClock = std::chrono::steady_clock;
   LOCUS_ASSIGN_OR_RETURN(auto names, fs->ListDir(dir));
-  std::vector<uint64_t> segments, checkpoints;
+  std::vector<uint64_t> segments, checkpoints, history_on_disk;
   bool dir_changed = false;
   for (const std::string& n : names) {
     uint64_t seq;
@@ -156,6 +235,9 @@ Status Db::Impl::Recover() {
       segments.push_back(seq);
     } else if (db_internal::ParseCheckpointFileName(n, &seq)) {
       checkpoints.push_back(seq);
+    } else if (db_internal::ParseHistoryFileName(n, &seq)) {
+      history_on_disk.push_back(seq);
+      next_history_file = std::max(next_history_file, seq + 1);
     } else if (n.size() > 4 && n.compare(n.size() - 4, 4, ".tmp") == 0) {
       LOCUS_RETURN_IF_ERROR(fs->Remove(dir + "/" + n));  // a checkpoint cut short
       dir_changed = true;
@@ -185,6 +267,13 @@ Status Db::Impl::Recover() {
   for (uint64_t seq : checkpoints) {
     if (seq >= first) continue;
     LOCUS_RETURN_IF_ERROR(fs->Remove(dir + "/" + db_internal::CheckpointFileName(seq)));
+    dir_changed = true;
+  }
+  // History chunk files the checkpoint does not list: written by a checkpoint that did not
+  // finish, or replaced (erasures) or dropped (retention, namespace drops) by the last one.
+  for (uint64_t number : history_on_disk) {
+    if (history_files.count(number)) continue;
+    LOCUS_RETURN_IF_ERROR(fs->Remove(dir + "/" + db_internal::HistoryFileName(number)));
     dir_changed = true;
   }
   segments.erase(
@@ -301,6 +390,9 @@ std::string RecoveryReport::ToString() const {
   std::string s = "recovered";
   if (!checkpoint.empty()) {
     s += " checkpoint " + checkpoint + " (" + std::to_string(checkpoint_objects) + " objects, " +
+         (history_files > 0 ? std::to_string(history_files) + " history files of " +
+                                  std::to_string(history_bytes) + " bytes, "
+                            : std::string()) +
          fixed(checkpoint_seconds * 1e3, 1) + " ms) +";
   }
   s += " " + std::to_string(records) + " log records (" + std::to_string(operations) +

@@ -1,6 +1,7 @@
 // The write path (db.h, "Conflict rule"): Upsert, Delete and Apply validate, apply under the
 // namespace's locks (Namespace::UpsertLocked decides the conflict rule), log the effects that
-// changed something (durable_format.h), and acknowledge as the sync policy says (Commit).
+// changed something (durable_format.h; in a history namespace a stale upsert still adds a
+// sample: a kSample record), and acknowledge as the sync policy says (Commit).
 //
 // Locks: a write takes its namespace's `writer`, then `rw` exclusively only while it mutates;
 // a batch takes every namespace it touches, in name order. A namespace dropped between the
@@ -68,6 +69,12 @@ Result<WriteOutcome> Db::Upsert(std::string_view ns_name, const Object& object,
         LOCUS_ASSIGN_OR_RETURN(
             lsn, impl_->LogRecord(db_internal::kUpsert, [&](std::vector<uint8_t>* buf) {
               db_internal::EncodeUpsert(ns_name, object, ExpiresOf(object, now), buf);
+            }));
+      } else if (ns->history && impl_->log) {  // stale, but history all the same
+        LOCUS_ASSIGN_OR_RETURN(
+            lsn, impl_->LogRecord(db_internal::kSample, [&](std::vector<uint8_t>* buf) {
+              db_internal::EncodeSample(ns_name, object.id, object.timestamp, object.pos,
+                                        object.metadata, buf);
             }));
       }
       recluster = ns->NeedsRecluster();
@@ -308,6 +315,10 @@ struct Db::Impl::BatchApply {
               target[i]->UpsertLocked(op.object, now, units.empty() ? nullptr : &units[i]));
           if (logging && out->back() == WriteOutcome::kApplied) {
             db_internal::BatchUpsert(op.ns, op.object, ExpiresOf(op.object, now), record);
+            ++logged;
+          } else if (logging && target[i]->history) {  // stale, but history all the same
+            db_internal::BatchSample(op.ns, op.object.id, op.object.timestamp, op.object.pos,
+                                     op.object.metadata, record);
             ++logged;
           }
         } else {

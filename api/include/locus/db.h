@@ -39,8 +39,15 @@
 //     Every query that interpolates uses this rule (engine/motion.h).
 //   - Queries over the past see exactly the samples stored: no position before an object's
 //     first sample or after its last (PositionAt can clamp).
-//   - History is kept in memory only in this version: Db::Open refuses to create a history
-//     namespace (FailedPrecondition).
+//   - Durable databases keep history like the objects: every sample is in the log (a stale
+//     upsert as a sample record, InsertTrajectory as one all-or-nothing record, DeleteHistory
+//     as its own), and each checkpoint writes the chunks sealed since the last one as files of
+//     their own (docs/LOG_FORMAT.md, "History"), so the log stays bounded. After a crash every
+//     object's history is exactly the acknowledged samples (a prefix under the weaker sync
+//     policies). DeleteHistory is durable as the sync policy says; the erased samples leave
+//     every file at the next checkpoint. Retention drops chunks in memory at the sweep and
+//     their files at the next checkpoint (which the sweep asks for): a restart in between
+//     brings them back until the next sweep.
 //
 // Atomicity: Apply(Batch) validates every operation first and applies all or none; readers
 // never see part of a batch (the batch holds every namespace it touches exclusively while it
@@ -190,6 +197,8 @@ struct WriteOptions {
 struct RecoveryReport {
   std::string checkpoint;         // the file loaded ("" when none)
   uint64_t checkpoint_objects = 0;
+  uint64_t history_files = 0;     // history chunk files the checkpoint listed, loaded
+  uint64_t history_bytes = 0;     // their size
   uint64_t segments = 0;          // log segments replayed
   uint64_t records = 0;           // log records replayed
   uint64_t operations = 0;        // upserts, deletes and expiries in them
@@ -440,7 +449,8 @@ class Db {
   // sample when it is not older than the stored object (the conflict rule), without expiry.
   Status InsertTrajectory(std::string_view ns, std::string_view id,
                           const std::vector<Sample>& samples, const WriteOptions& write = {});
-  // Erases the object's samples with t in [t0, t1]; returns how many.
+  // Erases the object's samples with t in [t0, t1]; returns how many. Durable (see History
+  // above); gone from every file after the next checkpoint.
   Result<size_t> DeleteHistory(std::string_view ns, std::string_view id, int64_t t0, int64_t t1,
                                const WriteOptions& write = {});
   // The object's samples with t in [t0, t1] (NotFound for an object without history).
