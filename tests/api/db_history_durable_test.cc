@@ -73,7 +73,9 @@ void ExpectHistory(Db& db, const std::string& ns, const Oracle& oracle, const st
     auto got = db.Trajectory(ns, id, INT64_MIN / 4, INT64_MAX / 4, {.with_metadata = true});
     if (samples.empty()) {
       // Every sample erased: the object may be known with no samples, or unknown.
-      if (got.ok()) EXPECT_TRUE(got->samples.empty()) << when << ": " << id;
+      if (got.ok()) {
+        EXPECT_TRUE(got->samples.empty()) << when << ": " << id;
+      }
       continue;
     }
     ASSERT_TRUE(got.ok()) << when << ": " << id << ": " << got.status().ToString();
@@ -160,7 +162,9 @@ TEST_P(DurableHistoryTest, RecoversEveryAcknowledgedSampleAcrossCheckpointsAndRe
       }
     }
     ExpectHistory(*db, "h", oracle, "round " + std::to_string(round) + " before reopening");
-    if (round % 2 == 0) ASSERT_TRUE(db->Checkpoint().ok());
+    if (round % 2 == 0) {
+      ASSERT_TRUE(db->Checkpoint().ok());
+    }
     ASSERT_TRUE(db->Close().ok());
     db.reset();
     auto reopened = Db::Open(dir.path, options);
