@@ -56,10 +56,14 @@ Result<NsPtr> Db::Impl::Require(std::string_view name) const {
   return ns;
 }
 
-Status Db::CreateNamespace(std::string_view name, const NamespaceOptions& options) {
+Status Db::CreateNamespace(std::string_view name, const NamespaceOptions& given) {
   LOCUS_RETURN_IF_ERROR(
       db_internal::CheckName(name, "namespace", impl_->options.max_namespace_bytes));
-  LOCUS_RETURN_IF_ERROR(db_internal::CheckNamespaceOptions(options));
+  LOCUS_RETURN_IF_ERROR(db_internal::CheckNamespaceOptions(given));
+  // History options mean nothing without history: normalised, so that a namespace compares
+  // equal to itself after a restart (the log keeps only what is enabled).
+  NamespaceOptions options = given;
+  if (!options.history.enabled) options.history = {};
   LOCUS_RETURN_IF_ERROR(impl_->WritableCheck());
   uint64_t lsn = 0;
   {

@@ -62,7 +62,7 @@ bool ReadHistoryOptions(Reader& r, bool optional, HistoryOptions* h) {
   if (!r.ok()) return false;
   if (h->retention_ms < 0) r.Fail("history.retention_ms", std::to_string(h->retention_ms));
   if (keep > 1) r.Fail("history.keep_metadata", std::to_string(keep));
-  if (h->chunk_samples < 16 || h->chunk_samples > (uint64_t{1} << 32)) {
+  if (h->chunk_samples < 16 || h->chunk_samples > (uint64_t{1} << 28)) {
     r.Fail("history.chunk_samples", std::to_string(h->chunk_samples));
   }
   h->keep_metadata = keep == 1;

@@ -291,5 +291,34 @@ TEST(DurableHistoryFilesTest, ADamagedOrMissingChunkFileIsAnErrorNamingIt) {
   }
 }
 
+TEST(DurableHistoryFilesTest, NamespaceOptionsCompareEqualAfterARestart) {
+  Dir dir("locus_history_options");
+  DbOptions options;
+  options.sweep_interval_ms = 0;
+  NamespaceOptions plain;
+  plain.history.retention_ms = 5000;  // meaningless without history: normalised away
+  NamespaceOptions kept = HistoryNs(CoordinateSystem::kGeographic);
+  kept.history.retention_ms = 86'400'000;
+  {
+    auto db = Db::Open(dir.path, options).value();
+    ASSERT_TRUE(db->CreateNamespace("plain", plain).ok());
+    ASSERT_TRUE(db->CreateNamespace("kept", kept).ok());
+    ASSERT_TRUE(db->Close().ok());
+  }
+  for (bool checkpoint : {false, true}) {
+    auto db = Db::Open(dir.path, options).value();
+    EXPECT_TRUE(db->CreateNamespace("plain", plain).ok());
+    EXPECT_TRUE(db->CreateNamespace("plain", NamespaceOptions{}).ok());
+    EXPECT_TRUE(db->CreateNamespace("kept", kept).ok()) << "checkpoint " << checkpoint;
+    NamespaceOptions other = kept;
+    other.history.keep_metadata = false;
+    EXPECT_EQ(db->CreateNamespace("kept", other).code(), StatusCode::kAlreadyExists);
+    if (!checkpoint) {
+      ASSERT_TRUE(db->Checkpoint().ok());
+    }
+    ASSERT_TRUE(db->Close().ok());
+  }
+}
+
 }  // namespace
 }  // namespace locus
