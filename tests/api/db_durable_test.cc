@@ -237,6 +237,8 @@ struct NsState {
   CoordinateSystem coordinates = CoordinateSystem::kGeographic;
   size_t visible = 0;  // Stats().objects: catches objects whose ids the test never used
   std::map<std::string, ObjState> objects;
+  // History namespaces: each id's whole history (Trajectory, with metadata).
+  std::map<std::string, std::vector<Sample>> history;
   friend bool operator==(const NsState&, const NsState&) = default;
 };
 using State = std::map<std::string, NsState>;
@@ -259,6 +261,13 @@ State Snapshot(const Db& db, const std::vector<std::string>& ids) {
         ns.objects[id] = {o->pos, o->timestamp, o->metadata, o->expires_at};
       } else if (o.status().code() != StatusCode::kNotFound) {
         ADD_FAILURE() << "Get(" << name << ", " << id << "): " << o.status().ToString();
+      }
+      auto h = db.Trajectory(name, id, INT64_MIN / 4, INT64_MAX / 4, {.with_metadata = true});
+      if (h.ok()) {
+        if (!h->samples.empty()) ns.history[id] = h->samples;
+      } else if (h.status().code() != StatusCode::kNotFound &&
+                 h.status().code() != StatusCode::kFailedPrecondition) {
+        ADD_FAILURE() << "Trajectory(" << name << ", " << id << "): " << h.status().ToString();
       }
     }
   }
@@ -309,6 +318,19 @@ std::string Diff(const State& want, const State& got) {
         add(n + "/" + id + ": missing, want " + Describe(wo->second));
       } else if (!(wo->second == go->second)) {
         add(n + "/" + id + ": " + Describe(go->second) + ", want " + Describe(wo->second));
+      }
+    }
+    ids.clear();
+    for (const auto& [id, h] : w->second.history) ids.insert(id);
+    for (const auto& [id, h] : g->second.history) ids.insert(id);
+    for (const std::string& id : ids) {
+      auto wh = w->second.history.find(id);
+      auto gh = g->second.history.find(id);
+      const size_t want_n = wh == w->second.history.end() ? 0 : wh->second.size();
+      const size_t got_n = gh == g->second.history.end() ? 0 : gh->second.size();
+      if (want_n != got_n || (want_n > 0 && wh->second != gh->second)) {
+        add(n + "/" + id + ": history of " + std::to_string(got_n) + " samples, want " +
+            std::to_string(want_n) + (want_n == got_n ? " (values differ)" : ""));
       }
     }
   }
@@ -810,6 +832,17 @@ void FailureSetup(Db& db, std::string* stop) {
   LOCUS_CHECK(db.CreateNamespace("g", {G::kGeographic}).ok());
   LOCUS_CHECK(db.CreateNamespace("p", {G::kPlanar2D}).ok());
   LOCUS_CHECK(db.CreateNamespace("gone", {G::kPlanar3D}).ok());
+  // A history namespace with small chunks: the checkpoints write chunk files.
+  NamespaceOptions history{.coordinates = G::kPlanar2D,
+                           .history = {.enabled = true, .keep_metadata = true, .chunk_samples = 16}};
+  LOCUS_CHECK(db.CreateNamespace("h", history).ok());
+  for (int i = 0; i < 20; ++i) {
+    LOCUS_CHECK(db.Upsert("h", {.id = "s" + std::to_string(i % 3),
+                                .pos = {i * 1.0, -i * 1.0},
+                                .timestamp = i,
+                                .metadata = "h"})
+                    .ok());
+  }
   for (int i = 0; i < 5; ++i) {
     LOCUS_CHECK(db.Upsert("g", {.id = "s" + std::to_string(i),
                                 .pos = {i * 1.0, i * 2.0},
@@ -854,10 +887,20 @@ std::vector<Step> FailureWorkload() {
          b.Upsert("g", {.id = "w0", .pos = {11, 11}, .timestamp = 101});
          return db.Apply(b).status();
        }},
+      {"stale upsert h/s1 (history only)", true, upsert("h", "s1", {0.5, 0.5}, 3)},
+      {"trajectory h/w8", true,
+       [](Db& db) {
+         std::vector<Sample> samples;
+         for (int i = 0; i < 20; ++i) samples.push_back({(i * 7) % 20 + 100, {i * 2.0, 1}, "t"});
+         return db.InsertTrajectory("h", "w8", samples);
+       }},
       {"create n3", true, [](Db& db) { return db.CreateNamespace("n3", {G::kPlanar3D}); }},
       {"upsert n3/w4", true, upsert("n3", "w4", {1, 2, 3}, 100)},
       {"drop gone", true, [](Db& db) { return db.DropNamespace("gone"); }},
       {"checkpoint", false, [](Db& db) { return db.Checkpoint(); }},
+      {"delete history h/s0", true,
+       [](Db& db) { return db.DeleteHistory("h", "s0", 0, 10).status(); }},
+      {"checkpoint 2", false, [](Db& db) { return db.Checkpoint(); }},
       {"upsert g/w5", true, upsert("g", "w5", {50, 50}, 100)},
       {"batch 2", true,
        [](Db& db) {
@@ -873,7 +916,8 @@ std::vector<Step> FailureWorkload() {
 }
 
 std::vector<std::string> FailureIds() {
-  return {"s0", "s1", "s2", "s3", "s4", "s5", "z0", "w0", "w1", "w2", "w3", "w4", "w5", "w6", "w7"};
+  return {"s0", "s1", "s2", "s3", "s4", "s5", "z0", "w0", "w1", "w2", "w3", "w4", "w5", "w6", "w7",
+          "w8"};
 }
 
 TEST(DurableFailureTest, EveryFileSystemCallFailsInTurn) {
