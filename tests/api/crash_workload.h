@@ -5,8 +5,11 @@
 //
 // Each writer thread t owns four namespaces ("t<t>.meta", "t<t>.geo", "t<t>.planar",
 // "t<t>.scratch"), so the threads' sequences commute and each thread's recovered state can be
-// checked on its own. Operation k of thread t is a pure function of (seed, t, k):
-//   k = 0, 1  create t.geo (geographic) and t.planar (planar 3D);
+// checked on its own. t.meta keeps history (small chunks, so checkpoints write chunk files):
+// the counter's history is every batch so far. Operation k of thread t is a pure function of
+// (seed, t, k):
+//   k = 0, 1  create t.meta (geographic, with history) and t.planar (planar 3D); t.geo is
+//             created by its first write;
 //   k >= 2    a batch (Db::Apply: upserts and deletes over geo/planar/scratch plus the
 //             upsert of the counter object "t.meta"/"counter" with timestamp k), a single
 //             upsert, a single delete, a drop of t.scratch, an explicit creation of t.scratch
@@ -90,6 +93,7 @@ struct WorkloadOp {
   Batch batch;         // kBatch
   // kCreate
   CoordinateSystem coordinates = CoordinateSystem::kGeographic;
+  bool history = false;
   // Namespaces the operation upserts into (created implicitly by the write when missing: the
   // creation is its own log record, before the write's, so a crash between the two leaves
   // the namespace without the write).
@@ -164,8 +168,9 @@ inline WorkloadOp MakeOp(uint64_t seed, uint32_t thread, uint64_t k) {
   WorkloadOp op;
   if (k == 0 || k == 1) {
     op.kind = WorkloadOp::kCreate;
-    op.ns = NsName(thread, k == 0 ? "geo" : "planar");
+    op.ns = NsName(thread, k == 0 ? "meta" : "planar");
     op.coordinates = k == 0 ? CoordinateSystem::kGeographic : CoordinateSystem::kPlanar3D;
+    op.history = k == 0;
     return op;
   }
   WorkloadOp::Kind kind = internal::RawKind(seed, thread, k);
@@ -251,6 +256,16 @@ inline WorkloadOp MakeOp(uint64_t seed, uint32_t thread, uint64_t k) {
   return op;
 }
 
+inline NamespaceOptions HistoryNamespace(CoordinateSystem cs, bool history) {
+  NamespaceOptions o{.coordinates = cs, .history = {}};
+  if (history) {
+    o.history.enabled = true;
+    o.history.keep_metadata = true;
+    o.history.chunk_samples = 16;
+  }
+  return o;
+}
+
 // Runs `op` on `db`. OK when it did what the workload expects (errors that the state decides
 // deterministically count as done: AlreadyExists for a creation over another coordinate
 // system, NotFound for a delete or drop of something absent); any other error is returned.
@@ -260,7 +275,7 @@ inline Status RunOp(Db& db, const WorkloadOp& op, bool* durable) {
   auto allow = [](const Status& s, StatusCode code) { return s.code() == code ? Status() : s; };
   switch (op.kind) {
     case WorkloadOp::kCreate:
-      return allow(db.CreateNamespace(op.ns, {.coordinates = op.coordinates, .history = {}}),
+      return allow(db.CreateNamespace(op.ns, HistoryNamespace(op.coordinates, op.history)),
                    StatusCode::kAlreadyExists);
     case WorkloadOp::kDrop:
       return allow(db.DropNamespace(op.ns), StatusCode::kNotFound);

@@ -3,7 +3,8 @@
 // reports each operation as it returns; the test kills it with SIGKILL at a random moment,
 // opens the directory itself and checks, for every writer thread, that the recovered state is
 // exactly the state after some prefix 0..n-1 of the thread's operations (compared object by
-// object, bit for bit, with an in-memory Db that replays the same operations: the oracle),
+// object, bit for bit, with an in-memory Db that replays the same operations: the oracle;
+// and the whole history of each thread's counter, kept by the history namespace t.meta),
 // that n covers every operation reported durable (SyncPolicy::kAlways), that n is at most the
 // operations the child started, and that the index answers queries over every recovered
 // object. The next child continues the same directory from the recovered counts, so
@@ -91,6 +92,7 @@ struct NsState {
   CoordinateSystem coordinates = CoordinateSystem::kGeographic;
   size_t objects = 0;                   // Stats: visible objects
   std::map<std::string, Object> found;  // Get over the pool (and the counter)
+  std::vector<Sample> counter_history;  // history namespaces: the counter's whole history
 };
 using ThreadState = std::map<std::string, NsState>;  // the thread's namespaces
 
@@ -119,6 +121,13 @@ ThreadState ReadThread(const Db& db, uint32_t t, bool with_queries, std::string*
     };
     for (uint32_t j = 0; j < crash_test::kPoolIds; ++j) get(crash_test::PoolId(j));
     get("counter");
+    auto h = db.Trajectory(name, "counter", INT64_MIN / 4, INT64_MAX / 4, {.with_metadata = true});
+    if (h.ok()) {
+      ns.counter_history = std::move(h->samples);
+    } else if (h.status().code() != StatusCode::kNotFound &&
+               h.status().code() != StatusCode::kFailedPrecondition) {
+      *error += "Trajectory(" + name + ", counter): " + h.status().ToString() + "\n";
+    }
     if (ns.found.size() != ns.objects) {
       *error += name + ": Stats counts " + std::to_string(ns.objects) + " objects, Get finds " +
                 std::to_string(ns.found.size()) + "\n";
@@ -194,6 +203,20 @@ std::string Compare(const ThreadState& got, const ThreadState& want,
     }
     for (const auto& [id, o] : g.found) {
       if (!w.found.count(id)) note(name + "/" + id + " should not exist: " + Describe(o));
+    }
+    const auto& gh = g.counter_history;
+    const auto& wh = w.counter_history;
+    bool same_history = gh.size() == wh.size();
+    for (size_t i = 0; same_history && i < gh.size(); ++i) {
+      same_history = gh[i].t == wh[i].t && SameBits(gh[i].pos.x, wh[i].pos.x) &&
+                     SameBits(gh[i].pos.y, wh[i].pos.y) && SameBits(gh[i].pos.z, wh[i].pos.z) &&
+                     gh[i].metadata == wh[i].metadata;
+    }
+    if (!same_history) {
+      note(name + "/counter has a history of " + std::to_string(gh.size()) + " samples" +
+           (gh.empty() ? "" : " (last t " + std::to_string(gh.back().t) + ")") + ", want " +
+           std::to_string(wh.size()) +
+           (wh.empty() ? "" : " (last t " + std::to_string(wh.back().t) + ")"));
     }
   }
   for (const auto& [name, g] : got) {
