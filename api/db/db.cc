@@ -3,7 +3,9 @@
 // map is at the top of api/db/db_impl.h.
 #include "locus/db.h"
 
+#include <algorithm>
 #include <utility>
+#include <vector>
 
 #include "api/db/db_impl.h"
 
@@ -23,6 +25,22 @@ const char* CoordinateSystemName(CoordinateSystem c) {
 
 void Batch::Upsert(std::string ns, Object object) {
   ops_.push_back({true, std::move(ns), std::move(object)});
+}
+void Batch::InsertTrajectory(std::string ns, std::string id, const std::vector<Sample>& samples) {
+  // Oldest first, so the newest is applied last (equal times: the later sample wins, as in
+  // Db::InsertTrajectory).
+  std::vector<size_t> order(samples.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return samples[a].t < samples[b].t; });
+  for (size_t i : order) {
+    Object o;
+    o.id = id;
+    o.pos = samples[i].pos;
+    o.timestamp = samples[i].t;
+    o.metadata = samples[i].metadata;
+    ops_.push_back({true, ns, std::move(o), /*needs_history=*/true});
+  }
 }
 void Batch::Delete(std::string ns, std::string id) {
   Object o;

@@ -151,6 +151,14 @@ struct Db::Impl::BatchApply {
         return db_internal::CheckName(op.ns, (field() + ".namespace").c_str(),
                                       impl.options.max_namespace_bytes);
       }
+      if (op.needs_history) {  // a trajectory never creates its namespace (it would keep none)
+        auto ns = impl.Find(op.ns);
+        if (!ns) return NotFoundError(field() + ": namespace '" + op.ns + "' does not exist");
+        if (!ns->history) {
+          return FailedPreconditionError(field() + ": namespace '" + op.ns +
+                                         "' keeps no history (NamespaceOptions::history.enabled)");
+        }
+      }
       if (op.upsert) {
         if (i == 0 || op.ns != last_ns) {
           auto ns = impl.Find(op.ns);
@@ -223,6 +231,11 @@ struct Db::Impl::BatchApply {
   Status LockReadersOut() {
     for (auto& [name, ns] : touched) exclusive.emplace_back(ns->rw);
     for (size_t i = 0; i < ops.size(); ++i) {
+      if (ops[i].needs_history && !target[i]->history) {
+        return FailedPreconditionError("batch[" + std::to_string(i) + "]: namespace '" +
+                                       ops[i].ns +
+                                       "' keeps no history (NamespaceOptions::history.enabled)");
+      }
       if (ops[i].upsert && !impl.ObjectOk(target[i]->options.coordinates, ops[i].object)) {
         return impl.CheckObject(target[i]->options.coordinates, ops[i].object,
                                 "batch[" + std::to_string(i) + "]");

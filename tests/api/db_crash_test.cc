@@ -560,7 +560,9 @@ TEST(DbCrashTest, CheckpointDuringWritesThenPowerLossKeepsAPrefix) {
     o.durability.sync = policy;
     o.durability.sync_interval_ms = 3'600'000;  // nothing leaves the buffer by itself
     o.durability.checkpoint_min_log_bytes = 0;
-    auto db = std::move(db_internal::DbFactory::Open(dir, o, {.file_system = fi})).value();
+    db_internal::TestSeams seams;
+    seams.file_system = fi;
+    auto db = std::move(db_internal::DbFactory::Open(dir, o, seams)).value();
     Batch big;
     for (int i = 0; i < 50'000; ++i) {
       Object x;

@@ -92,10 +92,14 @@ World MakeWorld(CoordinateSystem cs, uint64_t seed, int objects, int samples) {
       all.push_back(s);
     }
     std::shuffle(all.begin(), all.end(), rng);
-    // Half by InsertTrajectory, the rest one upsert at a time (stale ones included).
-    const size_t half = all.size() / 2;
-    EXPECT_TRUE(w.db->InsertTrajectory(kNs, id, {all.begin(), all.begin() + half}).ok());
-    for (size_t k = half; k < all.size(); ++k) {
+    // A third by InsertTrajectory, a third in a batch, the rest one upsert at a time (stale
+    // ones included).
+    const size_t third = all.size() / 3;
+    EXPECT_TRUE(w.db->InsertTrajectory(kNs, id, {all.begin(), all.begin() + third}).ok());
+    Batch batch;
+    batch.InsertTrajectory(kNs, id, {all.begin() + third, all.begin() + 2 * third});
+    EXPECT_TRUE(w.db->Apply(batch).ok());
+    for (size_t k = 2 * third; k < all.size(); ++k) {
       Object obj{.id = id, .pos = all[k].pos, .timestamp = all[k].t, .metadata = all[k].metadata};
       EXPECT_TRUE(w.db->Upsert(kNs, obj).ok());
     }
@@ -344,6 +348,33 @@ TEST(DbHistoryRulesTest, InsertTrajectoryIsAllOrNothing) {
   ASSERT_TRUE(db->InsertTrajectory("h", "x", s).ok());
   EXPECT_EQ(db->Trajectory("h", "x", 0, 10)->samples.size(), 3u);
   EXPECT_EQ(db->Get("h", "x")->timestamp, 3);  // the newest sample is the current position
+}
+
+TEST(DbHistoryRulesTest, BatchTrajectoriesNeedAHistoryNamespace) {
+  auto db = PlanarHistoryDb();
+  ASSERT_TRUE(db->CreateNamespace("plain", {.coordinates = CoordinateSystem::kPlanar2D,
+                                            .history = {}})
+                  .ok());
+  const std::vector<Sample> s = {{.t = 5, .pos = {5, 0}}, {.t = 1, .pos = {1, 0}}};
+  Batch bad;
+  bad.Upsert("plain", {.id = "other", .pos = {1, 1}, .timestamp = 1});
+  bad.InsertTrajectory("plain", "x", s);
+  auto r = db->Apply(bad);
+  EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(r.status().message().find("batch[1]: namespace 'plain' keeps no history"),
+            std::string_view::npos)
+      << r.status().ToString();
+  EXPECT_EQ(db->Get("plain", "other").status().code(), StatusCode::kNotFound);
+  Batch missing;
+  missing.InsertTrajectory("nowhere", "x", s);
+  EXPECT_EQ(db->Apply(missing).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(db->Stats("nowhere").status().code(), StatusCode::kNotFound);
+  Batch good;
+  good.InsertTrajectory("h", "x", s);
+  good.Upsert("plain", {.id = "other", .pos = {1, 1}, .timestamp = 1});
+  ASSERT_TRUE(db->Apply(good).ok());
+  EXPECT_EQ(db->Trajectory("h", "x", 0, 10)->samples.size(), 2u);
+  EXPECT_EQ(db->Get("h", "x")->timestamp, 5);  // the newest sample is the current position
 }
 
 TEST(DbHistoryRulesTest, BadInputIsNamed) {

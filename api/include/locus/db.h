@@ -233,11 +233,15 @@ struct DurabilityStats {
   std::string failure;
 };
 
-// Upserts and deletes applied together by Db::Apply, all or nothing.
+// Upserts, deletes and trajectories applied together by Db::Apply, all or nothing.
 class Batch {
  public:
   void Upsert(std::string ns, Object object);
   void Delete(std::string ns, std::string id);
+  // Db::InsertTrajectory inside the batch: one upsert per sample (each adds a sample; the
+  // newest becomes the current position by the conflict rule, the others are history only).
+  // Apply fails with FailedPrecondition, applying nothing, when `ns` keeps no history.
+  void InsertTrajectory(std::string ns, std::string id, const std::vector<Sample>& samples);
   size_t size() const { return ops_.size(); }
   bool empty() const { return ops_.empty(); }
 
@@ -246,7 +250,8 @@ class Batch {
   struct Op {
     bool upsert;
     std::string ns;
-    Object object;  // delete: only object.id
+    Object object;             // delete: only object.id
+    bool needs_history = false;  // a trajectory's sample
   };
   std::vector<Op> ops_;
 };
