@@ -351,11 +351,41 @@ SpaceTimeBox SegmentBox(const Fix& a, const Fix& b, Space space) {
   SpaceTimeBox box{std::min(a.x, b.x), std::min(a.y, b.y), std::max(a.x, b.x),
                    std::max(a.y, b.y), std::min(a.t, b.t), std::max(a.t, b.t)};
   if (space != Space::kSphere) return box;
-  const Arc arc = MakeArc(a, b);
   const double d = LonDelta(a.x, b.x);
   double lo = d >= 0 ? a.x : a.x + d, hi = d >= 0 ? a.x + d : a.x;
   if (lo < -180) lo += 360, hi += 360;
   double lat_lo = std::min(a.y, b.y), lat_hi = std::max(a.y, b.y);
+  // Short arcs (consecutive samples of anything that moves): a rigorous bound on the latitude
+  // bulge without the arc's trigonometry (this path is most of an ingest's time otherwise).
+  // On the arc z = sin(lat) = w1 z_a + w2 z_b with slerp weights w1, w2 >= 0 whose sum is at
+  // most 1 / cos(omega / 2); so z <= max(z_a, z_b) / cos(omega / 2) when that max is >= 0
+  // (and z <= the max when it is negative), and symmetrically for the minimum. The arc's angle
+  // omega <= (pi / 2) hypot(dlat, dlon) (haversine, with sin x >= 2x / pi on [0, pi / 2]), and
+  // 1 / cos(omega / 2) <= 1 / (1 - omega^2 / 8). asin grows over [x, x'] by at most
+  // (x' - x) / sqrt(1 - x'^2). Longitudes: a short arc away from the poles is monotone in
+  // longitude, as the general path assumes too.
+  {
+    const double dlat = (b.y - a.y) * kDeg, dlon = d * kDeg;
+    const double omega_sq = kPi * kPi / 4 * (dlat * dlat + dlon * dlon);  // an upper bound
+    if (omega_sq < 1e-4) {
+      const double grow = 1 / (1 - omega_sq / 8);
+      // Degrees to add beyond the extreme endpoint latitude `lat` on its side of the equator.
+      auto bulge = [&](double lat) {
+        const double x = std::sin(std::abs(lat) * kDeg);
+        const double x2 = x * grow;
+        return x2 >= 0.999 ? -1.0 : (x2 - x) / std::sqrt(1 - x2 * x2) / kDeg;
+      };
+      const double up = lat_hi >= 0 ? bulge(lat_hi) : 0;
+      const double down = lat_lo <= 0 ? bulge(lat_lo) : 0;
+      if (up >= 0 && down >= 0) {  // else within ~2.6 degrees of a pole: the general path
+        box.min_y = std::max(-90.0, lat_lo - down - kPad);
+        box.max_y = std::min(90.0, lat_hi + up + kPad);
+        box.min_x = lo - kPad, box.max_x = hi + kPad;
+        return box;
+      }
+    }
+  }
+  const Arc arc = MakeArc(a, b);
   if (!arc.tiny) {
     const V3 n = Cross(arc.a, arc.At(arc.omega));
     const double nn = Norm(n);

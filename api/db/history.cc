@@ -119,9 +119,13 @@ Status Db::InsertTrajectory(std::string_view ns_name, std::string_view id,
   const CoordinateSystem cs = ns->options.coordinates;
   size_t newest = 0;
   for (size_t i = 0; i < samples.size(); ++i) {
-    const std::string field = "samples[" + std::to_string(i) + "]";
-    LOCUS_RETURN_IF_ERROR(db_internal::CheckPosition(cs, samples[i].pos, field + ".pos"));
+    // The messages (and their strings) only on failure: this loop runs once per sample.
+    if (!db_internal::PositionOk(cs, samples[i].pos)) {
+      return db_internal::CheckPosition(cs, samples[i].pos,
+                                        "samples[" + std::to_string(i) + "].pos");
+    }
     if (samples[i].metadata.size() > impl_->options.max_metadata_bytes) {
+      const std::string field = "samples[" + std::to_string(i) + "]";
       return InvalidArgumentError(field + ".metadata: " +
                                   std::to_string(samples[i].metadata.size()) +
                                   " bytes, above max_metadata_bytes = " +
@@ -147,8 +151,12 @@ Status Db::InsertTrajectory(std::string_view ns_name, std::string_view id,
       WriteOutcome outcome;
       {
         std::unique_lock x(ns->rw);
+        engine::History& store = ns->history->store;
+        const uint32_t number = ns->history->Number(id);  // once, not per sample
         for (size_t i = 0; i < samples.size(); ++i) {
-          if (i != newest) ns->RecordSample(id, samples[i].t, samples[i].pos, samples[i].metadata);
+          if (i == newest) continue;
+          const Position& p = samples[i].pos;
+          store.Add(number, {samples[i].t, p.x, p.y, p.z}, samples[i].metadata);
         }
         outcome = ns->UpsertLocked(o, now);  // records the newest sample too
       }

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <random>
@@ -112,6 +113,37 @@ TEST(MotionTest, SegmentBoxHoldsEveryPosition) {
             << k << ": (" << p.x << "," << p.y << ") outside [" << box.min_x << "," << box.max_x
             << "]x[" << box.min_y << "," << box.max_y << "]";
       }
+    }
+  }
+}
+
+TEST(MotionTest, ShortArcBoxesHoldEveryPositionAndStayTight) {
+  // The short-arc bound of SegmentBox (no arc trigonometry): vehicle-sized to ~60 km steps,
+  // at every latitude up to the poles (where the general path takes over), across the
+  // antimeridian.
+  std::mt19937_64 rng(::locus::testing::TestSeed());
+  std::uniform_real_distribution<double> u(0, 1);
+  for (int i = 0; i < 3000; ++i) {
+    const double lat = -89.9 + 179.8 * u(rng);
+    const double lon = i % 5 == 0 ? 179.99 : -180 + 360 * u(rng);
+    const double len = std::pow(10, -5 + 4.7 * u(rng));  // degrees: ~1 m to ~55 km
+    const double dir = 2 * 3.14159265358979 * u(rng);
+    Fix a{0, lon, lat, 0};
+    Fix b{1000, std::remainder(lon + len * std::cos(dir), 360.0),
+          std::clamp(lat + len * std::sin(dir), -90.0, 90.0), 0};
+    const SpaceTimeBox box = SegmentBox(a, b, Space::kSphere);
+    double top = -90, bottom = 90;
+    for (int k = 0; k <= 100; ++k) {
+      const Fix p = Interpolate(a, b, 10.0 * k, Space::kSphere);
+      top = std::max(top, p.y), bottom = std::min(bottom, p.y);
+      ASSERT_TRUE(InBoxUnwrapped(box, p))
+          << "segment (" << a.x << "," << a.y << ") -> (" << b.x << "," << b.y << ") at " << k
+          << ": (" << p.x << "," << p.y << ") outside [" << box.min_x << "," << box.max_x
+          << "]x[" << box.min_y << "," << box.max_y << "]";
+    }
+    if (std::abs(lat) < 80) {  // tight: the bulge bound is second order in the length
+      EXPECT_LT(box.max_y - top, 1e-6 + 0.05 * len * len) << a.y << " -> " << b.y;
+      EXPECT_LT(bottom - box.min_y, 1e-6 + 0.05 * len * len) << a.y << " -> " << b.y;
     }
   }
 }
