@@ -150,6 +150,7 @@ struct Db::Impl {
   // checkpoint_mu after Open.
   std::set<uint64_t> history_files;
   uint64_t next_history_file = 1;
+  std::set<uint64_t> history_listed;  // recovery: the history files in the directory
   // Applies one decoded record's operations (recovery): no logging, no conflict rule.
   Status ApplyLogged(const std::vector<db_internal::LoggedOp>& ops);
 

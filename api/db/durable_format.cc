@@ -176,6 +176,7 @@ Status DecodeRecord(uint8_t type, std::span<const uint8_t> payload, std::vector<
       LoggedOp op;
       if (ReadUpsert(r, &op)) {
         op.kind = kSample;
+        op.expires = 0;  // unused (written as 0)
         ops->push_back(op);
       }
       break;
@@ -217,6 +218,7 @@ Status DecodeRecord(uint8_t type, std::span<const uint8_t> payload, std::vector<
         if (kind == kUpsert || kind == kSample) {
           if (ReadUpsert(r, &op)) {
             op.kind = static_cast<RecordType>(kind);
+            if (kind == kSample) op.expires = 0;  // unused (written as 0)
             ops->push_back(op);
           }
         } else if (kind == kDelete) {

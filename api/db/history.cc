@@ -120,6 +120,9 @@ Status Db::InsertTrajectory(std::string_view ns_name, std::string_view id,
   size_t newest = 0;
   for (size_t i = 0; i < samples.size(); ++i) {
     // The messages (and their strings) only on failure: this loop runs once per sample.
+    if (!db_internal::HistoryTimeOk(samples[i].t)) {
+      return db_internal::CheckHistoryTime(samples[i].t, "samples[" + std::to_string(i) + "].t");
+    }
     if (!db_internal::PositionOk(cs, samples[i].pos)) {
       return db_internal::CheckPosition(cs, samples[i].pos,
                                         "samples[" + std::to_string(i) + "].pos");

@@ -39,6 +39,11 @@ Status Db::Impl::ApplyLogged(const std::vector<db_internal::LoggedOp>& ops) {
                              std::string(op.ns) + "', which keeps none");
     }
     if (op.kind == db_internal::kDeleteHistory) continue;
+    if (ns->history && !db_internal::HistoryTimeOk(op.timestamp)) {
+      return CorruptionError("operation " + std::to_string(i) + ": a sample at t = " +
+                             std::to_string(op.timestamp) + " in namespace '" +
+                             std::string(op.ns) + "', beyond the times a history keeps");
+    }
     if (!db_internal::PositionOk(ns->options.coordinates, op.pos)) {
       Status s = db_internal::CheckPosition(ns->options.coordinates, op.pos,
                                             "operation " + std::to_string(i) + ".pos");
@@ -141,7 +146,10 @@ Status Db::Impl::LoadHistory(const db_internal::CheckpointReader& reader,
     const uint32_t limit = static_cast<uint32_t>(h.names.size());
     for (uint64_t number : section.files) {
       const std::string file = dir + "/" + db_internal::HistoryFileName(number);
-      LOCUS_ASSIGN_OR_RETURN(auto bytes, fs->ReadFile(file));
+      if (!history_listed.count(number)) {
+        return CorruptionError("checkpoint " + path + " lists " + file + ", which is missing");
+      }
+      LOCUS_ASSIGN_OR_RETURN(auto bytes, fs->ReadFile(file));  // an I/O error stays one
       auto image = db_internal::DecodeHistoryChunk(bytes);
       if (!image.ok()) {
         return CorruptionError(file + ": " + std::string(image.status().message()));
@@ -237,6 +245,7 @@ Status Db::Impl::Recover() {
       checkpoints.push_back(seq);
     } else if (db_internal::ParseHistoryFileName(n, &seq)) {
       history_on_disk.push_back(seq);
+      history_listed.insert(seq);
       next_history_file = std::max(next_history_file, seq + 1);
     } else if (n.size() > 4 && n.compare(n.size() - 4, 4, ".tmp") == 0) {
       LOCUS_RETURN_IF_ERROR(fs->Remove(dir + "/" + n));  // a checkpoint cut short

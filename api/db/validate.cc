@@ -105,6 +105,13 @@ Status CheckHasZ(std::string_view ns_name, CoordinateSystem cs) {
                               ": a cylinder needs a z axis (planar3d or geographic)");
 }
 
+Status CheckHistoryTime(int64_t t, const std::string& field) {
+  if (HistoryTimeOk(t)) return Status();
+  return InvalidArgumentError(field + " = " + std::to_string(t) +
+                              ": outside [-2^53 + 1, 2^53 - 1] ms, the times a history keeps "
+                              "(kMaxHistoryTime)");
+}
+
 Status CheckWindow(int64_t t0, int64_t t1) {
   if (t1 < t0) {
     return InvalidArgumentError("t1 = " + std::to_string(t1) + ": before t0 = " +

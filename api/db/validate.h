@@ -64,6 +64,9 @@ Status CheckK(size_t k);
 
 // A time window [t0, t1]: t0 <= t1.
 Status CheckWindow(int64_t t0, int64_t t1);
+// A sample time a history keeps (|t| <= kMaxHistoryTime); the message only on failure.
+inline bool HistoryTimeOk(int64_t t) { return t >= -kMaxHistoryTime && t <= kMaxHistoryTime; }
+Status CheckHistoryTime(int64_t t, const std::string& field);
 // A finite number >= 0 named `field` (distances, tolerances).
 Status CheckNonNegative(double v, const char* field);
 // A history query's region, converted for the engine: *polygon holds a polygon region's

@@ -60,6 +60,9 @@ Result<WriteOutcome> Db::Upsert(std::string_view ns_name, const Object& object,
         ns = nullptr;
         continue;
       }
+      if (ns->history && !db_internal::HistoryTimeOk(object.timestamp)) {
+        return db_internal::CheckHistoryTime(object.timestamp, "object.timestamp");
+      }
       const int64_t now = impl_->Now();
       {
         std::unique_lock x(ns->rw);
@@ -231,6 +234,11 @@ struct Db::Impl::BatchApply {
   Status LockReadersOut() {
     for (auto& [name, ns] : touched) exclusive.emplace_back(ns->rw);
     for (size_t i = 0; i < ops.size(); ++i) {
+      if (ops[i].upsert && target[i]->history &&
+          !db_internal::HistoryTimeOk(ops[i].object.timestamp)) {
+        return db_internal::CheckHistoryTime(ops[i].object.timestamp,
+                                             "batch[" + std::to_string(i) + "].timestamp");
+      }
       if (ops[i].needs_history && !target[i]->history) {
         return FailedPreconditionError("batch[" + std::to_string(i) + "]: namespace '" +
                                        ops[i].ns +

@@ -377,6 +377,29 @@ TEST(DbHistoryRulesTest, BatchTrajectoriesNeedAHistoryNamespace) {
   EXPECT_EQ(db->Get("h", "x")->timestamp, 5);  // the newest sample is the current position
 }
 
+TEST(DbHistoryRulesTest, TimesBeyondWhatAHistoryKeepsAreRefused) {
+  auto db = PlanarHistoryDb();
+  const int64_t far = kMaxHistoryTime + 1;
+  auto up = db->Upsert("h", {.id = "a", .pos = {1, 1}, .timestamp = far});
+  EXPECT_EQ(up.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(up.status().message().find("object.timestamp = 9007199254740992"),
+            std::string_view::npos)
+      << up.status().ToString();
+  auto tr = db->InsertTrajectory("h", "a", {{.t = 0, .pos = {0, 0}}, {.t = -far, .pos = {1, 0}}});
+  EXPECT_NE(tr.message().find("samples[1].t = -9007199254740992"), std::string_view::npos)
+      << tr.ToString();
+  Batch b;
+  b.Upsert("plain", {.id = "p", .pos = {1, 1}, .timestamp = far});  // no history: any time
+  b.Upsert("h", {.id = "a", .pos = {1, 1}, .timestamp = far});
+  auto r = db->Apply(b);
+  EXPECT_NE(r.status().message().find("batch[1].timestamp"), std::string_view::npos)
+      << r.status().ToString();
+  EXPECT_EQ(db->Get("plain", "p").status().code(), StatusCode::kNotFound);  // all or nothing
+  EXPECT_EQ(db->Stats("h")->history_samples, 0u);
+  EXPECT_TRUE(db->Upsert("plain", {.id = "p", .pos = {1, 1}, .timestamp = far}).ok());
+  EXPECT_TRUE(db->Upsert("h", {.id = "a", .pos = {1, 1}, .timestamp = kMaxHistoryTime}).ok());
+}
+
 TEST(DbHistoryRulesTest, BadInputIsNamed) {
   auto db = PlanarHistoryDb();
   ASSERT_TRUE(db->InsertTrajectory("h", "x", {{.t = 0, .pos = {0, 0}}, {.t = 10, .pos = {10, 0}}}).ok());

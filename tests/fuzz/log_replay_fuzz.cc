@@ -264,7 +264,8 @@ bool SameOps(const std::vector<dbi::LoggedOp>& a, const std::vector<dbi::LoggedO
     const dbi::LoggedOp &x = a[i], &y = b[i];
     if (x.kind != y.kind || x.ns != y.ns || x.id != y.id || x.coordinates != y.coordinates ||
         !SameBits(x.pos.x, y.pos.x) || !SameBits(x.pos.y, y.pos.y) || !SameBits(x.pos.z, y.pos.z) ||
-        x.timestamp != y.timestamp || x.expires != y.expires || x.metadata != y.metadata) {
+        x.timestamp != y.timestamp || x.expires != y.expires || x.metadata != y.metadata ||
+        x.history != y.history || x.t1 != y.t1) {
       return false;
     }
   }
@@ -292,7 +293,8 @@ void DecodeOne(uint8_t type, std::span<const uint8_t> payload) {
   switch (type) {
     case dbi::kCreateNamespace:
       Check(ops.size() == 1);
-      dbi::EncodeNamespace(ops[0].ns, ops[0].coordinates, &out);
+      dbi::EncodeNamespace(
+          ops[0].ns, {.coordinates = ops[0].coordinates, .history = ops[0].history}, &out);
       break;
     case dbi::kDropNamespace:
       Check(ops.size() == 1);
@@ -305,6 +307,14 @@ void DecodeOne(uint8_t type, std::span<const uint8_t> payload) {
     case dbi::kDelete:
       Check(ops.size() == 1);
       dbi::EncodeDelete(ops[0].ns, ops[0].id, &out);
+      break;
+    case dbi::kSample:
+      Check(ops.size() == 1);
+      dbi::EncodeSample(ops[0].ns, ops[0].id, ops[0].timestamp, ops[0].pos, ops[0].metadata, &out);
+      break;
+    case dbi::kDeleteHistory:
+      Check(ops.size() == 1);
+      dbi::EncodeDeleteHistory(ops[0].ns, ops[0].id, ops[0].timestamp, ops[0].t1, &out);
       break;
     case dbi::kExpire: {
       std::vector<std::string_view> ids;
@@ -320,9 +330,11 @@ void DecodeOne(uint8_t type, std::span<const uint8_t> payload) {
     case dbi::kBatch:
       dbi::BeginBatch(&out);
       for (const auto& op : ops) {
-        Check(op.kind == dbi::kUpsert || op.kind == dbi::kDelete);
+        Check(op.kind == dbi::kUpsert || op.kind == dbi::kDelete || op.kind == dbi::kSample);
         if (op.kind == dbi::kUpsert) {
           dbi::BatchUpsert(op.ns, ObjectOf(op), op.expires, &out);
+        } else if (op.kind == dbi::kSample) {
+          dbi::BatchSample(op.ns, op.id, op.timestamp, op.pos, op.metadata, &out);
         } else {
           dbi::BatchDelete(op.ns, op.id, &out);
         }
@@ -373,7 +385,8 @@ void WriteSeed(const std::string& dir, const std::string& name, uint8_t mode,
 }
 
 // Writes the seeds from real databases: every record type, batches, expiries, namespaces
-// of the three coordinate systems, and a checkpoint. Returns a process exit status.
+// of the three coordinate systems, history (samples, trajectories, erasures), and a
+// checkpoint. Returns a process exit status.
 int WriteSeeds(const std::string& out) {
   fs::create_directories(out);
   auto must = [](const locus::Status& s) {
@@ -425,6 +438,26 @@ int WriteSeeds(const std::string& out) {
   if (db->SweepExpired(100) != 1) std::exit(1);  // an expire record for "ttl"
   must(db->CreateNamespace("tmp", {.coordinates = CoordinateSystem::kPlanar2D}));
   must(db->DropNamespace("tmp"));
+  // History: a namespace with history options, a stale upsert (a sample record), a
+  // trajectory across the antimeridian (a batch of samples and an upsert), an erasure.
+  locus::NamespaceOptions h{.coordinates = CoordinateSystem::kGeographic};
+  h.history = {.enabled = true, .retention_ms = 86'400'000, .keep_metadata = true,
+               .chunk_samples = 16};
+  must(db->CreateNamespace("trips", h));
+  Object bus;
+  bus.id = "bus-1";
+  bus.pos = {2.3, 48.8, 0};
+  bus.timestamp = kNow;
+  must(db->Upsert("trips", bus).status());
+  bus.pos = {2.2, 48.7, 0};
+  bus.timestamp = kNow - 60'000;  // stale: history only
+  must(db->Upsert("trips", bus).status());
+  std::vector<locus::Sample> path;
+  for (int i = 0; i < 20; ++i) {
+    path.push_back({kNow + i * 1000, {179.9 + 0.01 * i - (i > 9 ? 360 : 0), 60, 0}, "p"});
+  }
+  must(db->InsertTrajectory("trips", "ferry", path));
+  must(db->DeleteHistory("trips", "ferry", kNow + 3000, kNow + 5000).status());
   must(db->Close());
   db.reset();
   const std::vector<uint8_t> log = ReadFile(WorkDir() + "/" + locus::storage::SegmentFileName(1));

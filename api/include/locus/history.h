@@ -28,6 +28,11 @@ struct HistoryOptions {
   friend bool operator==(const HistoryOptions&, const HistoryOptions&) = default;
 };
 
+// A history keeps sample times t with |t| <= kMaxHistoryTime (2^53 - 1 ms, about 285,000
+// years either side of the epoch), the range its index holds exactly; a write of a sample
+// outside it into a history namespace is an InvalidArgument naming the timestamp.
+inline constexpr int64_t kMaxHistoryTime = (int64_t{1} << 53) - 1;
+
 // One sample of an object's history: its position at time t (milliseconds).
 struct Sample {
   int64_t t = 0;
