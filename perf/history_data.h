@@ -119,6 +119,9 @@ struct W8EncounterQuery {
   double distance_metres;
 };
 
+// The four query rows, in the order both sides index them.
+enum class W8Row { kTrajectory, kPassedThrough, kSlice, kEncounters };
+
 // `count` queries of each row (their meaning: the top of this file), drawn from `seed` and
 // from `data`, which must be GenerateW8(objects, samples_per_object, ...) for those sizes.
 // Windows lie inside the data's time span where they fit (a span shorter than a window gives

@@ -53,8 +53,6 @@
 
 namespace locus::perf {
 
-enum class W8Row { kTrajectory, kPassedThrough, kSlice, kEncounters };
-
 class W8Postgis {
  public:
   // Starts a PostgreSQL server (options: where its cluster lives, extra settings), connects
