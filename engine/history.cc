@@ -23,6 +23,8 @@ struct History::Chunk {
   std::vector<uint64_t> erased;  // bitmap over rows; empty while none is erased
   size_t erased_count = 0;
   std::vector<uint32_t> entry_object;  // tree item -> object
+  // tree item -> the first row of its run (kNoRow: a bridge, or a run whose rows are unknown)
+  std::vector<uint32_t> entry_row;
   PackedRTree3D tree;
 
   size_t rows() const { return t.size(); }
@@ -52,7 +54,8 @@ struct History::Chunk {
   size_t MemoryBytes() const {
     size_t bytes = objects.capacity() * 4 + begin.capacity() * 4 + t.capacity() * 8 +
                    (x.capacity() + y.capacity() + z.capacity()) * 8 + meta_end.capacity() * 4 +
-                   meta.capacity() + erased.capacity() * 8 + entry_object.capacity() * 4;
+                   meta.capacity() + erased.capacity() * 8 + entry_object.capacity() * 4 +
+                   entry_row.capacity() * 4;
     const auto& l = tree.layout();
     if (l.num_levels > 0) {
       const uint64_t slots = l.level_begin[l.num_levels];
@@ -267,7 +270,9 @@ void History::Timeline(uint32_t object, int64_t t0, int64_t t1, bool neighbours,
   auto it = lo;
   for (; it != st.tail.end() && it->t <= t1; ++it) items.push_back({*it, meta_of(it)});
   if (neighbours && it != st.tail.end()) after(*it, meta_of(it));
-  std::sort(items.begin(), items.end(), [](const Item& a, const Item& b) { return a.f.t < b.f.t; });
+  // Each source (a chunk's rows, the tail) is in order; with one source, all of it is.
+  auto by_t = [](const Item& a, const Item& b) { return a.f.t < b.f.t; };
+  if (!std::is_sorted(items.begin(), items.end(), by_t)) std::sort(items.begin(), items.end(), by_t);
   if (neighbours && has_pred) {
     out->push_back(pred.f);
     if (meta) meta->push_back(pred.m);
@@ -419,6 +424,7 @@ void History::Seal() {
     if (st.has_bridge) {
       boxes.push_back(st.bridge);
       c->entry_object.push_back(object);
+      c->entry_row.push_back(kNoRow);
     }
     if (!st.tail.empty()) {
       const std::vector<Fix>& tail = st.tail;
@@ -472,6 +478,7 @@ void History::Seal() {
         if (end == n && succ) b.Extend(SegmentBox(tail[n - 1], *succ, config_.space));
         boxes.push_back(b);
         c->entry_object.push_back(object);
+        c->entry_row.push_back(static_cast<uint32_t>(c->begin.back() + r));
       }
       st.chunks.push_back(seq);
     }
@@ -505,6 +512,12 @@ void History::Seal() {
   c->x.shrink_to_fit();
   c->y.shrink_to_fit();
   c->t.shrink_to_fit();
+  c->objects.shrink_to_fit();
+  c->begin.shrink_to_fit();
+  c->entry_object.shrink_to_fit();
+  c->entry_row.shrink_to_fit();
+  c->meta_end.shrink_to_fit();
+  c->meta.shrink_to_fit();
   chunks_.push_back(std::move(c));
   ++live_chunks_;
 }
@@ -544,6 +557,56 @@ void History::Candidates(const std::array<double, 4>& box, int64_t t0, int64_t t
   }
   std::sort(out->begin() + static_cast<ptrdiff_t>(start), out->end());
   out->erase(std::unique(out->begin() + static_cast<ptrdiff_t>(start), out->end()), out->end());
+}
+
+void History::CandidateSpans(const std::array<double, 4>& box, int64_t t0, int64_t t1,
+                             std::vector<HistorySpan>* out) const {
+  const bool sphere = config_.space == Space::kSphere;
+  auto whole = [&](uint32_t object) { out->push_back({object, t0, t1}); };
+  for (int s = 0; s < (sphere ? 2 : 1); ++s) {
+    const double qx0 = box[0] + s * 360.0, qx1 = box[2] + s * 360.0;
+    const Box3 q{{qx0, box[1], static_cast<double>(t0)}, {qx1, box[3], static_cast<double>(t1)}};
+    for (const auto& cp : chunks_) {
+      if (!cp) continue;
+      const Chunk& c = *cp;
+      const SpaceTimeBox& b = c.bounds;
+      if (b.max_t < t0 || b.min_t > t1 || b.max_x < qx0 || b.min_x > qx1 || b.max_y < box[1] ||
+          b.min_y > box[3]) {
+        continue;
+      }
+      auto r = c.tree.Visit(q, [&](std::span<const uint32_t> ids) {
+        for (uint32_t id : ids) {
+          const uint32_t object = c.entry_object[id];
+          const uint32_t row = c.entry_row.empty() ? kNoRow : c.entry_row[id];
+          if (row == kNoRow) {
+            whole(object);
+            continue;
+          }
+          // The run's samples: its box covers their segments to their neighbours, which the
+          // caller's timeline over [first, last] (with neighbours) holds.
+          size_t b0, e0;
+          LOCUS_CHECK(c.Rows(object, &b0, &e0));
+          const size_t last = std::min<size_t>(e0, size_t{row} + config_.run_samples) - 1;
+          out->push_back({object, c.t[row], c.t[last]});
+        }
+        return true;
+      });
+      LOCUS_CHECK(r.ok());
+    }
+    for (uint32_t object : tail_objects_) {
+      const ObjectState& st = objects_[object];
+      const SpaceTimeBox& b = st.box;
+      if (!st.has_box || b.max_t < t0 || b.min_t > t1 || b.max_x < qx0 || b.min_x > qx1 ||
+          b.max_y < box[1] || b.min_y > box[3]) {
+        continue;
+      }
+      if (st.has_bridge || st.tail.empty()) {
+        whole(object);
+      } else {
+        out->push_back({object, st.tail.front().t, st.tail.back().t});
+      }
+    }
+  }
 }
 
 void History::Entries(int64_t t0, int64_t t1,
@@ -633,6 +696,12 @@ HistoryChunkImage History::ExportChunk(uint32_t seq) const {
   // The entries in item order (the tree stores them in leaf order with their item ids).
   const auto& l = c.tree.layout();
   im.entry_object = c.entry_object;
+  // Row numbers hold only for the rows as they are: a compacted image's runs are unknown.
+  if (c.erased_count == 0 && c.entry_row.size() == c.entry_object.size()) {
+    im.entry_row = c.entry_row;
+  } else {
+    im.entry_row.assign(c.entry_object.size(), kNoRow);
+  }
   im.entries.resize(l.num_items);
   for (uint64_t p = 0; p < l.num_items; ++p) {
     im.entries[l.ids[p]] = {l.min[0][p], l.min[1][p], l.max[0][p], l.max[1][p],
@@ -720,6 +789,22 @@ Status CheckImage(const HistoryChunkImage& im, uint32_t object_limit, bool keep_
     }
   }
   if (im.entry_object.size() != im.entries.size()) return bad("entries without objects");
+  if (!im.entry_row.empty() && im.entry_row.size() != im.entries.size()) {
+    return bad("entry rows do not match the entries");
+  }
+  for (size_t j = 0; j < im.entry_row.size(); ++j) {
+    const uint32_t row = im.entry_row[j];
+    if (row == kNoRow) continue;
+    // The run's first row must be a row of the entry's object.
+    auto it = std::lower_bound(im.objects.begin(), im.objects.end(), im.entry_object[j]);
+    if (row >= rows || it == im.objects.end() || *it != im.entry_object[j]) {
+      return bad("entry " + std::to_string(j) + "'s row is not one of its object's");
+    }
+    const size_t i = static_cast<size_t>(it - im.objects.begin());
+    if (row < im.begin[i] || row >= im.begin[i + 1]) {
+      return bad("entry " + std::to_string(j) + "'s row is not one of its object's");
+    }
+  }
   for (size_t j = 0; j < im.entries.size(); ++j) {
     if (im.entry_object[j] >= object_limit) return bad("entry of an unknown object");
     if (!BoxOk(im.entries[j]) || !TimeOk(im.entries[j].min_t) || !TimeOk(im.entries[j].max_t)) {
@@ -756,6 +841,8 @@ Result<uint32_t> History::ImportChunk(HistoryChunkImage im, uint32_t object_limi
   c->meta = std::move(im.meta);
   c->erased = std::move(im.erased);
   c->entry_object = std::move(im.entry_object);
+  c->entry_row = std::move(im.entry_row);
+  if (c->entry_row.empty()) c->entry_row.assign(c->entry_object.size(), kNoRow);
   for (uint64_t w : c->erased) c->erased_count += static_cast<size_t>(__builtin_popcountll(w));
   if (c->erased_count == 0) c->erased.clear();
   for (int64_t t : c->t) {

@@ -76,7 +76,18 @@ struct HistoryChunkImage {
   std::string meta;
   std::vector<uint64_t> erased;  // empty, or a bitmap of (rows + 63) / 64 words
   std::vector<uint32_t> entry_object;
+  // Empty, or per entry the first row of its run of samples (kNoRow: a bridge or unknown).
+  std::vector<uint32_t> entry_row;
   std::vector<SpaceTimeBox> entries;
+};
+
+inline constexpr uint32_t kNoRow = UINT32_MAX;
+
+// A candidate of a box search with the stretch of its path to decide: the path over [t0, t1]
+// (with the samples just outside) holds every segment of the index entry that met the box.
+struct HistorySpan {
+  uint32_t object = 0;
+  int64_t t0 = 0, t1 = 0;
 };
 
 // The open part of one object (History::ExportOpen): its tail and its bridge.
@@ -144,6 +155,11 @@ class History {
   // path is in the box at some instant of [t0, t1]. Geographic: x within [-180, 180].
   void Candidates(const std::array<double, 4>& box, int64_t t0, int64_t t1,
                   std::vector<uint32_t>* out) const;
+  // Like Candidates, but one span per index entry that meets the box (unsorted, unmerged, not
+  // clipped to [t0, t1]): a search decides only those stretches of each path instead of the
+  // whole window. Bridges, and runs of images without row numbers, give [t0, t1].
+  void CandidateSpans(const std::array<double, 4>& box, int64_t t0, int64_t t1,
+                      std::vector<HistorySpan>* out) const;
   // Every index entry (object, box) whose time range meets [t0, t1]: the input of joins.
   void Entries(int64_t t0, int64_t t1, std::vector<std::pair<uint32_t, SpaceTimeBox>>* out) const;
   // Objects with at least one sample (ids < object_limit()).

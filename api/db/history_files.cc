@@ -110,10 +110,13 @@ Status EncodeHistoryChunk(const engine::HistoryChunkImage& im, std::vector<uint8
   }
   PutVarint(im.erased.size(), &cols);
   PutArray(im.erased, &cols);
-  std::vector<uint8_t> objects;
-  PutArray(im.entry_object, &objects);
+  std::vector<uint8_t> objects;  // per entry: object u32, first row of its run u32
+  for (size_t i = 0; i < im.entry_object.size(); ++i) {
+    PutFixed<uint32_t>(im.entry_object[i], &objects);
+    PutFixed<uint32_t>(im.entry_row.empty() ? engine::kNoRow : im.entry_row[i], &objects);
+  }
   storage::WriteOptions w;
-  w.fixed_payload_width = 4;
+  w.fixed_payload_width = 8;
   w.fixed_payloads = objects;
   w.metadata[kKeyVersion] = "1";
   w.metadata[kKeyColumns] = std::string(cols.begin(), cols.end());
@@ -148,10 +151,12 @@ Result<engine::HistoryChunkImage> DecodeHistoryChunk(std::span<const uint8_t> by
                             static_cast<int64_t>(l.min[2][p]),
                             static_cast<int64_t>(l.max[2][p])};
   }
+  im.entry_row.resize(n);
   for (uint32_t i = 0; i < n; ++i) {
     LOCUS_ASSIGN_OR_RETURN(auto p, file->payload(i));
-    if (p.size() != 4) return CorruptionError("history chunk: an entry's object is not 4 bytes");
+    if (p.size() != 8) return CorruptionError("history chunk: an entry's payload is not 8 bytes");
     std::memcpy(&im.entry_object[i], p.data(), 4);
+    std::memcpy(&im.entry_row[i], p.data() + 4, 4);
   }
   Reader r(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(columns->second.data()),
                                     columns->second.size()));

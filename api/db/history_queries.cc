@@ -127,6 +127,27 @@ engine::SpaceTimeBox QuickBox(const engine::Fix& a, const engine::Fix& b, engine
 // [-180, 180]): false only when it certainly does not.
 bool MayMeet(const engine::Fix& a, const engine::Fix& b, const std::array<double, 4>* boxes,
              int n, engine::Space space) {
+  // Most segments of a candidate's window are far from the region: reject those on their
+  // endpoints' box first, without trigonometry. Padded by 1e-3 degrees, that box holds a
+  // great-circle arc spanning at most 0.1 degrees in each axis below 80 degrees of latitude
+  // (the bulge is at most tan(80) (pi / 2 * 0.1 * sqrt(2) * pi / 180)^2 / 8 rad, 6e-4 degrees;
+  // engine/motion.cc, SegmentBox).
+  const double x0 = std::min(a.x, b.x), x1 = std::max(a.x, b.x);
+  const double y0 = std::min(a.y, b.y), y1 = std::max(a.y, b.y);
+  if (space != engine::Space::kSphere ||
+      (x1 - x0 <= 0.1 && y1 - y0 <= 0.1 && std::max(std::abs(y0), std::abs(y1)) <= 80)) {
+    const double pad = space == engine::Space::kSphere ? 1e-3 : 0;
+    bool near = false;
+    for (int i = 0; i < n && !near; ++i) {
+      const auto& q = boxes[i];
+      for (double shift : {0.0, space == engine::Space::kSphere ? -360.0 : 0.0}) {
+        near |= x1 + pad + shift >= q[0] && x0 - pad + shift <= q[2] && y1 + pad >= q[1] &&
+                y0 - pad <= q[3];
+      }
+    }
+    if (!near) return false;
+    if (space != engine::Space::kSphere) return true;  // the planar box is exact
+  }
   const engine::SpaceTimeBox s = QuickBox(a, b, space);
   for (int i = 0; i < n; ++i) {
     const auto& q = boxes[i];
@@ -192,25 +213,45 @@ Result<PassageResult> Db::PassedThrough(std::string_view ns_name, const Region& 
         std::vector<engine::Fix> path;
         std::array<double, 4> region_boxes[2];
         const int nb = engine::RegionBoxes(r, space, region_boxes);
-        for (uint32_t object : RegionCandidates(h, &r, space, t0, t1)) {
-          path.clear();
-          h.store.Timeline(object, t0, t1, true, &path);
+        // The stretches of path the index entries that met the region hold (clipped to the
+        // window, merged per object, in time order): the first instant inside is on one of
+        // them, so the first stretch with a hit gives it.
+        std::vector<engine::HistorySpan> spans;
+        for (int i = 0; i < nb; ++i) h.store.CandidateSpans(region_boxes[i], t0, t1, &spans);
+        for (auto& sp : spans) sp.t0 = std::max(sp.t0, t0), sp.t1 = std::min(sp.t1, t1);
+        std::sort(spans.begin(), spans.end(),
+                  [](const engine::HistorySpan& a, const engine::HistorySpan& b) {
+                    return a.object != b.object ? a.object < b.object : a.t0 < b.t0;
+                  });
+        for (size_t s = 0; s < spans.size();) {
+          const uint32_t object = spans[s].object;
           std::optional<double> first;
-          if (path.size() == 1) {
-            if (path[0].t >= t0 && path[0].t <= t1 && engine::InRegion(r, path[0], space)) {
-              first = static_cast<double>(path[0].t);
+          for (; s < spans.size() && spans[s].object == object; ) {
+            int64_t lo = spans[s].t0, hi = spans[s].t1;
+            for (++s; s < spans.size() && spans[s].object == object && spans[s].t0 <= hi; ++s) {
+              hi = std::max(hi, spans[s].t1);
+            }
+            if (first || lo > hi) continue;
+            path.clear();
+            h.store.Timeline(object, lo, hi, true, &path);
+            if (path.size() == 1) {
+              if (path[0].t >= t0 && path[0].t <= t1 && engine::InRegion(r, path[0], space)) {
+                first = static_cast<double>(path[0].t);
+              }
+            }
+            for (size_t i = 0; i + 1 < path.size() && !first; ++i) {
+              if (path[i + 1].t < t0 || path[i].t > t1 ||
+                  !MayMeet(path[i], path[i + 1], region_boxes, nb, space)) {
+                continue;
+              }
+              first = engine::FirstInside(path[i], path[i + 1], static_cast<double>(t0),
+                                          static_cast<double>(t1), r, space);
+            }
+            if (first) {
+              out.passages.push_back(
+                  {h.names[object], *first, PositionOf(*PathAt(path, *first, space))});
             }
           }
-          for (size_t i = 0; i + 1 < path.size() && !first; ++i) {
-            if (path[i + 1].t < t0 || path[i].t > t1 ||
-                !MayMeet(path[i], path[i + 1], region_boxes, nb, space)) {
-              continue;
-            }
-            first = engine::FirstInside(path[i], path[i + 1], static_cast<double>(t0),
-                                        static_cast<double>(t1), r, space);
-          }
-          if (!first) continue;
-          out.passages.push_back({h.names[object], *first, PositionOf(*PathAt(path, *first, space))});
         }
         std::sort(out.passages.begin(), out.passages.end(),
                   [](const Passage& a, const Passage& b) { return a.id < b.id; });
