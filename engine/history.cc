@@ -233,11 +233,16 @@ void History::Timeline(uint32_t object, int64_t t0, int64_t t1, bool neighbours,
   auto after = [&](const Fix& f, std::string_view m) {
     if (!has_succ || f.t < succ.f.t) succ = {f, m}, has_succ = true;
   };
-  for (uint32_t seq : st.chunks) {
+  // The chunks over the window, then (for the neighbours) those before it newest first and
+  // those after it oldest first, each searched only while it may hold a nearer sample: an
+  // object is in most chunks (they partition by arrival), so this keeps a short window's
+  // timeline from searching every chunk.
+  auto visit = [&](uint32_t seq) {
     const Chunk& c = *chunks_[seq];
-    if (!neighbours && (c.t_max < t0 || c.t_min > t1)) continue;
+    if (c.t_max < t0 && (!neighbours || (has_pred && c.t_max <= pred.f.t))) return;
+    if (c.t_min > t1 && (!neighbours || (has_succ && c.t_min >= succ.f.t))) return;
     size_t b, e;
-    if (!c.Rows(object, &b, &e)) continue;
+    if (!c.Rows(object, &b, &e)) return;
     size_t r = static_cast<size_t>(std::lower_bound(c.t.begin() + b, c.t.begin() + e, t0) -
                                    c.t.begin());
     if (neighbours) {
@@ -258,6 +263,18 @@ void History::Timeline(uint32_t object, int64_t t0, int64_t t1, bool neighbours,
           break;
         }
       }
+    }
+  };
+  for (uint32_t seq : st.chunks) {
+    const Chunk& c = *chunks_[seq];
+    if (c.t_max >= t0 && c.t_min <= t1) visit(seq);
+  }
+  if (neighbours) {
+    for (auto it = st.chunks.rbegin(); it != st.chunks.rend(); ++it) {
+      if (chunks_[*it]->t_max < t0) visit(*it);
+    }
+    for (uint32_t seq : st.chunks) {
+      if (chunks_[seq]->t_min > t1) visit(seq);
     }
   }
   auto lo = std::lower_bound(st.tail.begin(), st.tail.end(), t0,

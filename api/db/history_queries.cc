@@ -66,9 +66,9 @@ bool ForEachPiece(const std::vector<engine::Fix>& a, const std::vector<engine::F
   if (lo > hi) return false;
   std::vector<int64_t> cuts = {lo, hi};
   for (const auto* path : {&a, &b}) {
-    for (const engine::Fix& f : *path) {
-      if (f.t > lo && f.t < hi) cuts.push_back(f.t);
-    }
+    auto it = std::upper_bound(path->begin(), path->end(), lo,
+                               [](int64_t v, const engine::Fix& f) { return v < f.t; });
+    for (; it != path->end() && it->t < hi; ++it) cuts.push_back(it->t);
   }
   std::sort(cuts.begin(), cuts.end());
   cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
@@ -227,10 +227,19 @@ Result<PassageResult> Db::PassedThrough(std::string_view ns_name, const Region& 
           const uint32_t object = spans[s].object;
           std::optional<double> first;
           for (; s < spans.size() && spans[s].object == object; ) {
+            // Stretches closer than their own length are read as one: consecutive runs of a
+            // path sit in consecutive chunks with a sample interval between them, and one
+            // timeline read is cheaper than two.
             int64_t lo = spans[s].t0, hi = spans[s].t1;
-            for (++s; s < spans.size() && spans[s].object == object && spans[s].t0 <= hi; ++s) {
-              hi = std::max(hi, spans[s].t1);
-            }
+            // (Unsigned: a window may span the whole int64 range.)
+            auto near = [&](const engine::HistorySpan& next) {
+              if (next.object != object) return false;
+              if (next.t0 <= hi) return true;
+              const uint64_t gap = static_cast<uint64_t>(next.t0) - static_cast<uint64_t>(hi);
+              const uint64_t len = static_cast<uint64_t>(hi) - static_cast<uint64_t>(lo);
+              return gap <= std::max<uint64_t>(len, 1);
+            };
+            for (++s; s < spans.size() && near(spans[s]); ++s) hi = std::max(hi, spans[s].t1);
             if (first || lo > hi) continue;
             path.clear();
             h.store.Timeline(object, lo, hi, true, &path);
@@ -370,10 +379,13 @@ Result<EncounterResult> Db::Encounters(std::string_view ns_name, double distance
         }
         std::vector<Box3> boxes;
         std::vector<uint32_t> owner;  // index into objects
+        std::vector<std::pair<int64_t, int64_t>> box_time;  // each box's time range
         auto add = [&](uint32_t o, const engine::SpaceTimeBox& b, double shift) {
-          boxes.push_back({{b.min_x + shift, b.min_y, static_cast<double>(std::max(b.min_t, t0))},
-                           {b.max_x + shift, b.max_y, static_cast<double>(std::min(b.max_t, t1))}});
+          const int64_t lo = std::max(b.min_t, t0), hi = std::min(b.max_t, t1);
+          boxes.push_back({{b.min_x + shift, b.min_y, static_cast<double>(lo)},
+                           {b.max_x + shift, b.max_y, static_cast<double>(hi)}});
           owner.push_back(o);
+          box_time.push_back({lo, hi});
         };
         auto add_box = [&](uint32_t o, const engine::SpaceTimeBox& box) {
           const engine::SpaceTimeBox w = Widen(box, distance, space);
@@ -391,7 +403,15 @@ Result<EncounterResult> Db::Encounters(std::string_view ns_name, double distance
             add_box(o, QuickBox(p[i], p[i + 1], space));
           }
         }
+        // Each candidate pair with the times its boxes met (merged): outside them the two
+        // are farther apart than `distance`, so only those stretches are decided.
+        struct Stretch {
+          uint32_t a, b;
+          int64_t lo, hi;
+        };
+        std::vector<Stretch> stretches;
         std::vector<std::pair<uint32_t, uint32_t>> pairs;
+        std::vector<size_t> pair_begin;  // pairs[i]'s stretches: [pair_begin[i], pair_begin[i + 1])
         if (!boxes.empty()) {
           LOCUS_ASSIGN_OR_RETURN(auto tree, engine::PackedRTree3D::Build(boxes));
           std::vector<engine::IdPair> hits;
@@ -400,10 +420,33 @@ Result<EncounterResult> Db::Encounters(std::string_view ns_name, double distance
             uint32_t a = owner[p.a], b = owner[p.b];
             if (a == b) continue;
             if (a > b) std::swap(a, b);
-            pairs.push_back({a, b});
+            const int64_t lo = std::max(box_time[p.a].first, box_time[p.b].first);
+            const int64_t hi = std::min(box_time[p.a].second, box_time[p.b].second);
+            if (lo <= hi) stretches.push_back({a, b, lo, hi});
           }
-          std::sort(pairs.begin(), pairs.end());
-          pairs.erase(std::unique(pairs.begin(), pairs.end()), pairs.end());
+          std::sort(stretches.begin(), stretches.end(), [](const Stretch& x, const Stretch& y) {
+            if (x.a != y.a) return x.a < y.a;
+            if (x.b != y.b) return x.b < y.b;
+            return x.lo < y.lo;
+          });
+          size_t kept = 0;
+          for (size_t i = 0; i < stretches.size(); ++i) {
+            const Stretch& s = stretches[i];
+            if (kept > 0) {
+              Stretch& last = stretches[kept - 1];
+              if (last.a == s.a && last.b == s.b && s.lo <= last.hi) {
+                last.hi = std::max(last.hi, s.hi);
+                continue;
+              }
+            }
+            if (kept == 0 || stretches[kept - 1].a != s.a || stretches[kept - 1].b != s.b) {
+              pairs.push_back({s.a, s.b});
+              pair_begin.push_back(kept);
+            }
+            stretches[kept++] = s;
+          }
+          stretches.resize(kept);
+          pair_begin.push_back(kept);
         }
         // Decide each pair on the two paths, in parallel; each pair writes its own slot.
         std::vector<std::vector<Encounter>> per_pair(pairs.size());
@@ -414,8 +457,10 @@ Result<EncounterResult> Db::Encounters(std::string_view ns_name, double distance
           std::string nb = h.names[objects[pairs[i].second]];
           if (nb < na) std::swap(na, nb);
           std::vector<Encounter>& out = per_pair[i];
+          for (size_t k = pair_begin[i]; k < pair_begin[i + 1]; ++k) {
           bool open = false;
-          ForEachPiece(pa, pb, t0, t1, space, [&](const engine::ApproachPiece& p) {
+          ForEachPiece(pa, pb, stretches[k].lo, stretches[k].hi, space,
+                       [&](const engine::ApproachPiece& p) {
             // The gap at the piece's start less both travels bounds the gap throughout it
             // (triangle inequality): most pieces of a candidate pair end here.
             const double gap = engine::MotionDistance(p.a0, p.b0, space);
@@ -441,6 +486,7 @@ Result<EncounterResult> Db::Encounters(std::string_view ns_name, double distance
             // The interval continues into the next piece only when it reaches this one's end.
             open = within->second >= static_cast<double>(p.a1.t);
           });
+          }
         });
         EncounterResult result;
         for (auto& v : per_pair) {
