@@ -1,8 +1,10 @@
-// locus/db_json.h: metadata as JSON and GeoJSON import/export, over nlohmann::json.
+// locus/db_json.h: metadata as JSON and GeoJSON import/export of objects and query results,
+// over nlohmann::json; also the helpers that history_json.cc (trajectories) shares, declared in
+// api/db/json_internal.h and defined at the end of this file.
 //
-// nlohmann reports errors by exceptions; they stay in this file (every entry point catches
-// them and returns a Status). Documents are read and built as nlohmann::ordered_json so that
-// object keys keep their document order: imported "metadata" is stored in the order it was
+// nlohmann reports errors by exceptions; they stay inside locus::db_json (every entry point
+// catches them and returns a Status). Documents are read and built as nlohmann::ordered_json so
+// that object keys keep their document order: imported "metadata" is stored in the order it was
 // written, and exported features read "type", "id", "geometry", "properties".
 //
 // Recursion: nlohmann parses and destroys values without recursion, but dump() and the
@@ -15,17 +17,43 @@
 #include <cstring>
 #include <limits>
 #include <new>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include "api/db/json_internal.h"
 #include "locus/geometry.h"
 
 namespace locus {
 namespace {
 
-using OJson = nlohmann::ordered_json;
+using json_internal::Base64Decode;
+using json_internal::Base64Encode;
+using json_internal::CaughtJsonError;
+using json_internal::CheckExportableId;
+using json_internal::CheckExportablePosition;
+using json_internal::CheckFeature;
+using json_internal::Coordinates;
+using json_internal::Describe;
+using json_internal::Dump;
+using json_internal::EmbeddableMetadata;
+using json_internal::FeatureRef;
+using json_internal::Features;
+using json_internal::Find;
+using json_internal::Index;
+using json_internal::Join;
+using json_internal::JsonText;
+using json_internal::Member;
+using json_internal::OJson;
+using json_internal::ParseDocument;
+using json_internal::Quote;
+using json_internal::ReadCoordinates;
+using json_internal::ReadId;
+using json_internal::ReadInteger;
+using json_internal::Utf8Valid;
+using json_internal::WantsAltitude;
 
 constexpr size_t kMaxQuoted = 80;  // bytes of a string or value shown in a message
 
@@ -60,17 +88,6 @@ size_t Utf8Length(const unsigned char* p, const unsigned char* end) {
   return n + 1;
 }
 
-bool Utf8Valid(std::string_view s) {
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  const auto* end = p + s.size();
-  while (p < end) {
-    const size_t n = Utf8Length(p, end);
-    if (n == 0) return false;
-    p += n;
-  }
-  return true;
-}
-
 // `s` with every byte that is not part of valid UTF-8 replaced by U+FFFD, so that messages
 // are always text (nlohmann's parse errors quote the input's bytes as they are).
 std::string Utf8Sanitize(std::string s) {
@@ -101,19 +118,10 @@ std::string Truncate(std::string s, size_t max = kMaxQuoted) {
   return s;
 }
 
-// `s` as a JSON string for a message (invalid UTF-8 shown as U+FFFD), cut when long.
-std::string Quote(std::string_view s) {
-  std::string head(s.substr(0, kMaxQuoted));
-  std::string q = nlohmann::json(head).dump(-1, ' ', false,
-                                            nlohmann::json::error_handler_t::replace);
-  if (s.size() > kMaxQuoted) q += "...";
-  return q;
-}
-
 // A value for a message: numbers as FormatNumber writes them ("95", "inf"), anything else
 // as compact JSON, cut when long. Only called on values whose depth was checked.
 template <typename J>
-std::string Describe(const J& v) {
+std::string DescribeJson(const J& v) {
   if (v.is_number_float()) return FormatNumber(v.template get<double>());
   if (v.is_string()) return Quote(v.template get_ref<const std::string&>());
   if (v.is_binary()) return "<binary>";
@@ -165,51 +173,9 @@ bool IsIdentifier(std::string_view key) {
   return true;
 }
 
-// `path` extended by an object member: ".name", or ["odd name"] when not an identifier.
-std::string Member(std::string_view path, std::string_view key) {
-  std::string out(path);
-  if (IsIdentifier(key)) {
-    if (!out.empty()) out += '.';
-    out += key;
-  } else {
-    out += '[';
-    out += Quote(key);
-    out += ']';
-  }
-  return out;
-}
-
-std::string Index(std::string_view path, size_t i) {
-  return std::string(path) + "[" + std::to_string(i) + "]";
-}
-
 // ---- Base64 (RFC 4648, standard alphabet, padded) ----
 
 constexpr char kBase64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-std::string Base64Encode(std::string_view in) {
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 3 <= in.size(); i += 3) {
-    const uint32_t v = uint32_t{static_cast<unsigned char>(in[i])} << 16 |
-                       uint32_t{static_cast<unsigned char>(in[i + 1])} << 8 |
-                       static_cast<unsigned char>(in[i + 2]);
-    out += kBase64[v >> 18];
-    out += kBase64[(v >> 12) & 63];
-    out += kBase64[(v >> 6) & 63];
-    out += kBase64[v & 63];
-  }
-  if (i < in.size()) {
-    uint32_t v = uint32_t{static_cast<unsigned char>(in[i])} << 16;
-    if (i + 1 < in.size()) v |= uint32_t{static_cast<unsigned char>(in[i + 1])} << 8;
-    out += kBase64[v >> 18];
-    out += kBase64[(v >> 12) & 63];
-    out += i + 1 < in.size() ? kBase64[(v >> 6) & 63] : '=';
-    out += '=';
-  }
-  return out;
-}
 
 int Base64Value(char c) {
   if (c >= 'A' && c <= 'Z') return c - 'A';
@@ -218,31 +184,6 @@ int Base64Value(char c) {
   if (c == '+') return 62;
   if (c == '/') return 63;
   return -1;
-}
-
-// Decodes canonical padded base64 (what Base64Encode writes); false on anything else.
-bool Base64Decode(std::string_view in, std::string* out) {
-  if (in.size() % 4 != 0) return false;
-  out->clear();
-  out->reserve(in.size() / 4 * 3);
-  for (size_t i = 0; i < in.size(); i += 4) {
-    const bool last = i + 4 == in.size();
-    const size_t pad = last ? (in[i + 3] == '=') + (in[i + 2] == '=' && in[i + 3] == '=') : 0;
-    int v[4];
-    for (size_t k = 0; k < 4 - pad; ++k) {
-      v[k] = Base64Value(in[i + k]);
-      if (v[k] < 0) return false;
-    }
-    for (size_t k = 4 - pad; k < 4; ++k) v[k] = 0;
-    const uint32_t bits = uint32_t(v[0]) << 18 | uint32_t(v[1]) << 12 | uint32_t(v[2]) << 6 |
-                          uint32_t(v[3]);
-    out->push_back(static_cast<char>(bits >> 16));
-    if (pad < 2) out->push_back(static_cast<char>((bits >> 8) & 0xFF));
-    if (pad < 1) out->push_back(static_cast<char>(bits & 0xFF));
-    // Canonical: the bits below the last full byte are zero.
-    if ((pad == 1 && (bits & 0xFF) != 0) || (pad == 2 && (bits & 0xFFFF) != 0)) return false;
-  }
-  return true;
 }
 
 // ---- JSON values that JSON text can hold ----
@@ -263,7 +204,7 @@ Status CheckTextable(const J& v, std::string& path) {
     }
     case nlohmann::json::value_t::string:
       if (!Utf8Valid(v.template get_ref<const std::string&>())) {
-        return InvalidArgumentError(path + " = " + Describe(v) + ": not valid UTF-8");
+        return InvalidArgumentError(path + " = " + DescribeJson(v) + ": not valid UTF-8");
       }
       return Status();
     case nlohmann::json::value_t::binary:
@@ -399,10 +340,6 @@ class DomBuilder {
   bool syntax_ = false;
 };
 
-Status CaughtJsonError(const char* where, const std::exception& e) {
-  return InternalError(std::string(where) + ": unexpected JSON library error: " + e.what());
-}
-
 Result<nlohmann::json> ParseMetadata(const std::string& id, const std::string& metadata,
                                      const char* kind) {
   if (metadata.empty()) return nlohmann::json();
@@ -424,16 +361,9 @@ Result<nlohmann::json> ParseMetadata(const std::string& id, const std::string& m
 // Adds the metadata under one of the three keys (see db_json.h).
 void PutMetadata(const std::string& bytes, OJson& props) {
   if (bytes.empty()) return;
-  if (NestingDepth(bytes, kGeoJsonMaxEmbeddedDepth, nullptr) <= kGeoJsonMaxEmbeddedDepth) {
-    // Not JSON (a number too large for a double included): discarded. Parsed strings are
-    // valid UTF-8, so dump() does not throw.
-    OJson v = OJson::parse(bytes, nullptr, /*allow_exceptions=*/false);
-    if (!v.is_discarded() && v.dump() == bytes) {
-      props["metadata"] = std::move(v);
-      return;
-    }
-  }
-  if (Utf8Valid(bytes)) {
+  if (std::optional<OJson> v = EmbeddableMetadata(bytes)) {
+    props["metadata"] = std::move(*v);
+  } else if (Utf8Valid(bytes)) {
     props["metadata_text"] = bytes;
   } else {
     props["metadata_base64"] = Base64Encode(bytes);
@@ -441,88 +371,23 @@ void PutMetadata(const std::string& bytes, OJson& props) {
 }
 
 Status CheckExportable(const std::string& id, const Position& p, const std::string& field) {
-  if (!Utf8Valid(id)) {
-    return InvalidArgumentError(field + ".id = " + Quote(id) +
-                                ": not valid UTF-8 (GeoJSON ids are JSON strings)");
-  }
-  const double v[3] = {p.x, p.y, p.z};
-  const char* axis[3] = {"x", "y", "z"};
-  for (int a = 0; a < 3; ++a) {
-    if (!std::isfinite(v[a])) {
-      return InvalidArgumentError(field + ".pos." + axis[a] + " = " + FormatNumber(v[a]) +
-                                  ": not finite (JSON has no NaN or infinity)");
-    }
-  }
-  return Status();
+  LOCUS_RETURN_IF_ERROR(CheckExportableId(id, field));
+  return CheckExportablePosition(p, field);
 }
 
 OJson Feature(const std::string& id, const Position& p, const GeoJsonExportOptions& options) {
-  OJson coords = OJson::array({p.x, p.y});
-  if (options.always_altitude || p.z != 0 || std::signbit(p.z)) coords.push_back(p.z);
   OJson f = OJson::object();
   f["type"] = "Feature";
   f["id"] = id;
-  f["geometry"] = OJson{{"type", "Point"}, {"coordinates", std::move(coords)}};
+  f["geometry"] =
+      OJson{{"type", "Point"}, {"coordinates", Coordinates(p, WantsAltitude(p, options))}};
   return f;
-}
-
-std::string Dump(const OJson& doc, const GeoJsonExportOptions& options) {
-  return doc.dump(options.indent < 0 ? -1 : options.indent);
 }
 
 // ---- Import ----
 
-// Reads an integer property (milliseconds) into *out.
-Status ReadInteger(const OJson& v, const std::string& path, int64_t* out) {
-  if (v.is_number_integer() && !v.is_number_unsigned()) {
-    *out = v.get<int64_t>();
-    return Status();
-  }
-  if (v.is_number_unsigned()) {
-    const uint64_t u = v.get<uint64_t>();
-    if (u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-      return InvalidArgumentError(path + " = " + std::to_string(u) + ": outside int64");
-    }
-    *out = static_cast<int64_t>(u);
-    return Status();
-  }
-  return InvalidArgumentError(path + " = " + Describe(v) + ": expected an integer (milliseconds)");
-}
-
 struct Importer {
   const GeoJsonImportOptions& options;
-
-  static std::string Join(const std::string& path, const char* member) {
-    return path.empty() ? std::string(member) : path + "." + member;
-  }
-
-  // The member `name` of object `obj`, or nullptr.
-  static const OJson* Find(const OJson& obj, const char* name) {
-    auto it = obj.find(name);
-    return it == obj.end() ? nullptr : &*it;
-  }
-
-  Status ReadId(const OJson& f, const std::string& path, std::string* id) const {
-    const OJson* v = Find(f, "id");
-    const std::string field = Join(path, "id");
-    if (v == nullptr) return InvalidArgumentError(field + ": missing (every object needs an id)");
-    if (v->is_string()) {
-      *id = v->get<std::string>();
-    } else if (v->is_number_unsigned()) {
-      *id = std::to_string(v->get<uint64_t>());
-    } else if (v->is_number_integer()) {
-      *id = std::to_string(v->get<int64_t>());
-    } else {
-      return InvalidArgumentError(field + " = " + Describe(*v) +
-                                  ": expected a string or an integer");
-    }
-    if (id->empty()) return InvalidArgumentError(field + " = \"\": empty");
-    if (id->size() > options.max_id_bytes) {
-      return InvalidArgumentError(field + " = " + Quote(*id) + ": " + std::to_string(id->size()) +
-                                  " bytes, at most " + std::to_string(options.max_id_bytes));
-    }
-    return Status();
-  }
 
   Status ReadPosition(const OJson& f, const std::string& path, Position* pos) const {
     const std::string gpath = Join(path, "geometry");
@@ -543,33 +408,7 @@ struct Importer {
     const std::string cpath = gpath + ".coordinates";
     const OJson* c = Find(*g, "coordinates");
     if (c == nullptr) return InvalidArgumentError(cpath + ": missing");
-    if (!c->is_array() || c->size() < 2 || c->size() > 3) {
-      return InvalidArgumentError(cpath + " = " + Describe(*c) +
-                                  ": expected 2 or 3 numbers ([lon, lat] or [lon, lat, alt])");
-    }
-    double v[3] = {0, 0, 0};
-    for (size_t i = 0; i < c->size(); ++i) {
-      const OJson& e = (*c)[i];
-      if (!e.is_number()) {
-        return InvalidArgumentError(Index(cpath, i) + " = " + Describe(e) + ": expected a number");
-      }
-      v[i] = e.get<double>();
-      if (!std::isfinite(v[i])) {
-        return InvalidArgumentError(Index(cpath, i) + " = " + FormatNumber(v[i]) + ": not finite");
-      }
-    }
-    if (options.coordinates == CoordinateSystem::kGeographic) {
-      LOCUS_RETURN_IF_ERROR(ValidateLongitude(v[0], Index(cpath, 0)));
-      LOCUS_RETURN_IF_ERROR(ValidateLatitude(v[1], Index(cpath, 1)));
-    }
-    *pos = Position{v[0], v[1], v[2]};
-    return Status();
-  }
-
-  // Metadata bytes: compact JSON text of `v` (checked for what JSON text cannot hold).
-  static Result<std::string> JsonText(const OJson& v, std::string path) {
-    LOCUS_RETURN_IF_ERROR(CheckTextable(v, path));
-    return v.dump();
+    return ReadCoordinates(*c, cpath, options.coordinates, pos);
   }
 
   Status ReadProperties(const OJson& f, const std::string& path, Object* o) const {
@@ -651,69 +490,25 @@ struct Importer {
   }
 
   Status ReadFeature(const OJson& f, const std::string& path, Object* o) const {
-    if (!f.is_object()) {
-      return InvalidArgumentError((path.empty() ? std::string("input") : path) + " = " +
-                                  Describe(f) + ": expected a Feature object");
-    }
-    const OJson* type = Find(f, "type");
-    if (type == nullptr) return InvalidArgumentError(Join(path, "type") + ": missing");
-    if (!type->is_string() || *type != "Feature") {
-      return InvalidArgumentError(Join(path, "type") + " = " + Describe(*type) +
-                                  ": expected \"Feature\"");
-    }
-    LOCUS_RETURN_IF_ERROR(ReadId(f, path, &o->id));
+    LOCUS_RETURN_IF_ERROR(CheckFeature(f, path));
+    LOCUS_RETURN_IF_ERROR(ReadId(f, path, options.max_id_bytes, &o->id));
     LOCUS_RETURN_IF_ERROR(ReadPosition(f, path, &o->pos));
     return ReadProperties(f, path, o);
   }
 
   Result<std::vector<Object>> Run(std::string_view text) const {
-    if (text.size() > options.max_input_bytes) {
-      return InvalidArgumentError("input: " + std::to_string(text.size()) + " bytes, at most " +
-                                  std::to_string(options.max_input_bytes) +
-                                  " (GeoJsonImportOptions::max_input_bytes)");
-    }
-    size_t at = 0;
-    if (NestingDepth(text, options.max_depth, &at) > options.max_depth) {
-      return InvalidArgumentError("input: nested deeper than " +
-                                  std::to_string(options.max_depth) + " at byte " +
-                                  std::to_string(at) + " (GeoJsonImportOptions::max_depth)");
-    }
-    DomBuilder<OJson> dom;
-    if (!OJson::sax_parse(text, &dom)) {
-      return InvalidArgumentError((dom.syntax() ? "input: not JSON: " : "") + dom.error());
-    }
-    const OJson& doc = dom.root();
-    std::vector<Object> objects;
-    if (!doc.is_object()) {
-      return InvalidArgumentError("input = " + Describe(doc) +
-                                  ": expected a GeoJSON FeatureCollection or Feature");
-    }
-    const OJson* type = Find(doc, "type");
-    if (type == nullptr) return InvalidArgumentError("type: missing");
-    if (*type == "Feature") {
-      objects.emplace_back();
-      LOCUS_RETURN_IF_ERROR(ReadFeature(doc, "", &objects.back()));
-      return objects;
-    }
-    if (*type != "FeatureCollection") {
-      return InvalidArgumentError("type = " + Describe(*type) +
-                                  ": expected \"FeatureCollection\" or \"Feature\"");
-    }
-    const OJson* features = Find(doc, "features");
-    if (features == nullptr) return InvalidArgumentError("features: missing");
-    if (!features->is_array()) {
-      return InvalidArgumentError("features = " + Describe(*features) + ": expected an array");
-    }
-    objects.resize(features->size());  // never reallocated: `seen` points into the ids
+    LOCUS_ASSIGN_OR_RETURN(const OJson doc, ParseDocument(text, options));
+    LOCUS_ASSIGN_OR_RETURN(const std::vector<FeatureRef> features, Features(doc));
+    std::vector<Object> objects(features.size());  // never reallocated: `seen` points into the ids
     std::unordered_map<std::string_view, size_t> seen;
-    seen.reserve(features->size());
-    for (size_t i = 0; i < features->size(); ++i) {
-      const std::string path = Index("features", i);
-      LOCUS_RETURN_IF_ERROR(ReadFeature((*features)[i], path, &objects[i]));
+    seen.reserve(features.size());
+    for (size_t i = 0; i < features.size(); ++i) {
+      const std::string& path = features[i].path;
+      LOCUS_RETURN_IF_ERROR(ReadFeature(*features[i].feature, path, &objects[i]));
       const auto [it, fresh] = seen.emplace(objects[i].id, i);
       if (!fresh) {
         return InvalidArgumentError(path + ".id = " + Quote(objects[i].id) + ": duplicate of " +
-                                    Index("features", it->second) + ".id");
+                                    features[it->second].path + ".id");
       }
     }
     return objects;
@@ -819,5 +614,289 @@ Result<std::vector<Object>> FromGeoJson(std::string_view text,
     return ResourceExhaustedError("FromGeoJson: out of memory");
   }
 }
+
+// ---- Helpers shared with history_json.cc (api/db/json_internal.h) ----
+
+namespace json_internal {
+
+bool Utf8Valid(std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const auto* end = p + s.size();
+  while (p < end) {
+    const size_t n = Utf8Length(p, end);
+    if (n == 0) return false;
+    p += n;
+  }
+  return true;
+}
+
+// `s` as a JSON string for a message (invalid UTF-8 shown as U+FFFD), cut when long.
+std::string Quote(std::string_view s) {
+  std::string head(s.substr(0, kMaxQuoted));
+  std::string q = nlohmann::json(head).dump(-1, ' ', false,
+                                            nlohmann::json::error_handler_t::replace);
+  if (s.size() > kMaxQuoted) q += "...";
+  return q;
+}
+
+// `path` extended by an object member: ".name", or ["odd name"] when not an identifier.
+std::string Member(std::string_view path, std::string_view key) {
+  std::string out(path);
+  if (IsIdentifier(key)) {
+    if (!out.empty()) out += '.';
+    out += key;
+  } else {
+    out += '[';
+    out += Quote(key);
+    out += ']';
+  }
+  return out;
+}
+
+std::string Index(std::string_view path, size_t i) {
+  return std::string(path) + "[" + std::to_string(i) + "]";
+}
+
+std::string Base64Encode(std::string_view in) {
+  std::string out;
+  out.reserve((in.size() + 2) / 3 * 4);
+  size_t i = 0;
+  for (; i + 3 <= in.size(); i += 3) {
+    const uint32_t v = uint32_t{static_cast<unsigned char>(in[i])} << 16 |
+                       uint32_t{static_cast<unsigned char>(in[i + 1])} << 8 |
+                       static_cast<unsigned char>(in[i + 2]);
+    out += kBase64[v >> 18];
+    out += kBase64[(v >> 12) & 63];
+    out += kBase64[(v >> 6) & 63];
+    out += kBase64[v & 63];
+  }
+  if (i < in.size()) {
+    uint32_t v = uint32_t{static_cast<unsigned char>(in[i])} << 16;
+    if (i + 1 < in.size()) v |= uint32_t{static_cast<unsigned char>(in[i + 1])} << 8;
+    out += kBase64[v >> 18];
+    out += kBase64[(v >> 12) & 63];
+    out += i + 1 < in.size() ? kBase64[(v >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+// Decodes canonical padded base64 (what Base64Encode writes); false on anything else.
+bool Base64Decode(std::string_view in, std::string* out) {
+  if (in.size() % 4 != 0) return false;
+  out->clear();
+  out->reserve(in.size() / 4 * 3);
+  for (size_t i = 0; i < in.size(); i += 4) {
+    const bool last = i + 4 == in.size();
+    const size_t pad = last ? (in[i + 3] == '=') + (in[i + 2] == '=' && in[i + 3] == '=') : 0;
+    int v[4];
+    for (size_t k = 0; k < 4 - pad; ++k) {
+      v[k] = Base64Value(in[i + k]);
+      if (v[k] < 0) return false;
+    }
+    for (size_t k = 4 - pad; k < 4; ++k) v[k] = 0;
+    const uint32_t bits = uint32_t(v[0]) << 18 | uint32_t(v[1]) << 12 | uint32_t(v[2]) << 6 |
+                          uint32_t(v[3]);
+    out->push_back(static_cast<char>(bits >> 16));
+    if (pad < 2) out->push_back(static_cast<char>((bits >> 8) & 0xFF));
+    if (pad < 1) out->push_back(static_cast<char>(bits & 0xFF));
+    // Canonical: the bits below the last full byte are zero.
+    if ((pad == 1 && (bits & 0xFF) != 0) || (pad == 2 && (bits & 0xFFFF) != 0)) return false;
+  }
+  return true;
+}
+
+Status CaughtJsonError(const char* where, const std::exception& e) {
+  return InternalError(std::string(where) + ": unexpected JSON library error: " + e.what());
+}
+
+std::string Describe(const OJson& v) { return DescribeJson(v); }
+
+std::string Join(const std::string& path, const char* member) {
+  return path.empty() ? std::string(member) : path + "." + member;
+}
+
+const OJson* Find(const OJson& obj, const char* name) {
+  auto it = obj.find(name);
+  return it == obj.end() ? nullptr : &*it;
+}
+
+std::optional<OJson> EmbeddableMetadata(const std::string& bytes) {
+  if (bytes.empty() ||
+      NestingDepth(bytes, kGeoJsonMaxEmbeddedDepth, nullptr) > kGeoJsonMaxEmbeddedDepth) {
+    return std::nullopt;
+  }
+  // Not JSON (a number too large for a double included): discarded. Parsed strings are valid
+  // UTF-8, so dump() does not throw.
+  OJson v = OJson::parse(bytes, nullptr, /*allow_exceptions=*/false);
+  if (v.is_discarded() || v.dump() != bytes) return std::nullopt;
+  return v;
+}
+
+Result<std::string> JsonText(const OJson& v, std::string path) {
+  LOCUS_RETURN_IF_ERROR(CheckTextable(v, path));
+  return v.dump();
+}
+
+Status CheckExportableId(std::string_view id, const std::string& field) {
+  if (!Utf8Valid(id)) {
+    return InvalidArgumentError(Join(field, "id") + " = " + Quote(id) +
+                                ": not valid UTF-8 (GeoJSON ids are JSON strings)");
+  }
+  return Status();
+}
+
+Status CheckExportablePosition(const Position& p, const std::string& field) {
+  const double v[3] = {p.x, p.y, p.z};
+  const char* axis[3] = {"x", "y", "z"};
+  for (int a = 0; a < 3; ++a) {
+    if (!std::isfinite(v[a])) {
+      return InvalidArgumentError(field + ".pos." + axis[a] + " = " + FormatNumber(v[a]) +
+                                  ": not finite (JSON has no NaN or infinity)");
+    }
+  }
+  return Status();
+}
+
+OJson Coordinates(const Position& p, bool with_z) {
+  OJson coords = OJson::array({p.x, p.y});
+  if (with_z) coords.push_back(p.z);
+  return coords;
+}
+
+bool WantsAltitude(const Position& p, const GeoJsonExportOptions& options) {
+  return options.always_altitude || p.z != 0 || std::signbit(p.z);
+}
+
+std::string Dump(const OJson& doc, const GeoJsonExportOptions& options) {
+  return doc.dump(options.indent < 0 ? -1 : options.indent);
+}
+
+Result<OJson> ParseDocument(std::string_view text, const GeoJsonImportOptions& options) {
+  if (text.size() > options.max_input_bytes) {
+    return InvalidArgumentError("input: " + std::to_string(text.size()) + " bytes, at most " +
+                                std::to_string(options.max_input_bytes) +
+                                " (GeoJsonImportOptions::max_input_bytes)");
+  }
+  size_t at = 0;
+  if (NestingDepth(text, options.max_depth, &at) > options.max_depth) {
+    return InvalidArgumentError("input: nested deeper than " + std::to_string(options.max_depth) +
+                                " at byte " + std::to_string(at) +
+                                " (GeoJsonImportOptions::max_depth)");
+  }
+  DomBuilder<OJson> dom;
+  if (!OJson::sax_parse(text, &dom)) {
+    return InvalidArgumentError((dom.syntax() ? "input: not JSON: " : "") + dom.error());
+  }
+  return std::move(dom.root());
+}
+
+Result<std::vector<FeatureRef>> Features(const OJson& doc) {
+  if (!doc.is_object()) {
+    return InvalidArgumentError("input = " + Describe(doc) +
+                                ": expected a GeoJSON FeatureCollection or Feature");
+  }
+  const OJson* type = Find(doc, "type");
+  if (type == nullptr) return InvalidArgumentError("type: missing");
+  std::vector<FeatureRef> out;
+  if (*type == "Feature") {
+    out.push_back({&doc, ""});
+    return out;
+  }
+  if (*type != "FeatureCollection") {
+    return InvalidArgumentError("type = " + Describe(*type) +
+                                ": expected \"FeatureCollection\" or \"Feature\"");
+  }
+  const OJson* features = Find(doc, "features");
+  if (features == nullptr) return InvalidArgumentError("features: missing");
+  if (!features->is_array()) {
+    return InvalidArgumentError("features = " + Describe(*features) + ": expected an array");
+  }
+  out.reserve(features->size());
+  for (size_t i = 0; i < features->size(); ++i) {
+    out.push_back({&(*features)[i], Index("features", i)});
+  }
+  return out;
+}
+
+Status CheckFeature(const OJson& f, const std::string& path) {
+  if (!f.is_object()) {
+    return InvalidArgumentError((path.empty() ? std::string("input") : path) + " = " +
+                                Describe(f) + ": expected a Feature object");
+  }
+  const OJson* type = Find(f, "type");
+  if (type == nullptr) return InvalidArgumentError(Join(path, "type") + ": missing");
+  if (!type->is_string() || *type != "Feature") {
+    return InvalidArgumentError(Join(path, "type") + " = " + Describe(*type) +
+                                ": expected \"Feature\"");
+  }
+  return Status();
+}
+
+Status ReadId(const OJson& f, const std::string& path, size_t max_id_bytes, std::string* id) {
+  const OJson* v = Find(f, "id");
+  const std::string field = Join(path, "id");
+  if (v == nullptr) return InvalidArgumentError(field + ": missing (every object needs an id)");
+  if (v->is_string()) {
+    *id = v->get<std::string>();
+  } else if (v->is_number_unsigned()) {
+    *id = std::to_string(v->get<uint64_t>());
+  } else if (v->is_number_integer()) {
+    *id = std::to_string(v->get<int64_t>());
+  } else {
+    return InvalidArgumentError(field + " = " + Describe(*v) +
+                                ": expected a string or an integer");
+  }
+  if (id->empty()) return InvalidArgumentError(field + " = \"\": empty");
+  if (id->size() > max_id_bytes) {
+    return InvalidArgumentError(field + " = " + Quote(*id) + ": " + std::to_string(id->size()) +
+                                " bytes, at most " + std::to_string(max_id_bytes));
+  }
+  return Status();
+}
+
+Status ReadCoordinates(const OJson& c, const std::string& path, CoordinateSystem coordinates,
+                       Position* pos) {
+  if (!c.is_array() || c.size() < 2 || c.size() > 3) {
+    return InvalidArgumentError(path + " = " + Describe(c) +
+                                ": expected 2 or 3 numbers ([lon, lat] or [lon, lat, alt])");
+  }
+  double v[3] = {0, 0, 0};
+  for (size_t i = 0; i < c.size(); ++i) {
+    const OJson& e = c[i];
+    if (!e.is_number()) {
+      return InvalidArgumentError(Index(path, i) + " = " + Describe(e) + ": expected a number");
+    }
+    v[i] = e.get<double>();
+    if (!std::isfinite(v[i])) {
+      return InvalidArgumentError(Index(path, i) + " = " + FormatNumber(v[i]) + ": not finite");
+    }
+  }
+  if (coordinates == CoordinateSystem::kGeographic) {
+    LOCUS_RETURN_IF_ERROR(ValidateLongitude(v[0], Index(path, 0)));
+    LOCUS_RETURN_IF_ERROR(ValidateLatitude(v[1], Index(path, 1)));
+  }
+  *pos = Position{v[0], v[1], v[2]};
+  return Status();
+}
+
+// Reads an integer property (milliseconds) into *out.
+Status ReadInteger(const OJson& v, const std::string& path, int64_t* out) {
+  if (v.is_number_integer() && !v.is_number_unsigned()) {
+    *out = v.get<int64_t>();
+    return Status();
+  }
+  if (v.is_number_unsigned()) {
+    const uint64_t u = v.get<uint64_t>();
+    if (u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+      return InvalidArgumentError(path + " = " + std::to_string(u) + ": outside int64");
+    }
+    *out = static_cast<int64_t>(u);
+    return Status();
+  }
+  return InvalidArgumentError(path + " = " + Describe(v) + ": expected an integer (milliseconds)");
+}
+
+}  // namespace json_internal
 
 }  // namespace locus

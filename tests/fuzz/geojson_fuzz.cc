@@ -5,6 +5,8 @@
 //     an exception escaped the parser's handling). An accepted document must export, and the
 //     export (compact, and pretty-printed with every altitude) must import back to the same
 //     objects, bit for bit;
+//   - as GeoJSON trajectories (TrajectoriesFromGeoJson), geographic and planar, with the same
+//     obligations: InvalidArgument or trajectories that export and import back bit for bit;
 //   - as the metadata bytes of one object: export then import must give them back exactly,
 //     and metadata that parses as JSON must survive SetMetadataJson -> MetadataJson.
 // Nothing may crash, hang, or trip ASan/UBSan.
@@ -40,6 +42,19 @@ void Check(bool ok) {
   if (!ok) __builtin_trap();
 }
 
+bool SameTrajectory(const locus::ObjectTrajectory& a, const locus::ObjectTrajectory& b) {
+  if (a.id != b.id || a.samples.size() != b.samples.size()) return false;
+  for (size_t i = 0; i < a.samples.size(); ++i) {
+    const locus::Sample& x = a.samples[i];
+    const locus::Sample& y = b.samples[i];
+    if (x.t != y.t || !SameBits(x.pos.x, y.pos.x) || !SameBits(x.pos.y, y.pos.y) ||
+        !SameBits(x.pos.z, y.pos.z) || x.metadata != y.metadata) {
+      return false;
+    }
+  }
+  return true;
+}
+
 // Export `objects`, import the text back: the same objects.
 void RoundTrip(const std::vector<Object>& objects, CoordinateSystem cs,
                const GeoJsonExportOptions& out) {
@@ -71,6 +86,28 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     RoundTrip(*objects, cs, {});
     RoundTrip(*objects, cs, {.always_altitude = true, .indent = 2});
+  }
+
+  for (CoordinateSystem cs : {CoordinateSystem::kGeographic, CoordinateSystem::kPlanar2D}) {
+    GeoJsonImportOptions in;
+    in.coordinates = cs;
+    in.max_input_bytes = 1 << 20;
+    auto trajectories = locus::TrajectoriesFromGeoJson(text, in);
+    if (!trajectories.ok()) {
+      Check(trajectories.status().code() == StatusCode::kInvalidArgument);
+      continue;
+    }
+    for (const GeoJsonExportOptions& out :
+         {GeoJsonExportOptions{}, GeoJsonExportOptions{.always_altitude = true, .indent = 2}}) {
+      auto exported = locus::ToGeoJson(*trajectories, out);
+      Check(exported.ok());
+      in.max_input_bytes = std::numeric_limits<size_t>::max();
+      auto back = locus::TrajectoriesFromGeoJson(*exported, in);
+      Check(back.ok() && back->size() == trajectories->size());
+      for (size_t i = 0; i < back->size(); ++i) {
+        Check(SameTrajectory((*back)[i], (*trajectories)[i]));
+      }
+    }
   }
 
   // The input as opaque metadata: "metadata", "metadata_text" or "metadata_base64".

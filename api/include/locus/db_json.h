@@ -55,6 +55,53 @@
 //   range (1e400) names its path. Limits: max_input_bytes and max_depth (nesting of arrays
 //   and objects) are checked before parsing.
 //
+// Trajectories (an object's history, db.h "History"; api/db/history_json.cc): one Feature per
+// object, its samples as the vertices of a LineString with their times beside them:
+//
+//   auto path = db->Trajectory("fleet", "truck-7", t0, t1, {.with_metadata = true});
+//   auto text = locus::ToGeoJson(path.value(), "truck-7");  // one Feature
+//   auto back = locus::TrajectoriesFromGeoJson(text.value());  // std::vector<ObjectTrajectory>
+//   db->InsertTrajectory("fleet", (*back)[0].id, (*back)[0].samples);
+//
+//   {"type": "Feature", "id": "<object id>",
+//    "geometry": {"type": "LineString", "coordinates": [[x, y], [x, y], ...]},
+//    "properties": {"times": [<ms>, <ms>, ...], "metadata": [<value>, <value>, ...]}}
+//
+// - Vertex i is sample i, at "times"[i] (integer milliseconds), in the order of the samples
+//   (TrajectoryOptions::order: ascending unless asked otherwise). Positions follow the Point
+//   rules above; every vertex carries z when any sample's z is not +0 (or always_altitude), so
+//   the positions of one feature all have the same dimension.
+// - One sample: "geometry" is a Point (a LineString has at least two positions, RFC 7946) and
+//   "times" is [t]. No sample (an empty window): "geometry": null and "times": [].
+// - Metadata, one value per vertex, under one key for the whole feature, chosen by the rule of
+//   one object's metadata applied to every sample at once: "metadata" (an array of JSON
+//   values) when every sample's metadata is compact JSON text that "metadata" would hold;
+//   else "metadata_text" (an array of strings, "" for a sample without metadata) when every
+//   sample's metadata is valid UTF-8; else "metadata_base64" (an array of base64 strings, ""
+//   for none). No key when no sample has metadata (Trajectory without with_metadata).
+// - A truncated TrajectoryResult adds the foreign member "truncated": true to the Feature.
+//   Several objects' trajectories (std::span<const ObjectTrajectory>) make a FeatureCollection
+//   of such features.
+//
+// Import (TrajectoriesFromGeoJson) takes a FeatureCollection or a single Feature of such
+// features, and gives them back exactly (export then import reproduces the samples bit for
+// bit, metadata bytes included):
+// - "id" as for Points; one id twice in a collection is an error naming both features.
+// - "geometry": a LineString of at least two positions, a Point, or null; each position
+//   checked as a Point's coordinates (2 or 3 finite numbers; lon/lat ranges when geographic).
+//   Other geometry types are errors naming the type.
+// - "times" is required: an array of integers, as many as the positions (1 for a Point, 0
+//   for a null geometry), no time twice (Db::InsertTrajectory would keep only one of them);
+//   any order: the samples come back in document order.
+// - Metadata: at most one of the three keys, an array as long as "times" ("metadata": JSON
+//   values stored as compact JSON text; "metadata_text", "metadata_base64": strings, "" for
+//   no metadata). Other properties are errors naming them: they have no place in a sample.
+//   Foreign members of the Feature ("truncated", "bbox") are ignored.
+// - GeoJsonImportOptions apply as for Points, except default_timestamp (every vertex has its
+//   time). Errors name the path and the value, e.g.
+//     features[2].properties.times = [0,1000]: 2 times for 3 positions (geometry.coordinates)
+//     features[0].properties.times[1] = 1.5: expected an integer (milliseconds)
+//
 // Nothing here throws: every failure is a Status. Thread safety: plain functions of their
 // arguments.
 #ifndef LOCUS_DB_JSON_H_
@@ -113,12 +160,14 @@ Result<std::string> ToGeoJson(std::span<const Object> objects,
 struct GeoJsonImportOptions {
   // The namespace the objects are for: geographic targets check lon/lat ranges.
   CoordinateSystem coordinates = CoordinateSystem::kGeographic;
-  // The timestamp of features without a "timestamp" property; unset: the property is required.
+  // The timestamp of Point features without a "timestamp" property; unset: the property is
+  // required. Not used by TrajectoriesFromGeoJson (every vertex has its "times" entry).
   std::optional<int64_t> default_timestamp;
   // Inputs larger than this are rejected before parsing.
   size_t max_input_bytes = size_t{256} << 20;
-  // Deepest nesting of arrays and objects. In a FeatureCollection the coordinates sit at depth
-  // 5 and the "metadata" value inside the properties at 4 plus its own depth.
+  // Deepest nesting of arrays and objects. In a FeatureCollection a Point's coordinates sit at
+  // depth 5 and its "metadata" value inside the properties at 4 plus its own depth; a
+  // trajectory's positions at 6 and each vertex's "metadata" value at 5 plus its own depth.
   size_t max_depth = 64;
   // Longest id in bytes (DbOptions::max_id_bytes).
   size_t max_id_bytes = 256;
@@ -128,6 +177,30 @@ struct GeoJsonImportOptions {
 // for Batch::Upsert. The rules are above; every error is an InvalidArgument naming the path.
 Result<std::vector<Object>> FromGeoJson(std::string_view text,
                                         const GeoJsonImportOptions& options = {});
+
+// ---- Trajectories as GeoJSON ----
+
+// One object's samples: what Db::Trajectory gives (with the id), and what
+// TrajectoriesFromGeoJson reads, ready for Db::InsertTrajectory.
+struct ObjectTrajectory {
+  std::string id;
+  std::vector<Sample> samples;
+  friend bool operator==(const ObjectTrajectory&, const ObjectTrajectory&) = default;
+};
+
+// One Feature: the object's trajectory (the mapping is above). InvalidArgument naming
+// samples[i].pos for a non-finite coordinate, or the id when it is not valid UTF-8.
+Result<std::string> ToGeoJson(const TrajectoryResult& trajectory, std::string_view id,
+                              const GeoJsonExportOptions& options = {});
+// A FeatureCollection of the trajectories, in order; errors name trajectories[i].
+Result<std::string> ToGeoJson(std::span<const ObjectTrajectory> trajectories,
+                              const GeoJsonExportOptions& options = {});
+
+// The trajectories of a FeatureCollection or of a single Feature (LineString, Point or null
+// geometry, with "times"), in document order, each sample in its vertex's order. The rules are
+// above; every error is an InvalidArgument naming the path.
+Result<std::vector<ObjectTrajectory>> TrajectoriesFromGeoJson(
+    std::string_view text, const GeoJsonImportOptions& options = {});
 
 }  // namespace locus
 
