@@ -326,6 +326,36 @@ TEST(MotionTest, WithinIntervalEndsAreAtTheDistance) {
   EXPECT_DOUBLE_EQ(c.second, 3);
 }
 
+// A pass that grazes the distance after starting far away: whether it is within must follow
+// the closest distance, not the rounding of b^2 - 4ac (b^2 and 4ac agree in nearly every
+// digit when |start| >> d). Regression: WithinInPiece used to find a pass at 1 + 3e-8 from
+// 1e5 away within 1, and FirstInside a circle of radius 1 reached by it.
+TEST(MotionTest, GrazingFromAfarFollowsTheClosestDistance) {
+  for (double far : {1e3, 1e5, 1e6, 1e7}) {
+    for (double delta : {-1e-7, -3e-8, 3e-8, 1e-7}) {
+      SCOPED_TRACE(::testing::Message() << "from " << far << ", at 1 + " << delta);
+      const double y = 1 + delta;
+      const Fix a0{0, -far, 0, 0}, a1{200000, far, 0, 0};
+      const Fix b0{0, 0.3, y, 0}, b1{200000, 0.3, y, 0};
+      const auto closest = ClosestInPiece({a0, a1, b0, b1}, Space::kPlanar2D);
+      EXPECT_NEAR(closest.second, y, 1e-9 * far / 1e5 + 1e-12);
+      const auto within = WithinInPiece({a0, a1, b0, b1}, 1, Space::kPlanar2D);
+      EXPECT_EQ(within.has_value(), delta < 0);
+      if (within) {
+        // Centred on the closest instant, as wide as the chord of the unit circle at y.
+        const double half = std::sqrt(1 - y * y) / (2 * far) * 200000;
+        EXPECT_NEAR((within->first + within->second) / 2, closest.first, 1e-6);
+        EXPECT_NEAR(within->second - within->first, 2 * half, 1e-6);
+      }
+      MotionRegion circle;
+      circle.kind = MotionRegion::Kind::kCircle;
+      circle.cx = 0.3, circle.cy = y, circle.radius = 1;
+      const auto first = FirstInside(a0, a1, 0, 200000, circle, Space::kPlanar2D);
+      EXPECT_EQ(first.has_value(), delta < 0);
+    }
+  }
+}
+
 TEST(MotionTest, DistanceToSegment) {
   EXPECT_DOUBLE_EQ(DistanceToSegment({0, 5, 3, 0}, {0, 0, 0, 0}, {0, 10, 0, 0}, Space::kPlanar2D),
                    3);

@@ -99,7 +99,7 @@
 //   Foreign members of the Feature ("truncated", "bbox") are ignored.
 // - GeoJsonImportOptions apply as for Points, except default_timestamp (every vertex has its
 //   time). Errors name the path and the value, e.g.
-//     features[2].properties.times = [0,1000]: 2 times for 3 positions (geometry.coordinates)
+//     features[2].properties.times = [0,1000]: 2 times for 3 positions of the LineString
 //     features[0].properties.times[1] = 1.5: expected an integer (milliseconds)
 //
 // Nothing here throws: every failure is a Status. Thread safety: plain functions of their
