@@ -6,6 +6,7 @@
 #include <limits>
 #include <utility>
 
+#include "engine/round_outward.h"
 #include "locus/check.h"
 
 namespace locus::engine {
@@ -26,7 +27,7 @@ struct History::Chunk {
   std::vector<uint32_t> entry_object;  // tree item -> object
   // tree item -> the first row of its run (kNoRow: a bridge, or a run whose rows are unknown)
   std::vector<uint32_t> entry_row;
-  PackedRTree3D tree;
+  PackedRTree3F tree;  // over Relative(entry boxes), in leaf order (BuildTree)
 
   size_t rows() const { return t.size(); }
   bool Erased(size_t row) const {
@@ -61,10 +62,23 @@ struct History::Chunk {
     return true;
   }
   // Builds the tree over the entries (entry i's box is boxes[i]; entry_object and entry_row
-  // set), renumbering them in the tree's leaf order first: a search then reads the entries
-  // of one leaf from neighbouring slots of entry_object and entry_row, not from all over.
-  Status BuildTree(std::vector<Box3> boxes) {
-    LOCUS_ASSIGN_OR_RETURN(tree, PackedRTree3D::Build(boxes));
+  // set) and `bounds`, renumbering the entries in the tree's leaf order first: a search then
+  // reads the entries of one leaf from neighbouring slots of entry_object and entry_row, not
+  // from all over. The tree is f32 over coordinates relative to the bounds' low corner,
+  // rounded outward (engine/round_outward.h): half the bytes of f64 nodes, and relative
+  // coordinates keep ~1e-7 of the chunk's extent (a few cm, a ms) where absolute f32
+  // longitudes and epoch milliseconds would not.
+  Status BuildTree(const std::vector<SpaceTimeBox>& boxes) {
+    for (size_t i = 0; i < boxes.size(); ++i) {
+      if (i == 0) {
+        bounds = boxes[i];
+      } else {
+        bounds.Extend(boxes[i]);
+      }
+    }
+    std::vector<Box3> rel(boxes.size());
+    for (size_t i = 0; i < boxes.size(); ++i) rel[i] = Relative(boxes[i]);
+    LOCUS_ASSIGN_OR_RETURN(tree, PackedRTree3F::Build(rel));
     const auto& l = tree.layout();
     bool leaf_order = true;
     for (uint64_t p = 0; p < l.num_items && leaf_order; ++p) leaf_order = l.ids[p] == p;
@@ -72,15 +86,35 @@ struct History::Chunk {
     std::vector<Box3> sorted_boxes(boxes.size());
     std::vector<uint32_t> sorted_object(boxes.size()), sorted_row(boxes.size());
     for (uint64_t p = 0; p < l.num_items; ++p) {
-      sorted_boxes[p] = boxes[l.ids[p]];
+      sorted_boxes[p] = rel[l.ids[p]];
       sorted_object[p] = entry_object[l.ids[p]];
       sorted_row[p] = entry_row[l.ids[p]];
     }
     entry_object = std::move(sorted_object);
     entry_row = std::move(sorted_row);
     // (The Hilbert sort is stable: the same tree, its items now in slot order.)
-    LOCUS_ASSIGN_OR_RETURN(tree, PackedRTree3D::Build(sorted_boxes));
+    LOCUS_ASSIGN_OR_RETURN(tree, PackedRTree3F::Build(sorted_boxes));
     return Status();
+  }
+  // A box (entry or query) in the tree's coordinates. Subtracting the same origin is
+  // monotone, so overlaps are kept; the tree rounds both sides outward to f32.
+  Box3 Relative(const SpaceTimeBox& b) const {
+    return {{b.min_x - bounds.min_x, b.min_y - bounds.min_y,
+             static_cast<double>(b.min_t) - static_cast<double>(bounds.min_t)},
+            {b.max_x - bounds.min_x, b.max_y - bounds.min_y,
+             static_cast<double>(b.max_t) - static_cast<double>(bounds.min_t)}};
+  }
+  // Entry box p (a tree slot) back in absolute coordinates: a box holding the entry's exact
+  // box (one more double step outward for the addition's rounding; whole milliseconds).
+  SpaceTimeBox EntryBox(uint64_t p) const {
+    const auto& l = tree.layout();
+    const double t0 = static_cast<double>(bounds.min_t);
+    return {internal::StepDown(bounds.min_x + l.min[0][p]),
+            internal::StepDown(bounds.min_y + l.min[1][p]),
+            internal::StepUp(bounds.min_x + l.max[0][p]),
+            internal::StepUp(bounds.min_y + l.max[1][p]),
+            static_cast<int64_t>(std::floor(t0 + l.min[2][p])),
+            static_cast<int64_t>(std::ceil(t0 + l.max[2][p]))};
   }
   size_t MemoryBytes() const {
     size_t bytes = objects.capacity() * 4 + begin.capacity() * 4 + t.capacity() * 8 +
@@ -91,7 +125,7 @@ struct History::Chunk {
     const auto& l = tree.layout();
     if (l.num_levels > 0) {
       const uint64_t slots = l.level_begin[l.num_levels];
-      bytes += slots * (6 * sizeof(double) + sizeof(uint32_t)) + (l.num_levels + 1) * 8;
+      bytes += slots * (6 * sizeof(float) + sizeof(uint32_t)) + (l.num_levels + 1) * 8;
     }
     return bytes;
   }
@@ -569,18 +603,7 @@ void History::Seal() {
   sealed_samples_ += c->t.size();
   open_samples_ = 0;
   // The tree over the entries' (x, y, t) boxes.
-  std::vector<Box3> tree_boxes(boxes.size());
-  for (size_t i = 0; i < boxes.size(); ++i) {
-    const SpaceTimeBox& b = boxes[i];
-    tree_boxes[i] = {{b.min_x, b.min_y, static_cast<double>(b.min_t)},
-                     {b.max_x, b.max_y, static_cast<double>(b.max_t)}};
-    if (i == 0) {
-      c->bounds = b;
-    } else {
-      c->bounds.Extend(b);
-    }
-  }
-  const Status built = c->BuildTree(std::move(tree_boxes));
+  const Status built = c->BuildTree(boxes);
   LOCUS_CHECK(built.ok());
   c->x.shrink_to_fit();
   c->y.shrink_to_fit();
@@ -611,7 +634,7 @@ void History::Candidates(const std::array<double, 4>& box, int64_t t0, int64_t t
           b.min_y > box[3]) {
         continue;
       }
-      const Box3 q{{qx0, box[1], static_cast<double>(t0)}, {qx1, box[3], static_cast<double>(t1)}};
+      const Box3 q = c.Relative({qx0, box[1], qx1, box[3], t0, t1});
       auto r = c.tree.Visit(q, [&](std::span<const uint32_t> ids) {
         for (uint32_t id : ids) out->push_back(c.entry_object[id]);
         return true;
@@ -639,7 +662,7 @@ void History::CandidateSpans(const std::array<double, 4>& box, int64_t t0, int64
   const size_t start = out->size();
   for (int s = 0; s < (sphere ? 2 : 1); ++s) {
     const double qx0 = box[0] + s * 360.0, qx1 = box[2] + s * 360.0;
-    const Box3 q{{qx0, box[1], static_cast<double>(t0)}, {qx1, box[3], static_cast<double>(t1)}};
+    const SpaceTimeBox q{qx0, box[1], qx1, box[3], t0, t1};
     for (uint32_t seq = 0; seq < chunks_.size(); ++seq) {
       if (!chunks_[seq]) continue;
       const Chunk& c = *chunks_[seq];
@@ -648,7 +671,7 @@ void History::CandidateSpans(const std::array<double, 4>& box, int64_t t0, int64
           b.min_y > box[3]) {
         continue;
       }
-      auto r = c.tree.Visit(q, [&](std::span<const uint32_t> ids) {
+      auto r = c.tree.Visit(c.Relative(q), [&](std::span<const uint32_t> ids) {
         for (uint32_t id : ids) {
           const uint32_t object = c.entry_object[id];
           const uint32_t row = c.entry_row.empty() ? kNoRow : c.entry_row[id];
@@ -743,8 +766,7 @@ void History::Entries(int64_t t0, int64_t t1,
     if (!cp || cp->bounds.max_t < t0 || cp->bounds.min_t > t1) continue;
     const auto& l = cp->tree.layout();
     for (uint64_t p = 0; p < l.num_items; ++p) {
-      const SpaceTimeBox b{l.min[0][p], l.min[1][p], l.max[0][p], l.max[1][p],
-                           static_cast<int64_t>(l.min[2][p]), static_cast<int64_t>(l.max[2][p])};
+      const SpaceTimeBox b = cp->EntryBox(p);
       if (b.max_t < t0 || b.min_t > t1) continue;
       out->push_back({cp->entry_object[l.ids[p]], b});
     }
@@ -832,8 +854,7 @@ HistoryChunkImage History::ExportChunk(uint32_t seq) const {
   }
   im.entries.resize(l.num_items);
   for (uint64_t p = 0; p < l.num_items; ++p) {
-    im.entries[l.ids[p]] = {l.min[0][p], l.min[1][p], l.max[0][p], l.max[1][p],
-                            static_cast<int64_t>(l.min[2][p]), static_cast<int64_t>(l.max[2][p])};
+    im.entries[l.ids[p]] = c.EntryBox(p);
   }
   return im;
 }
@@ -947,21 +968,10 @@ Status CheckImage(const HistoryChunkImage& im, uint32_t object_limit, bool keep_
 Result<uint32_t> History::ImportChunk(HistoryChunkImage im, uint32_t object_limit) {
   LOCUS_RETURN_IF_ERROR(CheckImage(im, object_limit, config_.keep_metadata));
   auto c = std::make_unique<Chunk>();
-  std::vector<Box3> tree_boxes(im.entries.size());
-  for (size_t i = 0; i < im.entries.size(); ++i) {
-    const SpaceTimeBox& b = im.entries[i];
-    tree_boxes[i] = {{b.min_x, b.min_y, static_cast<double>(b.min_t)},
-                     {b.max_x, b.max_y, static_cast<double>(b.max_t)}};
-    if (i == 0) {
-      c->bounds = b;
-    } else {
-      c->bounds.Extend(b);
-    }
-  }
   c->entry_object = std::move(im.entry_object);
   c->entry_row = std::move(im.entry_row);
   if (c->entry_row.empty()) c->entry_row.assign(c->entry_object.size(), kNoRow);
-  LOCUS_RETURN_IF_ERROR(c->BuildTree(std::move(tree_boxes)));
+  LOCUS_RETURN_IF_ERROR(c->BuildTree(im.entries));
   c->objects = std::move(im.objects);
   c->begin = std::move(im.begin);
   c->t = std::move(im.t);

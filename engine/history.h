@@ -13,8 +13,9 @@
 //   - Sealed chunks: when the open part holds chunk_samples samples, Seal() moves every tail
 //     into one immutable chunk: SoA columns t, x, y (z only when some altitude/z is non-zero;
 //     metadata offsets + bytes only when kept) sorted by (object, t), an object directory
-//     (sorted ids + row offsets), and a packed 3D R-tree (engine/packed_rtree.h, f64) over
-//     (x, y, t) boxes of runs of `run_samples` consecutive samples of one object. A chunk
+//     (sorted ids + row offsets), and a packed 3D R-tree (engine/packed_rtree.h; f32 over
+//     coordinates relative to the chunk's low corner, rounded outward) over (x, y, t) boxes
+//     of runs of `run_samples` consecutive samples of one object. A chunk
 //     spans whatever times its samples have (ingest may be in any order); its own time range
 //     prunes it first. Erasing a sealed sample sets a bit in the chunk's erased bitmap; the
 //     columns never change.
@@ -58,7 +59,7 @@ struct HistoryConfig {
   Space space = Space::kPlanar2D;
   bool keep_metadata = false;
   size_t chunk_samples = size_t{1} << 16;  // the open part is sealed at this many samples
-  uint32_t run_samples = 16;               // samples per index entry in a sealed chunk
+  uint32_t run_samples = 8;                // samples per index entry in a sealed chunk
 };
 
 struct HistoryCounts {
