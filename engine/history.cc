@@ -6,6 +6,7 @@
 #include <limits>
 #include <utility>
 
+#include "engine/round_outward.h"
 #include "locus/check.h"
 
 namespace locus::engine {
@@ -22,10 +23,11 @@ struct History::Chunk {
   std::string meta;
   std::vector<uint64_t> erased;  // bitmap over rows; empty while none is erased
   size_t erased_count = 0;
+  std::vector<uint64_t> overlapped;  // bitmap over objects (history.h); empty while none is
   std::vector<uint32_t> entry_object;  // tree item -> object
   // tree item -> the first row of its run (kNoRow: a bridge, or a run whose rows are unknown)
   std::vector<uint32_t> entry_row;
-  PackedRTree3D tree;
+  PackedRTree3F tree;  // over Relative(entry boxes), in leaf order (BuildTree)
 
   size_t rows() const { return t.size(); }
   bool Erased(size_t row) const {
@@ -36,30 +38,94 @@ struct History::Chunk {
     erased[row >> 6] |= uint64_t{1} << (row & 63);
     ++erased_count;
   }
+  bool Overlapped(size_t slot) const {
+    return !overlapped.empty() && (overlapped[slot >> 6] >> (slot & 63) & 1);
+  }
+  void MarkOverlapped(size_t slot) {
+    if (overlapped.empty()) overlapped.assign((objects.size() + 63) / 64, 0);
+    overlapped[slot >> 6] |= uint64_t{1} << (slot & 63);
+  }
   Fix At(size_t row) const { return {t[row], x[row], y[row], z.empty() ? 0.0 : z[row]}; }
   std::string_view Meta(size_t row) const {
     if (meta_end.empty()) return {};
     const uint32_t b = row == 0 ? 0 : meta_end[row - 1];
     return std::string_view(meta).substr(b, meta_end[row] - b);
   }
-  // The rows of `object`: [*b, *e); false when it has none here.
-  bool Rows(uint32_t object, size_t* b, size_t* e) const {
+  // The rows of `object`: [*b, *e) (and its slot in `objects`); false when it has none here.
+  bool Rows(uint32_t object, size_t* b, size_t* e, size_t* slot = nullptr) const {
     auto it = std::lower_bound(objects.begin(), objects.end(), object);
     if (it == objects.end() || *it != object) return false;
     const size_t i = static_cast<size_t>(it - objects.begin());
     *b = begin[i];
     *e = begin[i + 1];
+    if (slot) *slot = i;
     return true;
+  }
+  // Builds the tree over the entries (entry i's box is boxes[i]; entry_object and entry_row
+  // set) and `bounds`, renumbering the entries in the tree's leaf order first: a search then
+  // reads the entries of one leaf from neighbouring slots of entry_object and entry_row, not
+  // from all over. The tree is f32 over coordinates relative to the bounds' low corner,
+  // rounded outward (engine/round_outward.h): half the bytes of f64 nodes, and relative
+  // coordinates keep ~1e-7 of the chunk's extent (a few cm, a ms) where absolute f32
+  // longitudes and epoch milliseconds would not.
+  Status BuildTree(const std::vector<SpaceTimeBox>& boxes) {
+    for (size_t i = 0; i < boxes.size(); ++i) {
+      if (i == 0) {
+        bounds = boxes[i];
+      } else {
+        bounds.Extend(boxes[i]);
+      }
+    }
+    std::vector<Box3> rel(boxes.size());
+    for (size_t i = 0; i < boxes.size(); ++i) rel[i] = Relative(boxes[i]);
+    LOCUS_ASSIGN_OR_RETURN(tree, PackedRTree3F::Build(rel));
+    const auto& l = tree.layout();
+    bool leaf_order = true;
+    for (uint64_t p = 0; p < l.num_items && leaf_order; ++p) leaf_order = l.ids[p] == p;
+    if (leaf_order) return Status();
+    std::vector<Box3> sorted_boxes(boxes.size());
+    std::vector<uint32_t> sorted_object(boxes.size()), sorted_row(boxes.size());
+    for (uint64_t p = 0; p < l.num_items; ++p) {
+      sorted_boxes[p] = rel[l.ids[p]];
+      sorted_object[p] = entry_object[l.ids[p]];
+      sorted_row[p] = entry_row[l.ids[p]];
+    }
+    entry_object = std::move(sorted_object);
+    entry_row = std::move(sorted_row);
+    // (The Hilbert sort is stable: the same tree, its items now in slot order.)
+    LOCUS_ASSIGN_OR_RETURN(tree, PackedRTree3F::Build(sorted_boxes));
+    return Status();
+  }
+  // A box (entry or query) in the tree's coordinates. Subtracting the same origin is
+  // monotone, so overlaps are kept; the tree rounds both sides outward to f32.
+  Box3 Relative(const SpaceTimeBox& b) const {
+    return {{b.min_x - bounds.min_x, b.min_y - bounds.min_y,
+             static_cast<double>(b.min_t) - static_cast<double>(bounds.min_t)},
+            {b.max_x - bounds.min_x, b.max_y - bounds.min_y,
+             static_cast<double>(b.max_t) - static_cast<double>(bounds.min_t)}};
+  }
+  // Entry box p (a tree slot) back in absolute coordinates: a box holding the entry's exact
+  // box (one more double step outward for the addition's rounding; whole milliseconds).
+  SpaceTimeBox EntryBox(uint64_t p) const {
+    const auto& l = tree.layout();
+    const double t0 = static_cast<double>(bounds.min_t);
+    return {internal::StepDown(bounds.min_x + l.min[0][p]),
+            internal::StepDown(bounds.min_y + l.min[1][p]),
+            internal::StepUp(bounds.min_x + l.max[0][p]),
+            internal::StepUp(bounds.min_y + l.max[1][p]),
+            static_cast<int64_t>(std::floor(t0 + l.min[2][p])),
+            static_cast<int64_t>(std::ceil(t0 + l.max[2][p]))};
   }
   size_t MemoryBytes() const {
     size_t bytes = objects.capacity() * 4 + begin.capacity() * 4 + t.capacity() * 8 +
                    (x.capacity() + y.capacity() + z.capacity()) * 8 + meta_end.capacity() * 4 +
-                   meta.capacity() + erased.capacity() * 8 + entry_object.capacity() * 4 +
+                   meta.capacity() + erased.capacity() * 8 + overlapped.capacity() * 8 +
+                   entry_object.capacity() * 4 +
                    entry_row.capacity() * 4;
     const auto& l = tree.layout();
     if (l.num_levels > 0) {
       const uint64_t slots = l.level_begin[l.num_levels];
-      bytes += slots * (6 * sizeof(double) + sizeof(uint32_t)) + (l.num_levels + 1) * 8;
+      bytes += slots * (6 * sizeof(float) + sizeof(uint32_t)) + (l.num_levels + 1) * 8;
     }
     return bytes;
   }
@@ -76,6 +142,10 @@ struct History::ObjectState {
   bool listed = false;  // in tail_objects_
   bool has_last = false;
   Fix last;  // the latest sample (sealed or open)
+  // Every time the object's sealed rows ever had (erased and dropped ones too; empty while
+  // min > max): a sample outside it overlaps no chunk.
+  int64_t sealed_min = std::numeric_limits<int64_t>::max();
+  int64_t sealed_max = std::numeric_limits<int64_t>::min();
 
   void Extend(const SpaceTimeBox& b) {
     if (has_box) {
@@ -211,8 +281,22 @@ void History::Add(uint32_t object, const Fix& fix, std::string_view metadata) {
     }
     if (fix.t == st.last.t) st.last = fix;
   }
+  if (fix.t >= st.sealed_min && fix.t <= st.sealed_max) MarkOverlaps(object, fix.t, fix.t, kNoRow);
   NoteTail(object);
   if (open_samples_ >= config_.chunk_samples) Seal();
+}
+
+bool History::MarkOverlaps(uint32_t object, int64_t lo, int64_t hi, uint32_t except) {
+  bool any = false;
+  for (uint32_t seq : objects_[object].chunks) {
+    Chunk& c = *chunks_[seq];
+    if (seq == except || c.t_max < lo || c.t_min > hi) continue;
+    size_t b, e, slot;
+    if (!c.Rows(object, &b, &e, &slot) || c.t[b] > hi || c.t[e - 1] < lo) continue;
+    c.MarkOverlapped(slot);
+    any = true;
+  }
+  return any;
 }
 
 void History::Timeline(uint32_t object, int64_t t0, int64_t t1, bool neighbours,
@@ -436,6 +520,7 @@ void History::Seal() {
   bool any_z = false;
   std::vector<SpaceTimeBox> boxes;
   std::vector<double> zs;
+  std::vector<bool> overlapped;  // per slot of the new chunk
   for (uint32_t object : tail_objects_) {
     ObjectState& st = objects_[object];
     if (st.has_bridge) {
@@ -453,14 +538,17 @@ void History::Seal() {
       const Fix *pred, *succ, *none;
       Neighbours(object, tail.front().t, &pred, &none, &pb, &ignore);
       Neighbours(object, tail.back().t, &none, &succ, &ignore, &sb);
-      bool interleaved = false;
-      for (uint32_t s2 : st.chunks) {
-        const Chunk& o = *chunks_[s2];
-        size_t b, e;
-        if (!o.Rows(object, &b, &e)) continue;
-        auto lo = std::lower_bound(o.t.begin() + b, o.t.begin() + e, tail.front().t);
-        if (lo != o.t.begin() + e && *lo <= tail.back().t) interleaved = true;
+      // Sealed chunks whose times of the object meet the tail's interleave with it (they
+      // were marked overlapped when the tail's samples arrived; the new chunk is, too).
+      const bool interleaved = tail.front().t <= st.sealed_max &&
+                               tail.back().t >= st.sealed_min &&
+                               MarkOverlaps(object, tail.front().t, tail.back().t, kNoRow);
+      if (interleaved) {
+        if (overlapped.empty()) overlapped.resize(tail_objects_.size());
+        overlapped[c->objects.size()] = true;
       }
+      st.sealed_min = std::min(st.sealed_min, tail.front().t);
+      st.sealed_max = std::max(st.sealed_max, tail.back().t);
       c->objects.push_back(object);
       c->begin.push_back(static_cast<uint32_t>(c->t.size()));
       for (size_t i = 0; i < n; ++i) {
@@ -508,24 +596,15 @@ void History::Seal() {
   }
   c->begin.push_back(static_cast<uint32_t>(c->t.size()));
   if (any_z) c->z = std::move(zs);
+  for (size_t i = 0; i < overlapped.size(); ++i) {
+    if (overlapped[i]) c->MarkOverlapped(i);
+  }
   tail_objects_.clear();
   sealed_samples_ += c->t.size();
   open_samples_ = 0;
   // The tree over the entries' (x, y, t) boxes.
-  std::vector<Box3> tree_boxes(boxes.size());
-  for (size_t i = 0; i < boxes.size(); ++i) {
-    const SpaceTimeBox& b = boxes[i];
-    tree_boxes[i] = {{b.min_x, b.min_y, static_cast<double>(b.min_t)},
-                     {b.max_x, b.max_y, static_cast<double>(b.max_t)}};
-    if (i == 0) {
-      c->bounds = b;
-    } else {
-      c->bounds.Extend(b);
-    }
-  }
-  auto tree = PackedRTree3D::Build(tree_boxes);
-  LOCUS_CHECK(tree.ok());
-  c->tree = std::move(tree).value();
+  const Status built = c->BuildTree(boxes);
+  LOCUS_CHECK(built.ok());
   c->x.shrink_to_fit();
   c->y.shrink_to_fit();
   c->t.shrink_to_fit();
@@ -555,7 +634,7 @@ void History::Candidates(const std::array<double, 4>& box, int64_t t0, int64_t t
           b.min_y > box[3]) {
         continue;
       }
-      const Box3 q{{qx0, box[1], static_cast<double>(t0)}, {qx1, box[3], static_cast<double>(t1)}};
+      const Box3 q = c.Relative({qx0, box[1], qx1, box[3], t0, t1});
       auto r = c.tree.Visit(q, [&](std::span<const uint32_t> ids) {
         for (uint32_t id : ids) out->push_back(c.entry_object[id]);
         return true;
@@ -580,18 +659,19 @@ void History::CandidateSpans(const std::array<double, 4>& box, int64_t t0, int64
                              std::vector<HistorySpan>* out) const {
   const bool sphere = config_.space == Space::kSphere;
   auto whole = [&](uint32_t object) { out->push_back({object, t0, t1}); };
+  const size_t start = out->size();
   for (int s = 0; s < (sphere ? 2 : 1); ++s) {
     const double qx0 = box[0] + s * 360.0, qx1 = box[2] + s * 360.0;
-    const Box3 q{{qx0, box[1], static_cast<double>(t0)}, {qx1, box[3], static_cast<double>(t1)}};
-    for (const auto& cp : chunks_) {
-      if (!cp) continue;
-      const Chunk& c = *cp;
+    const SpaceTimeBox q{qx0, box[1], qx1, box[3], t0, t1};
+    for (uint32_t seq = 0; seq < chunks_.size(); ++seq) {
+      if (!chunks_[seq]) continue;
+      const Chunk& c = *chunks_[seq];
       const SpaceTimeBox& b = c.bounds;
       if (b.max_t < t0 || b.min_t > t1 || b.max_x < qx0 || b.min_x > qx1 || b.max_y < box[1] ||
           b.min_y > box[3]) {
         continue;
       }
-      auto r = c.tree.Visit(q, [&](std::span<const uint32_t> ids) {
+      auto r = c.tree.Visit(c.Relative(q), [&](std::span<const uint32_t> ids) {
         for (uint32_t id : ids) {
           const uint32_t object = c.entry_object[id];
           const uint32_t row = c.entry_row.empty() ? kNoRow : c.entry_row[id];
@@ -601,10 +681,19 @@ void History::CandidateSpans(const std::array<double, 4>& box, int64_t t0, int64
           }
           // The run's samples: its box covers their segments to their neighbours, which the
           // caller's timeline over [first, last] (with neighbours) holds.
-          size_t b0, e0;
-          LOCUS_CHECK(c.Rows(object, &b0, &e0));
+          size_t b0, e0, slot;
+          LOCUS_CHECK(c.Rows(object, &b0, &e0, &slot));
           const size_t last = std::min<size_t>(e0, size_t{row} + config_.run_samples) - 1;
-          out->push_back({object, c.t[row], c.t[last]});
+          // Times come after the search: rows are scattered over the chunk's columns, and
+          // the caller reads them next, so their cache lines are asked for now and loaded
+          // while the search goes on.
+          for (const auto* col : {c.t.data() + row, c.t.data() + last}) __builtin_prefetch(col);
+          for (const auto* col : {c.x.data() + row, c.x.data() + last, c.y.data() + row,
+                                  c.y.data() + last}) {
+            __builtin_prefetch(col);
+          }
+          out->push_back({object, 0, 0, seq, static_cast<uint32_t>(slot), row,
+                          static_cast<uint32_t>(last)});
         }
         return true;
       });
@@ -624,6 +713,51 @@ void History::CandidateSpans(const std::array<double, 4>& box, int64_t t0, int64
       }
     }
   }
+  for (size_t i = start; i < out->size(); ++i) {
+    HistorySpan& sp = (*out)[i];
+    if (sp.seq == kNoRow) continue;
+    const Chunk& c = *chunks_[sp.seq];
+    sp.t0 = c.t[sp.first_row];
+    sp.t1 = c.t[sp.last_row];
+  }
+}
+
+bool History::Stretch(const HistorySpan& s, std::vector<Fix>* out) const {
+  if (s.seq < chunks_.size() && chunks_[s.seq] && s.t0 <= s.t1) {
+    const Chunk& c = *chunks_[s.seq];
+    if (s.slot < c.objects.size() && c.objects[s.slot] == s.object && !c.Overlapped(s.slot) &&
+        s.first_row <= s.last_row && s.first_row >= c.begin[s.slot] &&
+        s.last_row < c.begin[s.slot + 1] && c.t[s.first_row] <= s.t0 && s.t1 <= c.t[s.last_row]) {
+      // The object's rows here are a stretch of its timeline: the window's rows lie within
+      // the run's, its neighbours are the nearest live rows around them, when those exist
+      // in the chunk (or, after the last row, when the object has nothing later).
+      const size_t b = c.begin[s.slot], e = c.begin[s.slot + 1];
+      const auto t = c.t.begin();
+      const size_t lo = static_cast<size_t>(
+          std::lower_bound(t + s.first_row, t + s.last_row + 1, s.t0) - t);
+      const size_t hi = static_cast<size_t>(std::upper_bound(t + lo, t + s.last_row + 1, s.t1) - t);
+      size_t p = lo, q = hi;
+      while (p > b && c.Erased(p - 1)) --p;
+      while (q < e && c.Erased(q)) ++q;
+      const ObjectState& st = objects_[s.object];
+      const bool none_after = q == e && st.has_last && st.last.t <= c.t[e - 1];
+      if (p > b && (q < e || none_after)) {
+        // (Sized once and filled: this is the inner loop of PassedThrough.)
+        size_t n = out->size();
+        out->resize(n + 1 + (hi - lo) + (q < e));
+        Fix* f = out->data();
+        f[n++] = c.At(p - 1);
+        for (size_t r = lo; r < hi; ++r) {
+          if (!c.Erased(r)) f[n++] = c.At(r);
+        }
+        if (q < e) f[n++] = c.At(q);
+        out->resize(n);
+        return true;
+      }
+    }
+  }
+  Timeline(s.object, s.t0, s.t1, true, out);
+  return false;
 }
 
 void History::Entries(int64_t t0, int64_t t1,
@@ -632,8 +766,7 @@ void History::Entries(int64_t t0, int64_t t1,
     if (!cp || cp->bounds.max_t < t0 || cp->bounds.min_t > t1) continue;
     const auto& l = cp->tree.layout();
     for (uint64_t p = 0; p < l.num_items; ++p) {
-      const SpaceTimeBox b{l.min[0][p], l.min[1][p], l.max[0][p], l.max[1][p],
-                           static_cast<int64_t>(l.min[2][p]), static_cast<int64_t>(l.max[2][p])};
+      const SpaceTimeBox b = cp->EntryBox(p);
       if (b.max_t < t0 || b.min_t > t1) continue;
       out->push_back({cp->entry_object[l.ids[p]], b});
     }
@@ -721,8 +854,7 @@ HistoryChunkImage History::ExportChunk(uint32_t seq) const {
   }
   im.entries.resize(l.num_items);
   for (uint64_t p = 0; p < l.num_items; ++p) {
-    im.entries[l.ids[p]] = {l.min[0][p], l.min[1][p], l.max[0][p], l.max[1][p],
-                            static_cast<int64_t>(l.min[2][p]), static_cast<int64_t>(l.max[2][p])};
+    im.entries[l.ids[p]] = c.EntryBox(p);
   }
   return im;
 }
@@ -836,18 +968,10 @@ Status CheckImage(const HistoryChunkImage& im, uint32_t object_limit, bool keep_
 Result<uint32_t> History::ImportChunk(HistoryChunkImage im, uint32_t object_limit) {
   LOCUS_RETURN_IF_ERROR(CheckImage(im, object_limit, config_.keep_metadata));
   auto c = std::make_unique<Chunk>();
-  std::vector<Box3> tree_boxes(im.entries.size());
-  for (size_t i = 0; i < im.entries.size(); ++i) {
-    const SpaceTimeBox& b = im.entries[i];
-    tree_boxes[i] = {{b.min_x, b.min_y, static_cast<double>(b.min_t)},
-                     {b.max_x, b.max_y, static_cast<double>(b.max_t)}};
-    if (i == 0) {
-      c->bounds = b;
-    } else {
-      c->bounds.Extend(b);
-    }
-  }
-  LOCUS_ASSIGN_OR_RETURN(c->tree, PackedRTree3D::Build(tree_boxes));
+  c->entry_object = std::move(im.entry_object);
+  c->entry_row = std::move(im.entry_row);
+  if (c->entry_row.empty()) c->entry_row.assign(c->entry_object.size(), kNoRow);
+  LOCUS_RETURN_IF_ERROR(c->BuildTree(im.entries));
   c->objects = std::move(im.objects);
   c->begin = std::move(im.begin);
   c->t = std::move(im.t);
@@ -857,9 +981,6 @@ Result<uint32_t> History::ImportChunk(HistoryChunkImage im, uint32_t object_limi
   c->meta_end = std::move(im.meta_end);
   c->meta = std::move(im.meta);
   c->erased = std::move(im.erased);
-  c->entry_object = std::move(im.entry_object);
-  c->entry_row = std::move(im.entry_row);
-  if (c->entry_row.empty()) c->entry_row.assign(c->entry_object.size(), kNoRow);
   for (uint64_t w : c->erased) c->erased_count += static_cast<size_t>(__builtin_popcountll(w));
   if (c->erased_count == 0) c->erased.clear();
   for (int64_t t : c->t) {
@@ -869,7 +990,17 @@ Result<uint32_t> History::ImportChunk(HistoryChunkImage im, uint32_t object_limi
   const uint32_t seq = static_cast<uint32_t>(chunks_.size());
   sealed_samples_ += c->rows() - c->erased_count;
   for (size_t i = 0; i < c->objects.size(); ++i) {
-    ObjectState& st = State(c->objects[i]);
+    const uint32_t object = c->objects[i];
+    ObjectState& st = State(object);
+    // Overlaps with the chunks imported before (and open samples, though ImportOpen comes
+    // last): marked on both sides.
+    const int64_t lo = c->t[c->begin[i]], hi = c->t[c->begin[i + 1] - 1];
+    if ((lo <= st.sealed_max && hi >= st.sealed_min && MarkOverlaps(object, lo, hi, kNoRow)) ||
+        (!st.tail.empty() && lo <= st.tail.back().t && hi >= st.tail.front().t)) {
+      c->MarkOverlapped(i);
+    }
+    st.sealed_min = std::min(st.sealed_min, lo);
+    st.sealed_max = std::max(st.sealed_max, hi);
     st.chunks.push_back(seq);
     for (size_t r = c->begin[i + 1]; r-- > c->begin[i];) {
       if (c->Erased(r)) continue;

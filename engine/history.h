@@ -13,11 +13,17 @@
 //   - Sealed chunks: when the open part holds chunk_samples samples, Seal() moves every tail
 //     into one immutable chunk: SoA columns t, x, y (z only when some altitude/z is non-zero;
 //     metadata offsets + bytes only when kept) sorted by (object, t), an object directory
-//     (sorted ids + row offsets), and a packed 3D R-tree (engine/packed_rtree.h, f64) over
-//     (x, y, t) boxes of runs of `run_samples` consecutive samples of one object. A chunk
+//     (sorted ids + row offsets), and a packed 3D R-tree (engine/packed_rtree.h; f32 over
+//     coordinates relative to the chunk's low corner, rounded outward) over (x, y, t) boxes
+//     of runs of `run_samples` consecutive samples of one object. A chunk
 //     spans whatever times its samples have (ingest may be in any order); its own time range
 //     prunes it first. Erasing a sealed sample sets a bit in the chunk's erased bitmap; the
 //     columns never change.
+//   - Overlap bits: a chunk marks each object whose times there [first row, last row] may
+//     hold samples of another source (another chunk, open samples; set when such a sample
+//     arrives or such a chunk is sealed or imported, never cleared). An unmarked object's
+//     rows in the chunk are a contiguous stretch of its timeline (less erased rows), so a
+//     run's path is read in place (Stretch). In-order ingest marks nothing.
 //
 // Coverage invariant (what makes a box search complete): for every pair of consecutive samples
 // (a, b) of a timeline, the container of a or of b (a chunk's run, a tail) has a box holding
@@ -53,7 +59,7 @@ struct HistoryConfig {
   Space space = Space::kPlanar2D;
   bool keep_metadata = false;
   size_t chunk_samples = size_t{1} << 16;  // the open part is sealed at this many samples
-  uint32_t run_samples = 16;               // samples per index entry in a sealed chunk
+  uint32_t run_samples = 8;                // samples per index entry in a sealed chunk
 };
 
 struct HistoryCounts {
@@ -85,9 +91,17 @@ inline constexpr uint32_t kNoRow = UINT32_MAX;
 
 // A candidate of a box search with the stretch of its path to decide: the path over [t0, t1]
 // (with the samples just outside) holds every segment of the index entry that met the box.
+// When the entry is a run of a sealed chunk, `seq` names the chunk (kNoRow otherwise), `slot`
+// the object's place in it and [first_row, last_row] the run's rows: History::Stretch reads
+// the path from those rows in place. A caller may widen the rows to more of the same
+// object's rows in the chunk (merging nearby runs), keeping t0 >= t[first_row] and
+// t1 <= t[last_row].
 struct HistorySpan {
   uint32_t object = 0;
   int64_t t0 = 0, t1 = 0;
+  uint32_t seq = kNoRow;
+  uint32_t slot = 0;
+  uint32_t first_row = 0, last_row = 0;
 };
 
 // The open part of one object (History::ExportOpen): its tail and its bridge.
@@ -160,6 +174,12 @@ class History {
   // whole window. Bridges, and runs of images without row numbers, give [t0, t1].
   void CandidateSpans(const std::array<double, 4>& box, int64_t t0, int64_t t1,
                       std::vector<HistorySpan>* out) const;
+  // The same as Timeline(span.object, span.t0, span.t1, true, out). A span of a sealed run
+  // (CandidateSpans) is read from the chunk's rows in place, without searching the object's
+  // chunks, when no other chunk and no open sample holds samples of the object among that
+  // chunk's times and both neighbours are in the chunk; returns whether it was (else it
+  // reads Timeline).
+  bool Stretch(const HistorySpan& span, std::vector<Fix>* out) const;
   // Every index entry (object, box) whose time range meets [t0, t1]: the input of joins.
   void Entries(int64_t t0, int64_t t1, std::vector<std::pair<uint32_t, SpaceTimeBox>>* out) const;
   // Objects with at least one sample (ids < object_limit()).
@@ -177,6 +197,9 @@ class History {
   // After samples of `object` in [t0, t1] were removed: the bridge over what remains there.
   void Bridge(uint32_t object, int64_t t0, int64_t t1);
   void RefreshLast(uint32_t object);
+  // Marks every sealed chunk of `object` (but `except`) whose times of the object meet
+  // [lo, hi] as overlapped there; returns whether any did.
+  bool MarkOverlaps(uint32_t object, int64_t lo, int64_t hi, uint32_t except);
   void NoteTail(uint32_t object);
 
   HistoryConfig config_;

@@ -218,7 +218,10 @@ Result<PassageResult> Db::PassedThrough(std::string_view ns_name, const Region& 
         // them, so the first stretch with a hit gives it.
         std::vector<engine::HistorySpan> spans;
         for (int i = 0; i < nb; ++i) h.store.CandidateSpans(region_boxes[i], t0, t1, &spans);
-        for (auto& sp : spans) sp.t0 = std::max(sp.t0, t0), sp.t1 = std::min(sp.t1, t1);
+        // Clipped into the window: a run wholly before it (or after it) met the window only on
+        // its segment to the next sample (from the previous one), which the window's first
+        // (last) instant and its neighbours hold.
+        for (auto& sp : spans) sp.t0 = std::clamp(sp.t0, t0, t1), sp.t1 = std::clamp(sp.t1, t0, t1);
         std::sort(spans.begin(), spans.end(),
                   [](const engine::HistorySpan& a, const engine::HistorySpan& b) {
                     return a.object != b.object ? a.object < b.object : a.t0 < b.t0;
@@ -227,22 +230,34 @@ Result<PassageResult> Db::PassedThrough(std::string_view ns_name, const Region& 
           const uint32_t object = spans[s].object;
           std::optional<double> first;
           for (; s < spans.size() && spans[s].object == object; ) {
-            // Stretches closer than their own length are read as one: consecutive runs of a
-            // path sit in consecutive chunks with a sample interval between them, and one
-            // timeline read is cheaper than two.
-            int64_t lo = spans[s].t0, hi = spans[s].t1;
-            // (Unsigned: a window may span the whole int64 range.)
+            // Stretches closer than their own length are read as one: one read is cheaper
+            // than two. Runs of one chunk stay a run of rows (read in place); others become
+            // a time window. (Unsigned: a window may span the whole int64 range.)
+            engine::HistorySpan cur = spans[s];
             auto near = [&](const engine::HistorySpan& next) {
               if (next.object != object) return false;
-              if (next.t0 <= hi) return true;
-              const uint64_t gap = static_cast<uint64_t>(next.t0) - static_cast<uint64_t>(hi);
-              const uint64_t len = static_cast<uint64_t>(hi) - static_cast<uint64_t>(lo);
+              if (cur.seq != engine::kNoRow && next.seq == cur.seq) {
+                return next.first_row <= cur.last_row ||
+                       next.first_row - cur.last_row <=
+                           std::max<uint32_t>(cur.last_row - cur.first_row, 1);
+              }
+              if (next.t0 <= cur.t1) return true;
+              const uint64_t gap = static_cast<uint64_t>(next.t0) - static_cast<uint64_t>(cur.t1);
+              const uint64_t len = static_cast<uint64_t>(cur.t1) - static_cast<uint64_t>(cur.t0);
               return gap <= std::max<uint64_t>(len, 1);
             };
-            for (++s; s < spans.size() && near(spans[s]); ++s) hi = std::max(hi, spans[s].t1);
-            if (first || lo > hi) continue;
+            for (++s; s < spans.size() && near(spans[s]); ++s) {
+              const engine::HistorySpan& next = spans[s];
+              if (cur.seq != engine::kNoRow && next.seq == cur.seq) {
+                cur.last_row = std::max(cur.last_row, next.last_row);
+              } else {
+                cur.seq = engine::kNoRow;
+              }
+              cur.t1 = std::max(cur.t1, next.t1);
+            }
+            if (first) continue;
             path.clear();
-            h.store.Timeline(object, lo, hi, true, &path);
+            h.store.Stretch(cur, &path);
             if (path.size() == 1) {
               if (path[0].t >= t0 && path[0].t <= t1 && engine::InRegion(r, path[0], space)) {
                 first = static_cast<double>(path[0].t);

@@ -54,7 +54,11 @@ std::optional<Fix> OracleAt(const std::vector<Fix>& p, double t, engine::Space s
 
 const char* kNs = "fleet";
 
-World MakeWorld(CoordinateSystem cs, uint64_t seed, int objects, int samples) {
+// Objects are written one after another; each object's samples shuffled (out of order, in
+// three ways: see below), or in time order (then each one's rows in a chunk are a stretch of
+// its timeline, read in place by the queries).
+World MakeWorld(CoordinateSystem cs, uint64_t seed, int objects, int samples,
+                bool in_order = false) {
   World w;
   w.cs = cs;
   w.space = cs == CoordinateSystem::kGeographic ? engine::Space::kSphere
@@ -91,7 +95,7 @@ World MakeWorld(CoordinateSystem cs, uint64_t seed, int objects, int samples) {
       s.metadata = "m" + std::to_string(k);
       all.push_back(s);
     }
-    std::shuffle(all.begin(), all.end(), rng);
+    if (!in_order) std::shuffle(all.begin(), all.end(), rng);
     // A third by InsertTrajectory, a third in a batch, the rest one upsert at a time (stale
     // ones included).
     const size_t third = all.size() / 3;
@@ -108,53 +112,10 @@ World MakeWorld(CoordinateSystem cs, uint64_t seed, int objects, int samples) {
   return w;
 }
 
-class DbHistoryTest : public ::testing::TestWithParam<CoordinateSystem> {};
-
-TEST_P(DbHistoryTest, TrajectoryAndPositionAtMatchTheOracle) {
-  World w = MakeWorld(GetParam(), ::locus::testing::TestSeed(), 12, 150);
-  std::mt19937_64 rng(::locus::testing::TestSeed() + 1);
-  for (const auto& [id, samples] : w.oracle) {
-    const std::vector<Fix> path = Path(w, id);
-    const int64_t a = path.front().t + static_cast<int64_t>(rng() % 60000);
-    const int64_t b = a + static_cast<int64_t>(rng() % 90000);
-    auto tr = w.db->Trajectory(kNs, id, a, b, {.with_metadata = true});
-    ASSERT_TRUE(tr.ok()) << tr.status().ToString();
-    std::vector<Sample> want;
-    for (const auto& [t, s] : samples) {
-      if (t >= a && t <= b) want.push_back(s);
-    }
-    EXPECT_EQ(tr->samples, want);
-    auto desc = w.db->Trajectory(kNs, id, a, b, {.limit = 3, .order = TimeOrder::kDescending});
-    ASSERT_TRUE(desc.ok());
-    for (size_t i = 0; i < desc->samples.size(); ++i) {
-      EXPECT_EQ(desc->samples[i].t, want[want.size() - 1 - i].t);
-    }
-    EXPECT_EQ(desc->truncated, want.size() > 3);
-    // Positions at random instants, inside and outside the history.
-    for (int q = 0; q < 20; ++q) {
-      const int64_t t = path.front().t - 2000 + static_cast<int64_t>(rng() % 200000);
-      auto p = w.db->PositionAt(kNs, id, t);
-      const auto o = OracleAt(path, static_cast<double>(t), w.space);
-      ASSERT_EQ(p.ok(), o.has_value()) << id << " at " << t;
-      if (o) {
-        EXPECT_NEAR(p->x, o->x, 1e-9);
-        EXPECT_NEAR(p->y, o->y, 1e-9);
-      } else {
-        EXPECT_EQ(p.status().code(), StatusCode::kNotFound);
-        auto c = w.db->PositionAt(kNs, id, t, {.clamp = true});
-        ASSERT_TRUE(c.ok());
-        const Fix& end = t < path.front().t ? path.front() : path.back();
-        EXPECT_EQ(*c, (Position{end.x, end.y, end.z}));
-      }
-    }
-  }
-}
-
-TEST_P(DbHistoryTest, SpatioTemporalQueriesMatchBruteForce) {
-  World w = MakeWorld(GetParam(), ::locus::testing::TestSeed() + 7, 24, 120);
-  std::mt19937_64 rng(::locus::testing::TestSeed() + 2);
+void CheckSpatioTemporalQueries(const World& w, uint64_t seed) {
+  std::mt19937_64 rng(seed);
   std::uniform_real_distribution<double> u(0, 1);
-  const bool geo = GetParam() == CoordinateSystem::kGeographic;
+  const bool geo = w.cs == CoordinateSystem::kGeographic;
   for (int q = 0; q < 40; ++q) {
     // A region near some object's sample.
     auto it = w.oracle.begin();
@@ -180,8 +141,11 @@ TEST_P(DbHistoryTest, SpatioTemporalQueriesMatchBruteForce) {
       mr.kind = engine::MotionRegion::Kind::kCircle;
       mr.cx = at.x, mr.cy = at.y, mr.radius = r;
     }
-    const int64_t t0 = s->first - static_cast<int64_t>(rng() % 20000);
-    const int64_t t1 = t0 + static_cast<int64_t>(rng() % 40000);
+    // Windows around the sample; every fourth a short one after it, often between two
+    // samples (they are 500 to 1500 ms apart).
+    const int64_t t0 = q % 4 == 3 ? s->first + 1 + static_cast<int64_t>(rng() % 400)
+                                  : s->first - static_cast<int64_t>(rng() % 20000);
+    const int64_t t1 = t0 + static_cast<int64_t>(rng() % (q % 4 == 3 ? 300 : 40000));
     // PassedThrough.
     auto got = w.db->PassedThrough(kNs, region, t0, t1);
     ASSERT_TRUE(got.ok()) << got.status().ToString();
@@ -229,6 +193,56 @@ TEST_P(DbHistoryTest, SpatioTemporalQueriesMatchBruteForce) {
     for (size_t i = 0; i < near->hits.size(); ++i) {
       EXPECT_NEAR(near->hits[i].distance, all[i].first, 1e-9 * (1 + all[i].first));
     }
+  }
+}
+
+class DbHistoryTest : public ::testing::TestWithParam<CoordinateSystem> {};
+
+TEST_P(DbHistoryTest, TrajectoryAndPositionAtMatchTheOracle) {
+  World w = MakeWorld(GetParam(), ::locus::testing::TestSeed(), 12, 150);
+  std::mt19937_64 rng(::locus::testing::TestSeed() + 1);
+  for (const auto& [id, samples] : w.oracle) {
+    const std::vector<Fix> path = Path(w, id);
+    const int64_t a = path.front().t + static_cast<int64_t>(rng() % 60000);
+    const int64_t b = a + static_cast<int64_t>(rng() % 90000);
+    auto tr = w.db->Trajectory(kNs, id, a, b, {.with_metadata = true});
+    ASSERT_TRUE(tr.ok()) << tr.status().ToString();
+    std::vector<Sample> want;
+    for (const auto& [t, s] : samples) {
+      if (t >= a && t <= b) want.push_back(s);
+    }
+    EXPECT_EQ(tr->samples, want);
+    auto desc = w.db->Trajectory(kNs, id, a, b, {.limit = 3, .order = TimeOrder::kDescending});
+    ASSERT_TRUE(desc.ok());
+    for (size_t i = 0; i < desc->samples.size(); ++i) {
+      EXPECT_EQ(desc->samples[i].t, want[want.size() - 1 - i].t);
+    }
+    EXPECT_EQ(desc->truncated, want.size() > 3);
+    // Positions at random instants, inside and outside the history.
+    for (int q = 0; q < 20; ++q) {
+      const int64_t t = path.front().t - 2000 + static_cast<int64_t>(rng() % 200000);
+      auto p = w.db->PositionAt(kNs, id, t);
+      const auto o = OracleAt(path, static_cast<double>(t), w.space);
+      ASSERT_EQ(p.ok(), o.has_value()) << id << " at " << t;
+      if (o) {
+        EXPECT_NEAR(p->x, o->x, 1e-9);
+        EXPECT_NEAR(p->y, o->y, 1e-9);
+      } else {
+        EXPECT_EQ(p.status().code(), StatusCode::kNotFound);
+        auto c = w.db->PositionAt(kNs, id, t, {.clamp = true});
+        ASSERT_TRUE(c.ok());
+        const Fix& end = t < path.front().t ? path.front() : path.back();
+        EXPECT_EQ(*c, (Position{end.x, end.y, end.z}));
+      }
+    }
+  }
+}
+
+TEST_P(DbHistoryTest, SpatioTemporalQueriesMatchBruteForce) {
+  for (bool in_order : {false, true}) {
+    SCOPED_TRACE(in_order ? "samples in order" : "samples out of order");
+    World w = MakeWorld(GetParam(), ::locus::testing::TestSeed() + 7, 24, 120, in_order);
+    CheckSpatioTemporalQueries(w, ::locus::testing::TestSeed() + 2);
   }
 }
 

@@ -85,8 +85,9 @@ std::vector<uint32_t> OracleInBox(const Oracle& o, const MotionRegion& box, int6
   return out;
 }
 
+// *in_place (when not null) counts the candidate stretches read in place (History::Stretch).
 void CheckAgainstOracle(const History& h, const Oracle& o, std::mt19937_64& rng, Space space,
-                        int64_t t_max) {
+                        int64_t t_max, size_t* in_place = nullptr) {
   size_t total = 0;
   for (const auto& [object, samples] : o) total += samples.size();
   EXPECT_EQ(h.Counts().samples, total);
@@ -142,6 +143,11 @@ void CheckAgainstOracle(const History& h, const Oracle& o, std::mt19937_64& rng,
     }
     int64_t t0 = tq(rng), t1 = tq(rng);
     if (t0 > t1) std::swap(t0, t1);
+    if (q == 0) {  // everything, always: every index entry is a candidate
+      box.min_x = space == Space::kSphere ? -180 : -1e9, box.max_x = -box.min_x;
+      box.min_y = space == Space::kSphere ? -90 : -1e9, box.max_y = -box.min_y;
+      t0 = INT64_MIN / 4, t1 = INT64_MAX / 4;
+    }
     std::array<double, 4> pieces[2];
     const int np = RegionBoxes(box, space, pieces);
     std::vector<uint32_t> cand;
@@ -150,6 +156,40 @@ void CheckAgainstOracle(const History& h, const Oracle& o, std::mt19937_64& rng,
     for (uint32_t object : OracleInBox(o, box, t0, t1, space)) {
       EXPECT_TRUE(std::binary_search(cand.begin(), cand.end(), object))
           << "object " << object << " passed through box " << q << " but is no candidate";
+    }
+    // Every candidate stretch, as found, clipped to a part of its rows, and widened over the
+    // object's next rows in the chunk: Stretch reads what Timeline reads.
+    std::vector<HistorySpan> spans;
+    for (int p = 0; p < np; ++p) h.CandidateSpans(pieces[p], t0, t1, &spans);
+    std::vector<uint32_t> span_objects;
+    for (const HistorySpan& sp : spans) span_objects.push_back(sp.object);
+    std::sort(span_objects.begin(), span_objects.end());
+    span_objects.erase(std::unique(span_objects.begin(), span_objects.end()), span_objects.end());
+    cand.erase(std::unique(cand.begin(), cand.end()), cand.end());
+    EXPECT_EQ(span_objects, cand) << "box " << q;
+    for (size_t i = 0; i < spans.size(); ++i) {
+      std::vector<HistorySpan> variants = {spans[i]};
+      HistorySpan clipped = spans[i];
+      clipped.t0 += (clipped.t1 - clipped.t0) / 3;
+      clipped.t1 -= (clipped.t1 - clipped.t0) / 3;
+      variants.push_back(clipped);
+      for (size_t j = i + 1; j < spans.size(); ++j) {
+        if (spans[j].seq == spans[i].seq && spans[j].object == spans[i].object &&
+            spans[j].seq != kNoRow && spans[j].first_row > spans[i].last_row) {
+          HistorySpan wide = spans[i];
+          wide.last_row = spans[j].last_row;
+          wide.t1 = spans[j].t1;
+          variants.push_back(wide);
+          break;
+        }
+      }
+      for (const HistorySpan& v : variants) {
+        std::vector<Fix> got, want;
+        const bool read_in_place = h.Stretch(v, &got);
+        if (in_place) *in_place += read_in_place;
+        h.Timeline(v.object, v.t0, v.t1, true, &want);
+        ASSERT_EQ(got, want) << "object " << v.object << " [" << v.t0 << ", " << v.t1 << "]";
+      }
     }
   }
 }
@@ -200,7 +240,8 @@ void RunScenario(Space space, size_t chunk_samples, bool in_order) {
       EXPECT_EQ(h.Erase(victim, t0, t1), expected);
     }
   }
-  CheckAgainstOracle(h, oracle, rng, space, kSamples * 1000);
+  size_t in_place = 0;
+  CheckAgainstOracle(h, oracle, rng, space, kSamples * 1000, &in_place);
   {
     // Exported and imported (what the database's files do): the same history, searchable.
     History r(config);
@@ -211,7 +252,7 @@ void RunScenario(Space space, size_t chunk_samples, bool in_order) {
     ASSERT_TRUE(r.ImportOpen(h.ExportOpen(), h.object_limit()).ok());
     EXPECT_EQ(r.Counts().samples, h.Counts().samples);
     EXPECT_EQ(r.Counts().chunks, h.Counts().chunks);
-    CheckAgainstOracle(r, oracle, rng, space, kSamples * 1000);
+    CheckAgainstOracle(r, oracle, rng, space, kSamples * 1000, &in_place);
     // Replaying every sample (a log over a restored history) changes nothing.
     std::vector<size_t> erased_before;
     for (const HistoryChunkInfo& c : r.LiveChunks()) erased_before.push_back(c.erased);
@@ -222,7 +263,7 @@ void RunScenario(Space space, size_t chunk_samples, bool in_order) {
     for (const HistoryChunkInfo& c : r.LiveChunks()) erased_after.push_back(c.erased);
     EXPECT_EQ(erased_after, erased_before);
     EXPECT_EQ(r.Counts().samples, h.Counts().samples);
-    CheckAgainstOracle(r, oracle, rng, space, kSamples * 1000);
+    CheckAgainstOracle(r, oracle, rng, space, kSamples * 1000, &in_place);
   }
   if (chunk_samples < 1000) {
     EXPECT_GT(h.Counts().chunks, 1u);
@@ -251,7 +292,7 @@ void RunScenario(Space space, size_t chunk_samples, bool in_order) {
     }
     if (after[object].empty()) after.erase(object);
   }
-  CheckAgainstOracle(h, after, rng, space, kSamples * 1000);
+  CheckAgainstOracle(h, after, rng, space, kSamples * 1000, &in_place);
   // More samples after retention, then everything again.
   for (uint32_t object = 0; object < kObjects; object += 3) {
     Walker w(&rng, space, object);
@@ -259,7 +300,9 @@ void RunScenario(Space space, size_t chunk_samples, bool in_order) {
     h.Add(object, f, "late");
     after[object][f.t] = {f, "late"};
   }
-  CheckAgainstOracle(h, after, rng, space, kSamples * 1000 + 6000);
+  CheckAgainstOracle(h, after, rng, space, kSamples * 1000 + 6000, &in_place);
+  // Written object by object in time order, most chunks hold stretches of timelines.
+  if (in_order) EXPECT_GT(in_place, 0u);
 }
 
 TEST(HistoryTest, PlanarInOrderSmallChunks) { RunScenario(Space::kPlanar2D, 97, true); }
@@ -306,6 +349,50 @@ TEST(HistoryTest, EraseLeavesABridgeThatIsSearchable) {
   cand.clear();
   h.Candidates({9, -1, 11, 1}, 0, 30, &cand);
   EXPECT_EQ(cand, std::vector<uint32_t>{1});
+}
+
+// Every run's stretch read in place equals the timeline's, and how many were read in place.
+size_t CheckEveryStretch(const History& h) {
+  std::vector<HistorySpan> spans;
+  h.CandidateSpans({-1e9, -1e9, 1e9, 1e9}, -1000000, 1000000, &spans);
+  size_t in_place = 0;
+  for (const HistorySpan& sp : spans) {
+    std::vector<Fix> got, want;
+    in_place += h.Stretch(sp, &got);
+    h.Timeline(sp.object, sp.t0, sp.t1, true, &want);
+    EXPECT_EQ(got, want) << "object " << sp.object << " [" << sp.t0 << ", " << sp.t1 << "]";
+  }
+  return in_place;
+}
+
+TEST(HistoryTest, SamplesAmongAChunksTimesStopReadsInPlace) {
+  const HistoryConfig config{.space = Space::kPlanar2D, .chunk_samples = 32, .run_samples = 4};
+  History h(config);
+  for (uint32_t object = 0; object < 2; ++object) {
+    for (int64_t i = 0; i < 64; ++i) {
+      h.Add(object, {i * 1000, static_cast<double>(i), static_cast<double>(object), 0});
+    }
+  }
+  ASSERT_EQ(h.Counts().chunks, 4u);
+  const size_t all_runs = CheckEveryStretch(h);
+  EXPECT_GT(all_runs, 20u);  // all but the runs at an object's first row in a chunk
+  // Open samples among the sealed times of object 0: one between two sealed samples, one
+  // replacing a sealed sample; and one of object 1 after all its samples.
+  h.Add(0, {10500, 500, 500, 0});
+  h.Add(0, {40000, -500, 500, 0});
+  h.Add(1, {70000, 70, 1, 0});
+  const size_t open = CheckEveryStretch(h);
+  EXPECT_LT(open, all_runs);
+  EXPECT_GT(open, 0u);
+  h.Seal();
+  EXPECT_EQ(CheckEveryStretch(h), open);
+  // The same after export and import.
+  History r(config);
+  for (const HistoryChunkInfo& c : h.LiveChunks()) {
+    ASSERT_TRUE(r.ImportChunk(h.ExportChunk(c.seq), h.object_limit()).ok());
+  }
+  ASSERT_TRUE(r.ImportOpen(h.ExportOpen(), h.object_limit()).ok());
+  EXPECT_GT(CheckEveryStretch(r), 0u);
 }
 
 TEST(HistoryTest, ImportRejectsBadImages) {
