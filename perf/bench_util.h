@@ -9,8 +9,11 @@
 #define LOCUS_PERF_BENCH_UTIL_H_
 
 #include <benchmark/benchmark.h>
+#include <malloc.h>
+#include <unistd.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <functional>
 #include <memory>
 #include <utility>
@@ -63,6 +66,20 @@ const Data& CachedBySize(size_t n) {
 }
 
 // Reports n items and n * bytes_per_item bytes per iteration.
+// The process's resident set and malloc's bytes in use (every arena), in bytes.
+inline size_t ResidentBytes() {
+  long pages = 0, resident = 0;
+  if (FILE* f = std::fopen("/proc/self/statm", "r")) {
+    if (std::fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
+    std::fclose(f);
+  }
+  return static_cast<size_t>(resident) * static_cast<size_t>(sysconf(_SC_PAGESIZE));
+}
+inline size_t HeapBytes() {
+  const struct mallinfo2 m = mallinfo2();
+  return m.uordblks + m.hblkhd;
+}
+
 inline void SetThroughput(benchmark::State& st, size_t n, size_t bytes_per_item) {
   st.SetItemsProcessed(static_cast<int64_t>(st.iterations()) * static_cast<int64_t>(n));
   st.SetBytesProcessed(static_cast<int64_t>(st.iterations()) *

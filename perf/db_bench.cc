@@ -12,6 +12,8 @@
 //   MovesBatched  the same stream through Db::Apply, 1000 moves per Batch (Boost: as Moves)
 //   Mixed     90% moves, 10% radius queries (Boost: box query + haversine filter)
 //   Knn10     10 nearest (Boost: nearest(10) in degrees, an approximation favouring Boost)
+//   Memory    locus only, one load: bytes per object as counters (NamespaceStats, RSS and
+//             malloc growth); perf/run puts them beside Redis GEOADD of the same members
 // Locus rows run single-threaded like the peer; the operations of one iteration are a block
 // of 10k, cycled through a precomputed stream.
 #include <benchmark/benchmark.h>
@@ -23,6 +25,7 @@
 #include <vector>
 
 #include "locus/db.h"
+#include "perf/bench_util.h"
 
 #ifdef LOCUS_WITH_PEERS
 #include <boost/geometry.hpp>
@@ -120,6 +123,30 @@ void LocusBulkLoad(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(d.ids.size()));
 }
 
+// Memory per object: the 1M objects (ids "vehicle-N", no metadata) loaded into a fresh
+// database, as NamespaceStats::memory_bytes counts it and as the process's resident set
+// grows (malloc's freed pages returned first: the load's Batch is gone by then). One
+// iteration; perf/run sets the counters beside Redis's `INFO memory` for the same members.
+void LocusMemory(benchmark::State& state) {
+  const W4Data& d = Data();
+  size_t rss = 0, heap = 0;
+  std::unique_ptr<Db> db;
+  for (auto _ : state) {
+    malloc_trim(0);
+    const size_t rss0 = ResidentBytes(), heap0 = HeapBytes();
+    db = LoadedDb();
+    malloc_trim(0);
+    rss = ResidentBytes() - std::min(rss0, ResidentBytes());
+    heap = HeapBytes() - std::min(heap0, HeapBytes());
+  }
+  const double n = static_cast<double>(d.ids.size());
+  auto stats = db->Stats("w4");
+  LOCUS_CHECK(stats.ok() && stats->objects == d.ids.size());
+  state.counters["memory_bytes_per_object"] = static_cast<double>(stats->memory_bytes) / n;
+  state.counters["rss_bytes_per_object"] = static_cast<double>(rss) / n;
+  state.counters["heap_bytes_per_object"] = static_cast<double>(heap) / n;
+}
+
 // mode 0: moves only; 1: mixed (every 10th op a radius query); 2: kNN queries only.
 void LocusStream(benchmark::State& state, int mode) {
   const W4Data& d = Data();
@@ -210,6 +237,8 @@ void LocusRecluster(benchmark::State& state) {
 
 BENCHMARK(LocusRecluster)->Name("W4/Recluster/locus")->Arg(kN)->UseManualTime()
     ->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK(LocusMemory)->Name("W4/Memory/locus")->Arg(kN)->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK(LocusBulkLoad)->Name("W4/BulkLoad/locus")->Arg(kN)->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 BENCHMARK_CAPTURE(LocusStream, moves, 0)->Name("W4/Moves/locus")->Arg(kN)->UseRealTime();

@@ -62,6 +62,7 @@
 #include <vector>
 
 #include "locus/check.h"
+#include "perf/bench_util.h"
 #include "perf/history_data.h"
 #include "perf/history_locus.h"
 
@@ -271,20 +272,6 @@ BENCHMARK_CAPTURE(PostgisQuery, encounters, W8Row::kEncounters)
 #endif  // LOCUS_WITH_PEERS
 
 // ---- locus ----
-
-// The process's resident set and malloc's bytes in use (every arena), in bytes.
-size_t ResidentBytes() {
-  long pages = 0, resident = 0;
-  if (FILE* f = std::fopen("/proc/self/statm", "r")) {
-    if (std::fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
-    std::fclose(f);
-  }
-  return static_cast<size_t>(resident) * static_cast<size_t>(sysconf(_SC_PAGESIZE));
-}
-size_t HeapBytes() {
-  const struct mallinfo2 m = mallinfo2();
-  return m.uordblks + m.hblkhd;
-}
 
 // Everything one size needs on the locus side, built on first use and kept for the process's
 // lifetime.
