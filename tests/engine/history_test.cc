@@ -302,7 +302,9 @@ void RunScenario(Space space, size_t chunk_samples, bool in_order) {
   }
   CheckAgainstOracle(h, after, rng, space, kSamples * 1000 + 6000, &in_place);
   // Written object by object in time order, most chunks hold stretches of timelines.
-  if (in_order) EXPECT_GT(in_place, 0u);
+  if (in_order) {
+    EXPECT_GT(in_place, 0u);
+  }
 }
 
 TEST(HistoryTest, PlanarInOrderSmallChunks) { RunScenario(Space::kPlanar2D, 97, true); }
