@@ -84,7 +84,7 @@ Status Db::Impl::Checkpoint() {
         const db_internal::Record& r = ns.records[key];
         if (r.id.empty() || r.expires <= now) continue;
         builder.AddObject(static_cast<uint32_t>(i), r.id, r.pos, r.timestamp, r.expires,
-                          r.metadata);
+                          r.metadata.view());
       }
       pause_ms = std::max(pause_ms, Seconds(SteadyClock::now() - locked) * 1e3);
       if (key >= ns.records.size()) break;

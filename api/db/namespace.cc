@@ -122,7 +122,11 @@ size_t Namespace::MemoryBytes() const {
   size_t bytes = WithIndex([](const auto& live) { return live.MemoryBytes(); });
   bytes += map_bytes;
   bytes += records.capacity() * sizeof(Record) + free_keys.capacity() * sizeof(uint32_t);
-  for (const Record& rec : records) bytes += HeapBytes(rec.id) + HeapBytes(rec.metadata);
+  for (const Record& rec : records) {
+    bytes += HeapBytes(rec.id);
+    // A stored text: its string object and the characters it owns.
+    if (const std::string* m = rec.metadata.text()) bytes += sizeof(std::string) + HeapBytes(*m);
+  }
   for (const auto& [id, key] : key_of_id) bytes += HeapBytes(id);
   if (history) bytes += history->MemoryBytes();
   return bytes;

@@ -40,13 +40,37 @@ namespace locus::db_internal {
 // Debian's Abseil has its own string_view type: lookups by std::string_view go through it.
 inline absl::string_view Av(std::string_view v) { return absl::string_view(v.data(), v.size()); }
 
+// An object's metadata as stored: nothing at all when it is empty (most objects carry none),
+// else one heap string. 8 bytes in the record instead of a std::string's 32.
+class StoredText {
+ public:
+  StoredText() = default;
+  StoredText(StoredText&&) noexcept = default;
+  StoredText& operator=(StoredText&&) noexcept = default;
+  std::string_view view() const { return text_ ? std::string_view(*text_) : std::string_view(); }
+  bool empty() const { return !text_; }
+  void assign(std::string_view v) {
+    if (v.empty()) {
+      text_.reset();
+    } else if (text_) {
+      text_->assign(v);
+    } else {
+      text_ = std::make_unique<std::string>(v);
+    }
+  }
+  const std::string* text() const { return text_.get(); }  // null when empty
+
+ private:
+  std::unique_ptr<std::string> text_;
+};
+
 // One object as stored. The fields a write reads or writes come first (a move touches the
 // first line or two).
 struct Record {
   int64_t timestamp = 0;
   int64_t expires = engine::kNeverExpires;
   Position pos;
-  std::string metadata;
+  StoredText metadata;
   std::string id;  // empty: a free key
 };
 
@@ -231,7 +255,7 @@ struct Namespace {
     Record& r = records[key];
     r.pos = o.pos;
     r.timestamp = o.timestamp;
-    if (!(r.metadata.empty() && o.metadata.empty())) r.metadata = o.metadata;
+    if (!(r.metadata.empty() && o.metadata.empty())) r.metadata.assign(o.metadata);
     r.expires = ExpiresOf(o, now);
     if (defer_index) return WriteOutcome::kApplied;  // IndexRecords builds it later
     if (two_d()) {
@@ -286,7 +310,7 @@ struct Namespace {
     h.pos = r.pos;
     h.timestamp = r.timestamp;
     h.distance = distance;
-    if (with_metadata) h.metadata = r.metadata;
+    if (with_metadata) h.metadata = r.metadata.view();
     return h;
   }
   // A query radius (metres or planar units) as a squared distance in the indexed space: the
