@@ -197,9 +197,9 @@ class History {
   // After samples of `object` in [t0, t1] were removed: the bridge over what remains there.
   void Bridge(uint32_t object, int64_t t0, int64_t t1);
   void RefreshLast(uint32_t object);
-  // Marks every sealed chunk of `object` (but `except`) whose times of the object meet
-  // [lo, hi] as overlapped there; returns whether any did.
-  bool MarkOverlaps(uint32_t object, int64_t lo, int64_t hi, uint32_t except);
+  // Marks every sealed chunk of `object` whose times of the object meet [lo, hi] as
+  // overlapped there; returns whether any did.
+  bool MarkOverlaps(uint32_t object, int64_t lo, int64_t hi);
   void NoteTail(uint32_t object);
 
   HistoryConfig config_;

@@ -136,8 +136,9 @@ void LocusMemory(benchmark::State& state) {
     const size_t rss0 = ResidentBytes(), heap0 = HeapBytes();
     db = LoadedDb();
     malloc_trim(0);
-    rss = ResidentBytes() - std::min(rss0, ResidentBytes());
-    heap = HeapBytes() - std::min(heap0, HeapBytes());
+    const size_t rss1 = ResidentBytes(), heap1 = HeapBytes();
+    rss = rss1 - std::min(rss0, rss1);
+    heap = heap1 - std::min(heap0, heap1);
   }
   const double n = static_cast<double>(d.ids.size());
   auto stats = db->Stats("w4");

@@ -234,9 +234,12 @@ Result<PassageResult> Db::PassedThrough(std::string_view ns_name, const Region& 
             // than two. Runs of one chunk stay a run of rows (read in place); others become
             // a time window. (Unsigned: a window may span the whole int64 range.)
             engine::HistorySpan cur = spans[s];
+            auto same_run_chunk = [&](const engine::HistorySpan& next) {
+              return cur.seq != engine::kNoRow && next.seq == cur.seq;
+            };
             auto near = [&](const engine::HistorySpan& next) {
               if (next.object != object) return false;
-              if (cur.seq != engine::kNoRow && next.seq == cur.seq) {
+              if (same_run_chunk(next)) {
                 return next.first_row <= cur.last_row ||
                        next.first_row - cur.last_row <=
                            std::max<uint32_t>(cur.last_row - cur.first_row, 1);
@@ -248,7 +251,7 @@ Result<PassageResult> Db::PassedThrough(std::string_view ns_name, const Region& 
             };
             for (++s; s < spans.size() && near(spans[s]); ++s) {
               const engine::HistorySpan& next = spans[s];
-              if (cur.seq != engine::kNoRow && next.seq == cur.seq) {
+              if (same_run_chunk(next)) {
                 cur.last_row = std::max(cur.last_row, next.last_row);
               } else {
                 cur.seq = engine::kNoRow;
