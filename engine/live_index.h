@@ -3,16 +3,17 @@
 // that the database layer assigns to each string id; the index never sees the strings.
 //
 // Layout: one row per present object in SoA columns (kDims coordinates, timestamp t,
-// absolute expiry), grouped into blocks of `block_rows` rows. Each block keeps the bounds of
-// its rows. A query prunes blocks by their bounds and runs the SIMD kernels
-// (kernels/point_filter.h, kernels/knn.h) over each surviving block, with the time window
-// and the expiry masked inside the same pass (kernels::RowFilter): expired rows are
+// absolute expiry), grouped into blocks of `block_rows` rows and, inside them, leaves of 16.
+// Each block keeps the bounds of its rows, each leaf f32 bounds rounded outward. A query
+// prunes blocks, then leaves, by their bounds and runs the SIMD kernels
+// (kernels/point_filter.h, kernels/knn.h) over each run of surviving leaves, with the time
+// window and the expiry masked inside the same pass (kernels::RowFilter): expired rows are
 // invisible the moment `now` passes their expiry, and a deleted row is simply a row whose
 // expiry is kDeletedExpiry (always in the past), so deletions cost the kernels nothing.
 //
-// Writes update a row in place and widen its block's bounds (never narrow them). As objects
-// move, bounds inflate and pruning weakens; NeedsRecluster() says when the summed block
-// extents have grown past `recluster_growth` times their size at the last clustering. A
+// Writes update a row in place and widen its leaf's and block's bounds (never narrow
+// them). As objects move, bounds inflate and pruning weakens; NeedsRecluster() says when
+// the summed block extents have grown past `recluster_growth` times their size at the last clustering. A
 // fresh index with rows sorted by Hilbert key into tight blocks is then built from a copy of
 // the rows (Rows, then Build): the database copies under its writer lock, builds with no lock
 // held, replays the keys written meanwhile and swaps the copy in under a brief exclusive lock
@@ -37,6 +38,7 @@
 #include <vector>
 
 #include "kernels/column.h"
+#include "kernels/knn.h"
 #include "kernels/memory.h"
 
 namespace locus::engine {
@@ -107,7 +109,11 @@ class LiveIndex {
     if (key >= slot_of_key_.size()) return;
     const uint64_t s = slot_of_key_[key];
     if (s == kNoKey) return;
-    for (int a = 0; a < kDims; ++a) __builtin_prefetch(col_[a].data() + s, 1);
+    for (int a = 0; a < kDims; ++a) {
+      __builtin_prefetch(col_[a].data() + s, 1);
+      __builtin_prefetch(lmin_[a].data() + s / kLeafRows, 1);
+      __builtin_prefetch(lmax_[a].data() + s / kLeafRows, 1);
+    }
     __builtin_prefetch(t_.data() + s, 1);
     __builtin_prefetch(expires_.data() + s, 1);
   }
@@ -185,7 +191,15 @@ class LiveIndex {
     return r;
   }
   uint64_t NewSlot();
-  void Widen(uint64_t block, const Point& p);
+  // Widens the bounds of slot s's leaf, block and superblock to hold p.
+  void Widen(uint64_t s, const Point& p);
+  // Squared gaps from c to leaves [first, first + m) (+inf for an empty leaf).
+  void LeafGapsSq(uint64_t first, uint64_t m, const Point& c, double* out) const;
+  // Calls scan(first_slot, rows) for each run of consecutive leaves of `block` that
+  // test(first_leaf, m, pass) marks in pass[0, m) (m <= 64 leaves at a time); stops and
+  // returns false when scan does.
+  template <class Test, class Scan>
+  bool ForLeafRuns(uint64_t block, Test&& test, Scan&& scan) const;
   // Squared distance from c to box i of the given bounds (+inf for an empty box).
   static double GapSq(const std::vector<double>* mn, const std::vector<double>* mx, uint64_t i,
                       const Point& c);
@@ -194,6 +208,14 @@ class LiveIndex {
   template <class Pred, class Visit>
   void ForBlocks(Pred&& pred, Visit&& visit) const;
   double ExtentSum() const;
+  // Nearest's first try: every row within a radius guessed from the density of the block
+  // nearest to c (GuessRadiusSq), grown 4x in area up to kGuessAttempts times until it holds
+  // k rows, goes into *top. False (and *top untouched) when no guess holds k rows.
+  static constexpr double kGuessFactor = 2;  // rows expected within the guess, per k
+  static constexpr int kGuessAttempts = 3;
+  double GuessRadiusSq(uint64_t block, size_t k) const;  // 0: no guess
+  bool NearestWithin(const Point& c, size_t k, double max_dist_sq, const TimeWindow& w,
+                     int64_t now, const double* super_gaps, kernels::TopK<double>* top) const;
   template <class Emit>
   void ScanRadius(const Point& c, double radius_sq, const TimeWindow& w, int64_t now,
                   Emit&& emit) const;
@@ -209,6 +231,12 @@ class LiveIndex {
   std::vector<uint32_t, kernels::HugePageAllocator<uint32_t>> slot_of_key_;  // kNoKey: absent key
   std::vector<uint32_t> free_slots_;
   std::vector<double> bmin_[kDims], bmax_[kDims];  // per block; empty = (+inf, -inf)
+  // Per leaf of kLeafRows consecutive rows: bounds rounded outward to f32, widened by every
+  // write like the blocks'. A query scans only the leaves of a block that can hold an
+  // answer (a kNN or a 500 m radius touches a few of a block's 32 leaves), and the leaf
+  // bounds (6 floats per 16 rows) stay in cache where the rows do not.
+  static constexpr uint64_t kLeafRows = 16;
+  std::vector<float> lmin_[kDims], lmax_[kDims];
   // Per superblock of kSuperBlock consecutive blocks: the union of their bounds, widened
   // with them, so a query tests ~num_blocks / kSuperBlock boxes before any block's.
   static constexpr uint64_t kSuperBlock = 32;
@@ -216,6 +244,9 @@ class LiveIndex {
   double extent_sum_ = 0;        // ExtentSum(), kept current by Widen (O(1) per write)
   double clustered_extent_ = 0;  // extent_sum_ right after the last clustering
   uint64_t sweep_cursor_ = 0;
+  // Nearest's running correction of its density guess (NearestWithin); read and written
+  // through relaxed std::atomic_ref by concurrent queries.
+  mutable double guess_scale_ = 1.0;
 };
 
 extern template class LiveIndex<2>;

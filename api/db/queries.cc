@@ -47,6 +47,8 @@ QueryResult Db::Impl::RadiusLocked(const Namespace& ns, const Position& center, 
   const double radius_sq = ns.IndexRadiusSq(radius);
   QueryResult out;
   auto emit = [&](const auto& hits) {
+    ns.PrefetchRecords(hits);
+    out.hits.reserve(hits.size());
     for (const auto& h : hits) {
       out.hits.push_back(ns.MakeHit(h.key, ns.Distance(h.dist_sq), options.with_metadata));
     }
@@ -161,12 +163,16 @@ QueryResult Db::Impl::NearestLocked(const Namespace& ns, const Position& center,
   if (ns.two_d()) {
     std::vector<engine::LiveIndex<2>::Hit> hits;
     ns.live2.Nearest({center.x, center.y}, want, kInf, WindowOf(options), now, &hits);
+    ns.PrefetchRecords(hits);
+    out.hits.reserve(hits.size());
     for (const auto& h : hits) {
       out.hits.push_back(ns.MakeHit(h.key, std::sqrt(h.dist_sq), options.with_metadata));
     }
   } else {
     std::vector<engine::LiveIndex<3>::Hit> hits;
     ns.live3.Nearest(ns.Point3(center), want, kInf, WindowOf(options), now, &hits);
+    ns.PrefetchRecords(hits);
+    out.hits.reserve(hits.size());
     for (const auto& h : hits) {
       out.hits.push_back(ns.MakeHit(h.key, ns.Distance(h.dist_sq), options.with_metadata));
     }

@@ -255,5 +255,83 @@ TEST(LiveIndexClusterTest, DeletedAndExpiredRowsAreInvisibleAtOnceAndSweptInBoun
   EXPECT_TRUE(index.CheckInvariants());
 }
 
+
+// Nearest first tries a radius guessed from the density around the query and falls back to
+// a top-k walk when the guess holds fewer than k rows. Both must give exactly what brute
+// force gives (distance, then slot order, which is key order here: keys are inserted in
+// slot order), also where the guess is useless: a sparse time window, a query far outside
+// the data, every point in one place, points on a line, and a finite maximum distance.
+template <int D>
+void CheckNearestAgainstBruteForce(const std::vector<typename LiveIndex<D>::Point>& pts,
+                                   const std::vector<typename LiveIndex<D>::Point>& queries,
+                                   bool sphere, uint64_t seed) {
+  SCOPED_TRACE(SeedTrace(seed));
+  std::mt19937_64 rng(seed);
+  LiveIndex<D> index({.block_rows = 128, .recluster_growth = 2.0, .sphere = sphere});
+  for (uint32_t k = 0; k < pts.size(); ++k) index.Upsert(k, pts[k], k % 100, kNeverExpires);
+  index = index.Reclustered();
+  size_t nonempty = 0;
+  for (const auto& c : queries) {
+    for (int variant = 0; variant < 4; ++variant) {
+      TimeWindow w;
+      if (variant == 1) w.t_min = w.t_max = static_cast<int64_t>(rng() % 100);  // 1% of rows
+      const size_t k = variant == 3 ? 200 : 1 + rng() % 20;
+      double max_sq = std::numeric_limits<double>::infinity();
+      if (variant == 2) max_sq = std::uniform_real_distribution<double>(0, 2500)(rng);
+      std::vector<std::pair<double, uint32_t>> want;
+      for (uint32_t key = 0; key < pts.size(); ++key) {
+        const double d = Model<D>::DistSq(pts[key], c);
+        const int64_t t = key % 100;
+        if (t >= w.t_min && t <= w.t_max && d <= max_sq) want.emplace_back(d, key);
+      }
+      std::sort(want.begin(), want.end());
+      if (want.size() > k) want.resize(k);
+      std::vector<typename LiveIndex<D>::Hit> hits;
+      index.Nearest(c, k, max_sq, w, 0, &hits);
+      // Ties are broken by slot, and slots follow the clustering, not the key: compare the
+      // distances in order and the keys as sets among equal distances.
+      ASSERT_EQ(hits.size(), want.size()) << "variant " << variant;
+      for (size_t i = 0; i < hits.size(); ++i) {
+        ASSERT_EQ(hits[i].dist_sq, want[i].first) << "variant " << variant << " rank " << i;
+        ASSERT_EQ(Model<D>::DistSq(pts[hits[i].key], c), hits[i].dist_sq);
+      }
+      nonempty += !hits.empty();
+    }
+  }
+  EXPECT_GT(nonempty, queries.size());
+}
+
+TEST(LiveIndexNearestTest, GuessedRadiusAndFallbackMatchBruteForce) {
+  const uint64_t seed = TestSeed();
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> u(0, 1000);
+  std::vector<LiveIndex<2>::Point> uniform(20000), line(3000), same(500, {5, 5});
+  for (auto& p : uniform) p = {u(rng), u(rng)};
+  for (auto& p : line) p = {u(rng), 7};
+  std::vector<LiveIndex<2>::Point> queries;
+  for (int i = 0; i < 40; ++i) queries.push_back({u(rng), u(rng)});
+  queries.push_back({-5000, 500});  // far outside the data
+  queries.push_back({1e6, 1e6});
+  CheckNearestAgainstBruteForce<2>(uniform, queries, false, seed);
+  CheckNearestAgainstBruteForce<2>(line, queries, false, seed + 1);
+  CheckNearestAgainstBruteForce<2>(same, queries, false, seed + 2);
+  // 3D: a filled cube, a flat sheet (z = 0) and unit vectors (the sphere's clustering).
+  std::vector<LiveIndex<3>::Point> cube(10000), sheet(10000), sphere(10000);
+  for (auto& p : cube) p = {u(rng), u(rng), u(rng)};
+  for (auto& p : sheet) p = {u(rng), u(rng), 0};
+  for (auto& p : sphere) {
+    const double lon = (u(rng) / 1000 - 0.5) * 6.28, z = u(rng) / 500 - 1;
+    const double r = std::sqrt(1 - z * z);
+    p = {r * std::cos(lon), r * std::sin(lon), z};
+  }
+  std::vector<LiveIndex<3>::Point> q3;
+  for (int i = 0; i < 40; ++i) q3.push_back({u(rng), u(rng), u(rng) / 1000});
+  q3.push_back({-5000, 0, 0});
+  for (size_t i = 0; i < 20; ++i) q3.push_back(sphere[i * 97]);
+  CheckNearestAgainstBruteForce<3>(cube, q3, false, seed + 3);
+  CheckNearestAgainstBruteForce<3>(sheet, q3, false, seed + 4);
+  CheckNearestAgainstBruteForce<3>(sphere, q3, true, seed + 5);
+}
+
 }  // namespace
 }  // namespace locus::engine
