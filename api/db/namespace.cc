@@ -103,13 +103,13 @@ void Namespace::IndexRecords() {
   decltype(records) moved(n);
   for (uint32_t key : keys) moved[renumber[key]] = std::move(records[key]);
   records = std::move(moved);
-  for (auto& [id, key] : key_of_id) key = renumber[key];
+  key_of_id.Renumber(renumber);
   free_keys.clear();
 }
 
 void Namespace::FreeKey(uint32_t key) {
   Touch(key);
-  key_of_id.erase(records[key].id);
+  key_of_id.Erase(key);
   ClearRecord(&records[key]);
   free_keys.push_back(key);
 }
@@ -127,7 +127,6 @@ size_t Namespace::MemoryBytes() const {
     // A stored text: its string object and the characters it owns.
     if (const std::string* m = rec.metadata.text()) bytes += sizeof(std::string) + HeapBytes(*m);
   }
-  for (const auto& [id, key] : key_of_id) bytes += HeapBytes(id);
   if (history) bytes += history->MemoryBytes();
   return bytes;
 }

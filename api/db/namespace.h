@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "api/db/rw_lock.h"
 #include "engine/history.h"
 #include "engine/live_index.h"
@@ -137,8 +138,61 @@ struct IdEq {
   using is_transparent = void;
   bool operator()(absl::string_view a, absl::string_view b) const { return a == b; }
 };
-using IdMap = absl::flat_hash_map<std::string, uint32_t, IdHash, IdEq,
-                                  CountingAllocator<std::pair<const std::string, uint32_t>>>;
+
+using Records = std::vector<Record, kernels::HugePageAllocator<Record>>;
+
+// A namespace's id -> key index: an open-addressing set of keys, hashed and compared by the
+// id their record holds, so each id is stored once, in its Record. A slot is 4 bytes where a
+// map from std::string held 40 (at 1M objects the map's arrays were 86 of 216 bytes per
+// object). A lookup reads the record of each key whose control byte matches: the record a
+// write or Get reads next anyway.
+//
+// REQUIRES (the namespace's locks, as for the records): mutations exclusive; a key's record
+// holds its id from before Insert until after Erase.
+class IdIndex {
+ public:
+  IdIndex(const Records* records, size_t* bytes)
+      : set_(0, Hash{records}, Eq{records}, Alloc(bytes)) {}
+  // The key of `id`, or engine::kNoKey.
+  uint32_t Find(std::string_view id) const {
+    auto it = set_.find(Av(id));
+    return it == set_.end() ? engine::kNoKey : it->key;
+  }
+  // Starts loading the slots a Find(id) will probe.
+  void Prefetch(std::string_view id) const { set_.prefetch(Av(id)); }
+  void Insert(uint32_t key) { set_.insert(Slot{key}); }
+  void Erase(uint32_t key) { set_.erase(Slot{key}); }
+  void Reserve(size_t n) { set_.reserve(n); }
+  size_t size() const { return set_.size(); }
+  bool empty() const { return set_.empty(); }
+  // After the records moved (key k's record is now at renumber[k]): renumbers every key in
+  // place. A slot's hash depends on its id only, so no slot moves.
+  void Renumber(const std::vector<uint32_t>& renumber) {
+    for (const Slot& s : set_) s.key = renumber[s.key];
+  }
+
+ private:
+  struct Slot {
+    mutable uint32_t key;  // mutable for Renumber only
+  };
+  struct Hash {
+    using is_transparent = void;
+    const Records* records;
+    size_t operator()(absl::string_view id) const { return IdHash{}(id); }
+    size_t operator()(const Slot& s) const { return IdHash{}(Av((*records)[s.key].id)); }
+  };
+  struct Eq {
+    using is_transparent = void;
+    const Records* records;
+    bool operator()(const Slot& a, const Slot& b) const { return a.key == b.key; }
+    bool operator()(const Slot& a, absl::string_view id) const {
+      return Av((*records)[a.key].id) == id;
+    }
+    bool operator()(absl::string_view id, const Slot& a) const { return (*this)(a, id); }
+  };
+  using Alloc = CountingAllocator<Slot>;
+  absl::flat_hash_set<Slot, Hash, Eq, Alloc> set_;
+};
 
 // The motion space of a coordinate system (engine/motion.h).
 inline engine::Space SpaceOf(CoordinateSystem cs) {
@@ -183,11 +237,11 @@ struct Namespace {
   std::mutex writer;
   mutable RwLock rw;
   size_t map_bytes = 0;  // held by key_of_id's arrays (its allocator counts them)
-  // Open addressing with the id stored in the slot (short ids stay inside the string's
-  // inline buffer): a lookup is usually one cache miss, where std::unordered_map's
-  // bucket -> node -> string chain cost three (W4 moves: 23% of the time in find).
-  IdMap key_of_id{0, IdHash(), IdEq(), IdMap::allocator_type(&map_bytes)};
-  std::vector<Record, kernels::HugePageAllocator<Record>> records;
+  Records records;
+  // Open addressing (Abseil's Swiss table): a lookup is usually one miss for the control
+  // bytes and slot and one for the record, where std::unordered_map's bucket -> node ->
+  // string chain cost three (W4 moves: 23% of the time in find).
+  IdIndex key_of_id{&records, &map_bytes};
   std::vector<uint32_t> free_keys;
   engine::LiveIndex<2> live2;  // planar 2D
   engine::LiveIndex<3> live3;  // planar 3D, and unit vectors for geographic
@@ -234,10 +288,8 @@ struct Namespace {
   WriteOutcome UpsertLocked(const Object& o, int64_t now,
                             const std::array<double, 3>* unit = nullptr, bool force = false) {
     if (history) RecordSample(o.id, o.timestamp, o.pos, o.metadata);
-    auto it = key_of_id.find(o.id);
-    uint32_t key;
-    if (it != key_of_id.end()) {
-      key = it->second;
+    uint32_t key = key_of_id.Find(o.id);
+    if (key != engine::kNoKey) {
       const Record& r = records[key];
       if (!force && r.expires > now && o.timestamp < r.timestamp) return WriteOutcome::kStale;
     } else {
@@ -248,8 +300,8 @@ struct Namespace {
         key = static_cast<uint32_t>(records.size());
         records.emplace_back();
       }
-      key_of_id.emplace(o.id, key);
       records[key].id = o.id;
+      key_of_id.Insert(key);
     }
     Touch(key);
     Record& r = records[key];
@@ -276,9 +328,8 @@ struct Namespace {
   // REQUIRES: writer and exclusive rw held.
   enum class Removed { kNone, kExpired, kVisible };
   Removed DeleteLocked(std::string_view id, int64_t now) {
-    auto it = key_of_id.find(Av(id));
-    if (it == key_of_id.end()) return Removed::kNone;
-    const uint32_t key = it->second;
+    const uint32_t key = key_of_id.Find(id);
+    if (key == engine::kNoKey) return Removed::kNone;
     const bool visible = records[key].expires > now;
     FreeKey(key);
     WithIndex([key](auto& live) { live.Remove(key); });

@@ -22,12 +22,12 @@ Result<Object> Db::Get(std::string_view ns_name, std::string_view id) const {
   LOCUS_RETURN_IF_ERROR(impl_->CheckId(id));
   LOCUS_ASSIGN_OR_RETURN(auto ns, impl_->Require(ns_name));
   std::shared_lock r(ns->rw);
-  auto it = ns->key_of_id.find(db_internal::Av(id));
-  if (it == ns->key_of_id.end() || ns->records[it->second].expires <= impl_->Now()) {
+  const uint32_t key = ns->key_of_id.Find(id);
+  if (key == engine::kNoKey || ns->records[key].expires <= impl_->Now()) {
     return NotFoundError("namespace '" + std::string(ns_name) + "': no object '" + std::string(id) +
                          "'");
   }
-  const db_internal::Record& rec = ns->records[it->second];
+  const db_internal::Record& rec = ns->records[key];
   return db_internal::MakeObject(rec.id, rec.pos, rec.timestamp, rec.metadata.view(), rec.expires);
 }
 

@@ -87,12 +87,12 @@ std::vector<engine::LiveIndex<3>::Hit> Db::Impl::CylinderLocked(
 
 Result<uint32_t> Db::Impl::AnchorLocked(const Namespace& ns, std::string_view ns_name,
                                         std::string_view id, int64_t now) const {
-  auto it = ns.key_of_id.find(db_internal::Av(id));
-  if (it == ns.key_of_id.end() || ns.records[it->second].expires <= now) {
+  const uint32_t key = ns.key_of_id.Find(id);
+  if (key == engine::kNoKey || ns.records[key].expires <= now) {
     return NotFoundError("namespace '" + std::string(ns_name) + "': no object '" + std::string(id) +
                          "'");
   }
-  return it->second;
+  return key;
 }
 
 // Validates a cylinder query, then runs it under the shared hold: around `center` with the

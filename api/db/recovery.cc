@@ -194,7 +194,7 @@ Status Db::Impl::LoadCheckpoint(const std::string& name, uint64_t* segment) {
     created.back()->defer_index = true;
   }
   if (created.size() == 1) {
-    created[0]->key_of_id.reserve(reader->objects());
+    created[0]->key_of_id.Reserve(reader->objects());
     created[0]->records.reserve(reader->objects());
   }
   // The objects' current positions are not history samples: the history comes whole from its

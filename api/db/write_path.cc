@@ -258,7 +258,7 @@ struct Db::Impl::BatchApply {
   Namespace* PrepareBulk() {
     if (touched.size() != 1 || ops.size() <= 1024) return nullptr;
     Namespace& ns = *touched.begin()->second;
-    ns.key_of_id.reserve(ns.key_of_id.size() + ops.size());
+    ns.key_of_id.Reserve(ns.key_of_id.size() + ops.size());
     ns.records.reserve(ns.records.size() + ops.size());
     const size_t indexed = ns.WithIndex([](const auto& live) { return live.size(); });
     if (!ns.key_of_id.empty() || ns.recluster_running || indexed != 0) return nullptr;
@@ -290,7 +290,7 @@ struct Db::Impl::BatchApply {
     const size_t n = ops.size();
     auto probe = [&](size_t g) {
       for (size_t j = g * kGroup; j < std::min(n, (g + 1) * kGroup); ++j) {
-        if (target[j]) target[j]->key_of_id.prefetch(db_internal::Av(ops[j].object.id));
+        if (target[j]) target[j]->key_of_id.Prefetch(ops[j].object.id);
       }
     };
     auto find_keys = [&](size_t g) {
@@ -299,9 +299,8 @@ struct Db::Impl::BatchApply {
         key = engine::kNoKey;
         if (!target[j]) continue;
         const Namespace& ns = *target[j];
-        auto it = ns.key_of_id.find(db_internal::Av(ops[j].object.id));
-        if (it == ns.key_of_id.end()) continue;
-        key = it->second;
+        key = ns.key_of_id.Find(ops[j].object.id);
+        if (key == engine::kNoKey) continue;
         const char* rec = reinterpret_cast<const char*>(&ns.records[key]);
         __builtin_prefetch(rec, 1);
         __builtin_prefetch(rec + 63, 1);  // a record may straddle two lines

@@ -880,8 +880,9 @@ TEST(DbStatsTest, MemoryBytesChangesExactlyAsTheHeapDoes) {
     const size_t stats1 = db->Stats("m")->memory_bytes;
     ASSERT_TRUE(ok);
     EXPECT_EQ(int64_t(stats1) - int64_t(stats0), heap1 - heap0);
-    // Apply did reserve (else this part checks nothing: grow the map alone another way).
-    EXPECT_GT(heap1 - heap0, 2000 * 32);
+    // Apply did reserve (else this part checks nothing: grow the map alone another way):
+    // at least a 4-byte key slot per id.
+    EXPECT_GT(heap1 - heap0, 2000 * 4);
   }
   auto pos = [](int i) { return Position{double(i % 20) * 5, double(i / 20 % 20) * 5}; };
   // (operator+ on the literal trips GCC 12's -Wrestrict false positive)
