@@ -83,7 +83,7 @@ Status Db::Impl::Checkpoint() {
       for (; key < end; ++key) {
         const db_internal::Record& r = ns.records[key];
         if (r.id.empty() || r.expires <= now) continue;
-        builder.AddObject(static_cast<uint32_t>(i), r.id, r.pos, r.timestamp, r.expires,
+        builder.AddObject(static_cast<uint32_t>(i), r.id.view(), r.pos, r.timestamp, r.expires,
                           r.metadata.view());
       }
       pause_ms = std::max(pause_ms, Seconds(SteadyClock::now() - locked) * 1e3);

@@ -123,7 +123,7 @@ size_t Namespace::MemoryBytes() const {
   bytes += map_bytes;
   bytes += records.capacity() * sizeof(Record) + free_keys.capacity() * sizeof(uint32_t);
   for (const Record& rec : records) {
-    bytes += HeapBytes(rec.id);
+    bytes += rec.id.HeapBytes();
     // A stored text: its string object and the characters it owns.
     if (const std::string* m = rec.metadata.text()) bytes += sizeof(std::string) + HeapBytes(*m);
   }

@@ -19,6 +19,7 @@
 #include <array>
 #include <atomic>
 #include <cmath>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -65,6 +66,69 @@ class StoredText {
   std::unique_ptr<std::string> text_;
 };
 
+// An object's id as stored: up to 15 bytes inside the 16-byte object (W4's "vehicle-N" ids
+// all fit), longer ones in one exact heap block. Half a std::string's 32 bytes. Empty: a free
+// key.
+class StoredId {
+ public:
+  StoredId() { bytes_[kTag] = 0; }
+  StoredId(StoredId&& other) noexcept {
+    std::memcpy(bytes_, other.bytes_, sizeof(bytes_));
+    other.bytes_[kTag] = 0;
+  }
+  StoredId& operator=(StoredId&& other) noexcept {
+    if (this != &other) {
+      Free();
+      std::memcpy(bytes_, other.bytes_, sizeof(bytes_));
+      other.bytes_[kTag] = 0;
+    }
+    return *this;
+  }
+  ~StoredId() { Free(); }
+
+  std::string_view view() const {
+    if (!on_heap()) return {bytes_, static_cast<size_t>(bytes_[kTag])};
+    return {heap(), heap_size()};
+  }
+  bool empty() const { return bytes_[kTag] == 0; }
+  void assign(std::string_view v) {
+    Free();
+    if (v.size() <= kInline) {
+      std::memcpy(bytes_, v.data(), v.size());
+      bytes_[kTag] = static_cast<char>(v.size());
+      return;
+    }
+    char* p = new char[v.size()];
+    std::memcpy(p, v.data(), v.size());
+    const uint64_t size = v.size();
+    std::memcpy(bytes_, &p, sizeof(p));
+    std::memcpy(bytes_ + sizeof(p), &size, 7);  // ids are far shorter than 2^56 bytes
+    bytes_[kTag] = kHeapTag;
+  }
+  // The bytes held on the heap (0 for an inline id), exactly as allocated.
+  size_t HeapBytes() const { return on_heap() ? heap_size() : 0; }
+
+ private:
+  static constexpr size_t kInline = 15, kTag = 15;
+  static constexpr char kHeapTag = 16;
+  bool on_heap() const { return bytes_[kTag] == kHeapTag; }
+  const char* heap() const {
+    const char* p;
+    std::memcpy(&p, bytes_, sizeof(p));
+    return p;
+  }
+  size_t heap_size() const {
+    uint64_t size = 0;
+    std::memcpy(&size, bytes_ + sizeof(char*), 7);
+    return size;
+  }
+  void Free() {
+    if (on_heap()) delete[] heap();
+    bytes_[kTag] = 0;
+  }
+  char bytes_[16];
+};
+
 // One object as stored. The fields a write reads or writes come first (a move touches the
 // first line or two).
 struct Record {
@@ -72,7 +136,7 @@ struct Record {
   int64_t expires = engine::kNeverExpires;
   Position pos;
   StoredText metadata;
-  std::string id;  // empty: a free key
+  StoredId id;  // empty: a free key
 };
 
 // The one conversion of a stored or logged object into the API's Object (Get, log replay,
@@ -179,14 +243,14 @@ class IdIndex {
     using is_transparent = void;
     const Records* records;
     size_t operator()(absl::string_view id) const { return IdHash{}(id); }
-    size_t operator()(const Slot& s) const { return IdHash{}(Av((*records)[s.key].id)); }
+    size_t operator()(const Slot& s) const { return IdHash{}(Av((*records)[s.key].id.view())); }
   };
   struct Eq {
     using is_transparent = void;
     const Records* records;
     bool operator()(const Slot& a, const Slot& b) const { return a.key == b.key; }
     bool operator()(const Slot& a, absl::string_view id) const {
-      return Av((*records)[a.key].id) == id;
+      return Av((*records)[a.key].id.view()) == id;
     }
     bool operator()(absl::string_view id, const Slot& a) const { return (*this)(a, id); }
   };
@@ -300,7 +364,7 @@ struct Namespace {
         key = static_cast<uint32_t>(records.size());
         records.emplace_back();
       }
-      records[key].id = o.id;
+      records[key].id.assign(o.id);
       key_of_id.Insert(key);
     }
     Touch(key);
@@ -363,7 +427,7 @@ struct Namespace {
   Hit MakeHit(uint32_t key, double distance, bool with_metadata) const {
     const Record& r = records[key];
     Hit h;
-    h.id = r.id;
+    h.id = r.id.view();
     h.pos = r.pos;
     h.timestamp = r.timestamp;
     h.distance = distance;

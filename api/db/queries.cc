@@ -28,7 +28,7 @@ Result<Object> Db::Get(std::string_view ns_name, std::string_view id) const {
                          "'");
   }
   const db_internal::Record& rec = ns->records[key];
-  return db_internal::MakeObject(rec.id, rec.pos, rec.timestamp, rec.metadata.view(), rec.expires);
+  return db_internal::MakeObject(rec.id.view(), rec.pos, rec.timestamp, rec.metadata.view(), rec.expires);
 }
 
 // ---- radius ----

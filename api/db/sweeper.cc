@@ -41,7 +41,7 @@ size_t Db::Impl::Sweep(size_t max_per_namespace) {
     ns->WithIndex([&](auto& live) { live.SweepExpired(now, max_per_namespace, &removed); });
     if (log && !removed.empty()) {  // logged before the records are cleared
       ids.clear();
-      for (uint32_t key : removed) ids.push_back(ns->records[key].id);
+      for (uint32_t key : removed) ids.push_back(ns->records[key].id.view());
       const std::string& ns_name = name;  // clang < 16 cannot capture a structured binding
       LogRecord(db_internal::kExpire,
                 [&](std::vector<uint8_t>* out) { db_internal::EncodeExpire(ns_name, ids, out); })
