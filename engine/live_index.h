@@ -13,9 +13,9 @@
 //
 // Writes update a row in place and widen its leaf's and block's bounds (never narrow
 // them). As objects move, bounds inflate and pruning weakens; NeedsRecluster() says when
-// the summed block extents have grown past `recluster_growth` times their size at the last clustering. A
-// fresh index with rows sorted by Hilbert key into tight blocks is then built from a copy of
-// the rows (Rows, then Build): the database copies under its writer lock, builds with no lock
+// the summed block extents have grown past `recluster_growth` times their size at the last
+// clustering. A fresh index with rows sorted by Hilbert key into tight blocks is then built
+// from a copy of the rows (Rows, then Build): the database copies under its writer lock, builds with no lock
 // held, replays the keys written meanwhile and swaps the copy in under a brief exclusive lock
 // (api/db/recluster.cc). Reclustered() does the copy and build in one call, for callers with
 // no concurrent writers (tests, single-threaded users).
@@ -121,6 +121,9 @@ class LiveIndex {
   // ---- reads (shared access) ----
   // The row of `key` if present (expired rows too, until removed: visibility is the caller's).
   std::optional<Row> Get(uint32_t key) const;
+  // The timestamp and expiry of key's row. REQUIRES: key present.
+  int64_t TimeOf(uint32_t key) const { return t_[slot_of_key_[key]]; }
+  int64_t ExpiryOf(uint32_t key) const { return expires_[slot_of_key_[key]]; }
   // Rows present (alive or expired but not yet swept).
   size_t size() const { return present_; }
   size_t num_blocks() const { return num_blocks_; }

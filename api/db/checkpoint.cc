@@ -82,8 +82,10 @@ Status Db::Impl::Checkpoint() {
       const size_t end = std::min(ns.records.size(), key + kChunk);
       for (; key < end; ++key) {
         const db_internal::Record& r = ns.records[key];
-        if (r.id.empty() || r.expires <= now) continue;
-        builder.AddObject(static_cast<uint32_t>(i), r.id.view(), r.pos, r.timestamp, r.expires,
+        if (r.id.empty()) continue;
+        const db_internal::Times times = ns.TimesOf(key);
+        if (times.expires <= now) continue;
+        builder.AddObject(static_cast<uint32_t>(i), r.id.view(), r.pos, times.t, times.expires,
                           r.metadata.view());
       }
       pause_ms = std::max(pause_ms, Seconds(SteadyClock::now() - locked) * 1e3);

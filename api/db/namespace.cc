@@ -49,7 +49,6 @@ void AssignObject(std::string_view id, const Position& pos, int64_t timestamp,
 }
 
 void Namespace::IndexRecords() {
-  defer_index = false;
   std::vector<uint32_t> keys;
   keys.reserve(key_of_id.size());
   for (uint32_t key = 0; key < records.size(); ++key) {
@@ -62,8 +61,8 @@ void Namespace::IndexRecords() {
     rows.t.resize(n);
     rows.expires.resize(n);
     for (size_t i = 0; i < n; ++i) {
-      rows.t[i] = records[keys[i]].timestamp;
-      rows.expires[i] = records[keys[i]].expires;
+      rows.t[i] = deferred_times[keys[i]].t;
+      rows.expires[i] = deferred_times[keys[i]].expires;
     }
   };
   if (two_d()) {
@@ -103,6 +102,8 @@ void Namespace::IndexRecords() {
   decltype(records) moved(n);
   for (uint32_t key : keys) moved[renumber[key]] = std::move(records[key]);
   records = std::move(moved);
+  defer_index = false;
+  std::vector<Times>().swap(deferred_times);  // (= {} would keep the capacity)
   key_of_id.Renumber(renumber);
   free_keys.clear();
 }
@@ -122,6 +123,7 @@ size_t Namespace::MemoryBytes() const {
   size_t bytes = WithIndex([](const auto& live) { return live.MemoryBytes(); });
   bytes += map_bytes;
   bytes += records.capacity() * sizeof(Record) + free_keys.capacity() * sizeof(uint32_t);
+  bytes += deferred_times.capacity() * sizeof(Times);
   for (const Record& rec : records) {
     bytes += rec.id.HeapBytes();
     // A stored text: its string object and the characters it owns.

@@ -129,11 +129,9 @@ class StoredId {
   char bytes_[16];
 };
 
-// One object as stored. The fields a write reads or writes come first (a move touches the
-// first line or two).
+// One object as stored: 48 bytes. Its timestamp and expiry live only in its index row (the
+// queries filter on them there), or in Namespace::deferred_times during a bulk load.
 struct Record {
-  int64_t timestamp = 0;
-  int64_t expires = engine::kNeverExpires;
   Position pos;
   StoredText metadata;
   StoredId id;  // empty: a free key
@@ -290,6 +288,12 @@ struct HistoryState {
   absl::flat_hash_map<uint32_t, ChunkFile> files;
 };
 
+// An object's timestamp and absolute expiry (kNeverExpires for none).
+struct Times {
+  int64_t t = 0;
+  int64_t expires = engine::kNeverExpires;
+};
+
 struct Namespace {
   Namespace(NamespaceOptions o, uint32_t block_rows)
       : options(o),
@@ -311,6 +315,7 @@ struct Namespace {
   engine::LiveIndex<3> live3;  // planar 3D, and unit vectors for geographic
   size_t swept = 0;
   bool defer_index = false;  // during a bulk load: see IndexRecords
+  std::vector<Times> deferred_times;  // by key, while defer_index (no index rows yet)
   // Set (under `writer`) when the namespace is dropped: a writer that found it before the
   // drop finds the namespace again instead of writing (and logging) into the dropped one.
   bool dropped = false;
@@ -354,8 +359,8 @@ struct Namespace {
     if (history) RecordSample(o.id, o.timestamp, o.pos, o.metadata);
     uint32_t key = key_of_id.Find(o.id);
     if (key != engine::kNoKey) {
-      const Record& r = records[key];
-      if (!force && r.expires > now && o.timestamp < r.timestamp) return WriteOutcome::kStale;
+      const Times old = TimesOf(key);
+      if (!force && old.expires > now && o.timestamp < old.t) return WriteOutcome::kStale;
     } else {
       if (!free_keys.empty()) {
         key = free_keys.back();
@@ -370,14 +375,17 @@ struct Namespace {
     Touch(key);
     Record& r = records[key];
     r.pos = o.pos;
-    r.timestamp = o.timestamp;
     if (!(r.metadata.empty() && o.metadata.empty())) r.metadata.assign(o.metadata);
-    r.expires = ExpiresOf(o, now);
-    if (defer_index) return WriteOutcome::kApplied;  // IndexRecords builds it later
+    const int64_t expires = ExpiresOf(o, now);
+    if (defer_index) {  // IndexRecords builds the index later
+      if (key >= deferred_times.size()) deferred_times.resize(uint64_t{key} + 1);
+      deferred_times[key] = {o.timestamp, expires};
+      return WriteOutcome::kApplied;
+    }
     if (two_d()) {
-      live2.Upsert(key, {o.pos.x, o.pos.y}, o.timestamp, r.expires);
+      live2.Upsert(key, {o.pos.x, o.pos.y}, o.timestamp, expires);
     } else {
-      live3.Upsert(key, unit ? *unit : Point3(o.pos), o.timestamp, r.expires);
+      live3.Upsert(key, unit ? *unit : Point3(o.pos), o.timestamp, expires);
     }
     return WriteOutcome::kApplied;
   }
@@ -394,7 +402,7 @@ struct Namespace {
   Removed DeleteLocked(std::string_view id, int64_t now) {
     const uint32_t key = key_of_id.Find(id);
     if (key == engine::kNoKey) return Removed::kNone;
-    const bool visible = records[key].expires > now;
+    const bool visible = TimesOf(key).expires > now;
     FreeKey(key);
     WithIndex([key](auto& live) { live.Remove(key); });
     return visible ? Removed::kVisible : Removed::kExpired;
@@ -418,6 +426,12 @@ struct Namespace {
   void Recluster();
 
   // ---- reading (REQUIRES: rw held, shared or exclusive) ----
+  // The timestamp and expiry of a stored object. REQUIRES: key holds an object.
+  Times TimesOf(uint32_t key) const {
+    if (defer_index) return deferred_times[key];
+    return WithIndex(
+        [key](const auto& live) { return Times{live.TimeOf(key), live.ExpiryOf(key)}; });
+  }
   // Starts loading the records of an index query's hits (anything with a `key`) before
   // MakeHit reads them one by one, so their cache misses overlap.
   template <class Hits>
@@ -429,7 +443,7 @@ struct Namespace {
     Hit h;
     h.id = r.id.view();
     h.pos = r.pos;
-    h.timestamp = r.timestamp;
+    h.timestamp = TimesOf(key).t;
     h.distance = distance;
     if (with_metadata) h.metadata = r.metadata.view();
     return h;

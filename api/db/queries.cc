@@ -23,12 +23,14 @@ Result<Object> Db::Get(std::string_view ns_name, std::string_view id) const {
   LOCUS_ASSIGN_OR_RETURN(auto ns, impl_->Require(ns_name));
   std::shared_lock r(ns->rw);
   const uint32_t key = ns->key_of_id.Find(id);
-  if (key == engine::kNoKey || ns->records[key].expires <= impl_->Now()) {
+  if (key == engine::kNoKey || ns->TimesOf(key).expires <= impl_->Now()) {
     return NotFoundError("namespace '" + std::string(ns_name) + "': no object '" + std::string(id) +
                          "'");
   }
   const db_internal::Record& rec = ns->records[key];
-  return db_internal::MakeObject(rec.id.view(), rec.pos, rec.timestamp, rec.metadata.view(), rec.expires);
+  const db_internal::Times times = ns->TimesOf(key);
+  return db_internal::MakeObject(rec.id.view(), rec.pos, times.t, rec.metadata.view(),
+                                 times.expires);
 }
 
 // ---- radius ----

@@ -88,7 +88,7 @@ std::vector<engine::LiveIndex<3>::Hit> Db::Impl::CylinderLocked(
 Result<uint32_t> Db::Impl::AnchorLocked(const Namespace& ns, std::string_view ns_name,
                                         std::string_view id, int64_t now) const {
   const uint32_t key = ns.key_of_id.Find(id);
-  if (key == engine::kNoKey || ns.records[key].expires <= now) {
+  if (key == engine::kNoKey || ns.TimesOf(key).expires <= now) {
     return NotFoundError("namespace '" + std::string(ns_name) + "': no object '" + std::string(id) +
                          "'");
   }
@@ -158,15 +158,15 @@ Result<size_t> Db::CountWithinRadiusOf(std::string_view ns_name, std::string_vie
   LOCUS_RETURN_IF_ERROR(db_internal::CheckRadius(radius));
   return impl_->AroundObject<size_t>(
       ns_name, id, [&](const Impl::Namespace& ns, uint32_t key, int64_t now) {
-        const db_internal::Record& anchor = ns.records[key];
-        const Position& c = anchor.pos;
+        const Position& c = ns.records[key].pos;
+        const int64_t anchor_t = ns.TimesOf(key).t;
         const double radius_sq = ns.IndexRadiusSq(radius);
         const engine::TimeWindow w = WindowOf(options);
         size_t n = ns.two_d() ? ns.live2.CountRadius({c.x, c.y}, radius_sq, w, now)
                               : ns.live3.CountRadius(ns.Point3(c), radius_sq, w, now);
         // The object is at distance 0 from its own (identically indexed) position: it was
         // counted exactly when the time filter passes it.
-        const bool self_counted = anchor.timestamp >= w.t_min && anchor.timestamp <= w.t_max;
+        const bool self_counted = anchor_t >= w.t_min && anchor_t <= w.t_max;
         if (!options.include_self && self_counted && n > 0) --n;
         return n;
       });
