@@ -260,7 +260,7 @@ void LiveIndex<kDims>::ScanRadius(const Point& c, double radius_sq, const TimeWi
                                    static_cast<uint32_t>(first), ids.data(), dist.data());
       }
       for (size_t i = 0; i < n; ++i) {
-        if (!emit(key_of_slot_[ids[i]], dist[i])) return false;
+        if (!emit(key_of_slot_[ids[i]], dist[i], t_[ids[i]])) return false;
       }
       return true;
     });
@@ -273,12 +273,12 @@ void LiveIndex<kDims>::Radius(const Point& c, double radius_sq, const TimeWindow
                               bool* truncated) const {
   out->clear();
   *truncated = false;
-  ScanRadius(c, radius_sq, w, now, [&](uint32_t key, double d) {
+  ScanRadius(c, radius_sq, w, now, [&](uint32_t key, double d, int64_t t) {
     if (out->size() >= limit) {
       *truncated = true;
       return false;
     }
-    out->push_back({key, d});
+    out->push_back({key, d, t});
     return true;
   });
 }
@@ -568,7 +568,7 @@ void LiveIndex<kDims>::Nearest(const Point& c, size_t k, double max_dist_sq, con
   // (measured: half of a W4 kNN query). When the guess holds fewer than k rows it grows;
   // after kGuessAttempts the search below runs, which needs no guess.
   if (NearestWithin(c, k, max_dist_sq, w, now, super_gaps.data(), &top)) {
-    for (const auto& n : top.Sorted()) out->push_back({key_of_slot_[n.id], n.dist_sq});
+    for (const auto& n : top.Sorted()) out->push_back({key_of_slot_[n.id], n.dist_sq, t_[n.id]});
     return;
   }
   const uint64_t rows = options_.block_rows;
@@ -589,7 +589,7 @@ void LiveIndex<kDims>::Nearest(const Point& c, size_t k, double max_dist_sq, con
       }
     }
   }
-  for (const auto& n : top.Sorted()) out->push_back({key_of_slot_[n.id], n.dist_sq});
+  for (const auto& n : top.Sorted()) out->push_back({key_of_slot_[n.id], n.dist_sq, t_[n.id]});
 }
 
 template <int kDims>

@@ -82,6 +82,7 @@ class LiveIndex {
   struct Hit {
     uint32_t key;
     double dist_sq;  // squared Euclidean distance in the indexed space
+    int64_t t;       // the row's timestamp (read beside its coordinates)
   };
 
   // REQUIRES: options valid (LOCUS_CHECK).

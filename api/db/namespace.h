@@ -438,12 +438,16 @@ struct Namespace {
   void PrefetchRecords(const Hits& hits) const {
     for (const auto& h : hits) __builtin_prefetch(&records[h.key]);
   }
+  // `t`: the object's timestamp, when the caller has it from the index row.
   Hit MakeHit(uint32_t key, double distance, bool with_metadata) const {
+    return MakeHit(key, distance, with_metadata, TimesOf(key).t);
+  }
+  Hit MakeHit(uint32_t key, double distance, bool with_metadata, int64_t t) const {
     const Record& r = records[key];
     Hit h;
     h.id = r.id.view();
     h.pos = r.pos;
-    h.timestamp = TimesOf(key).t;
+    h.timestamp = t;
     h.distance = distance;
     if (with_metadata) h.metadata = r.metadata.view();
     return h;

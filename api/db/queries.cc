@@ -52,7 +52,7 @@ QueryResult Db::Impl::RadiusLocked(const Namespace& ns, const Position& center, 
     ns.PrefetchRecords(hits);
     out.hits.reserve(hits.size());
     for (const auto& h : hits) {
-      out.hits.push_back(ns.MakeHit(h.key, ns.Distance(h.dist_sq), options.with_metadata));
+      out.hits.push_back(ns.MakeHit(h.key, ns.Distance(h.dist_sq), options.with_metadata, h.t));
     }
   };
   if (ns.two_d()) {
@@ -168,7 +168,7 @@ QueryResult Db::Impl::NearestLocked(const Namespace& ns, const Position& center,
     ns.PrefetchRecords(hits);
     out.hits.reserve(hits.size());
     for (const auto& h : hits) {
-      out.hits.push_back(ns.MakeHit(h.key, std::sqrt(h.dist_sq), options.with_metadata));
+      out.hits.push_back(ns.MakeHit(h.key, std::sqrt(h.dist_sq), options.with_metadata, h.t));
     }
   } else {
     std::vector<engine::LiveIndex<3>::Hit> hits;
@@ -176,7 +176,7 @@ QueryResult Db::Impl::NearestLocked(const Namespace& ns, const Position& center,
     ns.PrefetchRecords(hits);
     out.hits.reserve(hits.size());
     for (const auto& h : hits) {
-      out.hits.push_back(ns.MakeHit(h.key, ns.Distance(h.dist_sq), options.with_metadata));
+      out.hits.push_back(ns.MakeHit(h.key, ns.Distance(h.dist_sq), options.with_metadata, h.t));
     }
   }
   out.truncated = want < k && out.hits.size() == want;

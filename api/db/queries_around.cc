@@ -39,7 +39,7 @@ QueryResult CylinderResult(const db_internal::Namespace& ns,
       out.truncated = true;
       break;
     }
-    out.hits.push_back(ns.MakeHit(h.key, ns.Distance(h.dist_sq), options.with_metadata));
+    out.hits.push_back(ns.MakeHit(h.key, ns.Distance(h.dist_sq), options.with_metadata, h.t));
   }
   return out;
 }
@@ -80,7 +80,7 @@ std::vector<engine::LiveIndex<3>::Hit> Db::Impl::CylinderLocked(
     const Position& p = ns.records[key].pos;
     const double dx = p.x - center.x, dy = p.y - center.y;
     const double dist_sq = dx * dx + dy * dy;
-    if (dist_sq <= radius_sq) hits.push_back({key, dist_sq});
+    if (dist_sq <= radius_sq) hits.push_back({key, dist_sq, ns.live3.TimeOf(key)});
   }
   return hits;
 }
