@@ -39,7 +39,7 @@
 #include <span>
 #include <vector>
 
-#include "engine/function_ref.h"
+#include "locus/function_ref.h"
 #include "engine/packed_rtree.h"
 #include "locus/geometry.h"
 #include "locus/status.h"

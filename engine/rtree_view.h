@@ -27,7 +27,7 @@
 #include <vector>
 
 #include "engine/convex_region.h"  // region query types
-#include "engine/function_ref.h"
+#include "locus/function_ref.h"
 #include "engine/rtree_layout.h"
 #include "locus/geometry.h"
 #include "locus/status.h"

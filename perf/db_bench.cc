@@ -12,6 +12,8 @@
 //   MovesBatched  the same stream through Db::Apply, 1000 moves per Batch (Boost: as Moves)
 //   Mixed     90% moves, 10% radius queries (Boost: box query + haversine filter)
 //   Knn10     10 nearest (Boost: nearest(10) in degrees, an approximation favouring Boost)
+//   MixedVisit, Knn10Visit  the same streams through the queries' visitor forms (HitView):
+//             no Hit copies (Boost's rows are the same as for Mixed and Knn10)
 //   Memory    locus only, one load: bytes per object as counters (NamespaceStats, RSS and
 //             malloc growth); perf/run puts them beside Redis GEOADD of the same members
 // Locus rows run single-threaded like the peer; the operations of one iteration are a block
@@ -148,22 +150,35 @@ void LocusMemory(benchmark::State& state) {
   state.counters["heap_bytes_per_object"] = static_cast<double>(heap) / n;
 }
 
-// mode 0: moves only; 1: mixed (every 10th op a radius query); 2: kNN queries only.
-void LocusStream(benchmark::State& state, int mode) {
+// mode 0: moves only; 1: mixed (every 10th op a radius query); 2: kNN queries only. With
+// `visit`, the queries hand their hits to a visitor (Db's HitView forms, what a server or a
+// binding serialises from) instead of returning Hits; the visitor reads each hit's id and
+// position, as a reply would.
+void LocusStream(benchmark::State& state, int mode, bool visit) {
   const W4Data& d = Data();
   auto& [db, cursor, timestamp] = Shared();
-  size_t hits = 0, queries = 0;
+  size_t hits = 0, queries = 0, bytes = 0;
   QueryOptions qo;
   qo.limit = 100000;
+  auto visitor = [&bytes](const HitView& h) {
+    bytes += h.id.size() + (h.pos.x > 0);
+    return true;
+  };
   for (auto _ : state) {
     for (size_t k = 0; k < kBlock; ++k, cursor = (cursor + 1) % kStream) {
       if (mode == 2) {
-        auto r = db->Nearest("w4", d.centres[cursor], 10);
-        hits += r->hits.size();
+        if (visit) {
+          hits += db->Nearest("w4", d.centres[cursor], 10, {}, visitor)->hits;
+        } else {
+          hits += db->Nearest("w4", d.centres[cursor], 10)->hits.size();
+        }
         ++queries;
       } else if (mode == 1 && d.is_query[cursor]) {
-        auto r = db->WithinRadius("w4", d.centres[cursor], kRadius, qo);
-        hits += r->hits.size();
+        if (visit) {
+          hits += db->WithinRadius("w4", d.centres[cursor], kRadius, qo, visitor)->hits;
+        } else {
+          hits += db->WithinRadius("w4", d.centres[cursor], kRadius, qo)->hits.size();
+        }
         ++queries;
       } else {
         const uint32_t i = d.who[cursor];
@@ -174,6 +189,7 @@ void LocusStream(benchmark::State& state, int mode) {
   }
   state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(kBlock));
   if (queries) state.counters["hits_per_query"] = static_cast<double>(hits) / queries;
+  benchmark::DoNotOptimize(bytes);
 }
 
 // The same move stream applied as Db::Apply batches of kBatchMoves (a service draining a
@@ -242,10 +258,14 @@ BENCHMARK(LocusMemory)->Name("W4/Memory/locus")->Arg(kN)->Iterations(1)
     ->Unit(benchmark::kMillisecond);
 BENCHMARK(LocusBulkLoad)->Name("W4/BulkLoad/locus")->Arg(kN)->Unit(benchmark::kMillisecond)
     ->UseRealTime();
-BENCHMARK_CAPTURE(LocusStream, moves, 0)->Name("W4/Moves/locus")->Arg(kN)->UseRealTime();
+BENCHMARK_CAPTURE(LocusStream, moves, 0, false)->Name("W4/Moves/locus")->Arg(kN)->UseRealTime();
 BENCHMARK(LocusBatchedMoves)->Name("W4/MovesBatched/locus")->Arg(kN)->UseRealTime();
-BENCHMARK_CAPTURE(LocusStream, mixed, 1)->Name("W4/Mixed/locus")->Arg(kN)->UseRealTime();
-BENCHMARK_CAPTURE(LocusStream, knn, 2)->Name("W4/Knn10/locus")->Arg(kN)->UseRealTime();
+BENCHMARK_CAPTURE(LocusStream, mixed, 1, false)->Name("W4/Mixed/locus")->Arg(kN)->UseRealTime();
+BENCHMARK_CAPTURE(LocusStream, mixed_visit, 1, true)
+    ->Name("W4/MixedVisit/locus")->Arg(kN)->UseRealTime();
+BENCHMARK_CAPTURE(LocusStream, knn, 2, false)->Name("W4/Knn10/locus")->Arg(kN)->UseRealTime();
+BENCHMARK_CAPTURE(LocusStream, knn_visit, 2, true)
+    ->Name("W4/Knn10Visit/locus")->Arg(kN)->UseRealTime();
 
 #ifdef LOCUS_WITH_PEERS
 namespace bg = boost::geometry;

@@ -253,6 +253,24 @@ struct Db::Impl {
                            const QueryOptions& options, int64_t now) const;
   QueryResult NearestLocked(const Namespace& ns, const Position& center, size_t k,
                             const QueryOptions& options, int64_t now) const;
+  // The same handing each hit to `visit` (db.h's visitor forms; the Locked forms collect).
+  VisitResult RadiusVisit(const Namespace& ns, const Position& center, double radius,
+                          const QueryOptions& options, int64_t now, HitVisitor visit) const;
+  VisitResult NearestVisit(const Namespace& ns, const Position& center, size_t k,
+                           const QueryOptions& options, int64_t now, HitVisitor visit) const;
+  VisitResult BoxVisit(const Namespace& ns, const Position& min, const Position& max,
+                       const QueryOptions& options, int64_t now, HitVisitor visit) const;
+  // Runs run(visitor) with a visitor that collects Hits: a visitor form as a QueryResult.
+  template <class Run>
+  static QueryResult Collect(Run&& run) {
+    QueryResult out;
+    const VisitResult r = run([&out](const HitView& v) {
+      out.hits.push_back(Namespace::ToHit(v));
+      return true;
+    });
+    out.truncated = r.truncated;
+    return out;
+  }
   // The keys of the objects in the box [min, max] (geographic: lon/lat, west > east across
   // the antimeridian, refined exactly on the stored positions), in index order, at most
   // `limit` (*truncated when more matched).

@@ -438,18 +438,26 @@ struct Namespace {
   void PrefetchRecords(const Hits& hits) const {
     for (const auto& h : hits) __builtin_prefetch(&records[h.key]);
   }
-  // `t`: the object's timestamp, when the caller has it from the index row.
+  // The object at `key` as a query's visitor sees it; `t` its timestamp (queries read it
+  // from the index row beside the coordinates).
+  HitView View(uint32_t key, double distance, bool with_metadata, int64_t t) const {
+    const Record& r = records[key];
+    return {.id = r.id.view(), .pos = r.pos, .timestamp = t, .distance = distance,
+            .metadata = with_metadata ? r.metadata.view() : std::string_view()};
+  }
   Hit MakeHit(uint32_t key, double distance, bool with_metadata) const {
     return MakeHit(key, distance, with_metadata, TimesOf(key).t);
   }
   Hit MakeHit(uint32_t key, double distance, bool with_metadata, int64_t t) const {
-    const Record& r = records[key];
+    return ToHit(View(key, distance, with_metadata, t));
+  }
+  static Hit ToHit(const HitView& v) {
     Hit h;
-    h.id = r.id.view();
-    h.pos = r.pos;
-    h.timestamp = t;
-    h.distance = distance;
-    if (with_metadata) h.metadata = r.metadata.view();
+    h.id = v.id;
+    h.pos = v.pos;
+    h.timestamp = v.timestamp;
+    h.distance = v.distance;
+    h.metadata = v.metadata;
     return h;
   }
   // A query radius (metres or planar units) as a squared distance in the indexed space: the

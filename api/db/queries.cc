@@ -44,29 +44,81 @@ Result<Db::Impl::NsPtr> Db::Impl::RadiusTarget(std::string_view ns_name, const P
   return ns;
 }
 
+namespace {
+
+// Hands index hits (key, dist_sq, t) to `visit` in order, their records prefetched first;
+// `distance` converts dist_sq to the query's metric.
+template <class Hits, class Distance>
+VisitResult Deliver(const db_internal::Namespace& ns, const Hits& hits, bool truncated,
+                    bool with_metadata, Distance&& distance, HitVisitor visit) {
+  ns.PrefetchRecords(hits);
+  VisitResult r;
+  r.truncated = truncated;
+  for (const auto& h : hits) {
+    ++r.hits;
+    if (!visit(ns.View(h.key, distance(h.dist_sq), with_metadata, h.t))) {
+      r.stopped = true;
+      break;
+    }
+  }
+  return r;
+}
+
+// The same for keys without a distance (box and polygon hits), at most `limit` of them.
+VisitResult DeliverKeys(const db_internal::Namespace& ns, const std::vector<uint32_t>& keys,
+                        size_t limit, bool truncated, bool with_metadata, HitVisitor visit) {
+  const size_t n = std::min(keys.size(), limit);
+  for (size_t i = 0; i < n; ++i) __builtin_prefetch(&ns.records[keys[i]]);
+  VisitResult r;
+  r.truncated = truncated || keys.size() > limit;
+  for (size_t i = 0; i < n; ++i) {
+    ++r.hits;
+    if (!visit(ns.View(keys[i], 0, with_metadata, ns.TimesOf(keys[i]).t))) {
+      r.stopped = true;
+      break;
+    }
+  }
+  return r;
+}
+
+// A visitor form's result as its collecting form's: the hits copied into a QueryResult.
+template <class Run>
+Result<QueryResult> CollectResult(Run&& run) {
+  QueryResult out;
+  Result<VisitResult> r = run([&out](const HitView& v) {
+    out.hits.push_back(db_internal::Namespace::ToHit(v));
+    return true;
+  });
+  if (!r.ok()) return r.status();
+  out.truncated = r->truncated;
+  return out;
+}
+
+}  // namespace
+
+VisitResult Db::Impl::RadiusVisit(const Namespace& ns, const Position& center, double radius,
+                                  const QueryOptions& options, int64_t now,
+                                  HitVisitor visit) const {
+  const double radius_sq = ns.IndexRadiusSq(radius);
+  auto distance = [&ns](double dist_sq) { return ns.Distance(dist_sq); };
+  bool truncated = false;
+  if (ns.two_d()) {
+    thread_local std::vector<engine::LiveIndex<2>::Hit> hits;
+    ns.live2.Radius({center.x, center.y}, radius_sq, WindowOf(options), now, options.limit, &hits,
+                    &truncated);
+    return Deliver(ns, hits, truncated, options.with_metadata, distance, visit);
+  }
+  thread_local std::vector<engine::LiveIndex<3>::Hit> hits;
+  ns.live3.Radius(ns.Point3(center), radius_sq, WindowOf(options), now, options.limit, &hits,
+                  &truncated);
+  return Deliver(ns, hits, truncated, options.with_metadata, distance, visit);
+}
+
 QueryResult Db::Impl::RadiusLocked(const Namespace& ns, const Position& center, double radius,
                                    const QueryOptions& options, int64_t now) const {
-  const double radius_sq = ns.IndexRadiusSq(radius);
-  QueryResult out;
-  auto emit = [&](const auto& hits) {
-    ns.PrefetchRecords(hits);
-    out.hits.reserve(hits.size());
-    for (const auto& h : hits) {
-      out.hits.push_back(ns.MakeHit(h.key, ns.Distance(h.dist_sq), options.with_metadata, h.t));
-    }
-  };
-  if (ns.two_d()) {
-    std::vector<engine::LiveIndex<2>::Hit> hits;
-    ns.live2.Radius({center.x, center.y}, radius_sq, WindowOf(options), now, options.limit, &hits,
-                    &out.truncated);
-    emit(hits);
-  } else {
-    std::vector<engine::LiveIndex<3>::Hit> hits;
-    ns.live3.Radius(ns.Point3(center), radius_sq, WindowOf(options), now, options.limit, &hits,
-                    &out.truncated);
-    emit(hits);
-  }
-  return out;
+  return Collect([&](HitVisitor visit) {
+    return RadiusVisit(ns, center, radius, options, now, visit);
+  });
 }
 
 Result<QueryResult> Db::WithinRadius(std::string_view ns_name, const Position& center,
@@ -74,6 +126,14 @@ Result<QueryResult> Db::WithinRadius(std::string_view ns_name, const Position& c
   LOCUS_ASSIGN_OR_RETURN(auto ns, impl_->RadiusTarget(ns_name, center, radius, options));
   std::shared_lock r(ns->rw);
   return impl_->RadiusLocked(*ns, center, radius, options, impl_->Now());
+}
+
+Result<VisitResult> Db::WithinRadius(std::string_view ns_name, const Position& center,
+                                     double radius, const QueryOptions& options,
+                                     HitVisitor visit) const {
+  LOCUS_ASSIGN_OR_RETURN(auto ns, impl_->RadiusTarget(ns_name, center, radius, options));
+  std::shared_lock r(ns->rw);
+  return impl_->RadiusVisit(*ns, center, radius, options, impl_->Now(), visit);
 }
 
 Result<size_t> Db::CountWithinRadius(std::string_view ns_name, const Position& center,
@@ -125,17 +185,28 @@ std::vector<uint32_t> Db::Impl::BoxKeysLocked(const Namespace& ns, const Positio
   return keys;
 }
 
-Result<QueryResult> Db::InBox(std::string_view ns_name, const Position& min, const Position& max,
-                              const QueryOptions& options) const {
+VisitResult Db::Impl::BoxVisit(const Namespace& ns, const Position& min, const Position& max,
+                               const QueryOptions& options, int64_t now,
+                               HitVisitor visit) const {
+  bool truncated = false;
+  const std::vector<uint32_t> keys =
+      BoxKeysLocked(ns, min, max, options, now, options.limit, &truncated);
+  return DeliverKeys(ns, keys, options.limit, truncated, options.with_metadata, visit);
+}
+
+Result<VisitResult> Db::InBox(std::string_view ns_name, const Position& min, const Position& max,
+                              const QueryOptions& options, HitVisitor visit) const {
   LOCUS_RETURN_IF_ERROR(CheckQuery(options));
   LOCUS_ASSIGN_OR_RETURN(auto ns, impl_->Require(ns_name));
   LOCUS_RETURN_IF_ERROR(db_internal::CheckBox(ns->options.coordinates, min, max));
   std::shared_lock r(ns->rw);
-  QueryResult out;
-  const std::vector<uint32_t> keys =
-      impl_->BoxKeysLocked(*ns, min, max, options, impl_->Now(), options.limit, &out.truncated);
-  for (uint32_t key : keys) out.hits.push_back(ns->MakeHit(key, 0, options.with_metadata));
-  return out;
+  return impl_->BoxVisit(*ns, min, max, options, impl_->Now(), visit);
+}
+
+Result<QueryResult> Db::InBox(std::string_view ns_name, const Position& min, const Position& max,
+                              const QueryOptions& options) const {
+  return CollectResult(
+      [&](HitVisitor visit) { return InBox(ns_name, min, max, options, visit); });
 }
 
 Result<size_t> Db::CountInBox(std::string_view ns_name, const Position& min, const Position& max,
@@ -157,40 +228,48 @@ Result<size_t> Db::CountInBox(std::string_view ns_name, const Position& min, con
 
 // ---- kNN ----
 
-QueryResult Db::Impl::NearestLocked(const Namespace& ns, const Position& center, size_t k,
-                                    const QueryOptions& options, int64_t now) const {
+VisitResult Db::Impl::NearestVisit(const Namespace& ns, const Position& center, size_t k,
+                                   const QueryOptions& options, int64_t now,
+                                   HitVisitor visit) const {
   const size_t want = std::min(k, options.limit);
-  QueryResult out;
   constexpr double kInf = std::numeric_limits<double>::infinity();
+  VisitResult r;
   if (ns.two_d()) {
-    std::vector<engine::LiveIndex<2>::Hit> hits;
+    thread_local std::vector<engine::LiveIndex<2>::Hit> hits;
     ns.live2.Nearest({center.x, center.y}, want, kInf, WindowOf(options), now, &hits);
-    ns.PrefetchRecords(hits);
-    out.hits.reserve(hits.size());
-    for (const auto& h : hits) {
-      out.hits.push_back(ns.MakeHit(h.key, std::sqrt(h.dist_sq), options.with_metadata, h.t));
-    }
+    r = Deliver(ns, hits, false, options.with_metadata,
+                [](double dist_sq) { return std::sqrt(dist_sq); }, visit);
+    r.truncated = want < k && hits.size() == want;
   } else {
-    std::vector<engine::LiveIndex<3>::Hit> hits;
+    thread_local std::vector<engine::LiveIndex<3>::Hit> hits;
     ns.live3.Nearest(ns.Point3(center), want, kInf, WindowOf(options), now, &hits);
-    ns.PrefetchRecords(hits);
-    out.hits.reserve(hits.size());
-    for (const auto& h : hits) {
-      out.hits.push_back(ns.MakeHit(h.key, ns.Distance(h.dist_sq), options.with_metadata, h.t));
-    }
+    r = Deliver(ns, hits, false, options.with_metadata,
+                [&ns](double dist_sq) { return ns.Distance(dist_sq); }, visit);
+    r.truncated = want < k && hits.size() == want;
   }
-  out.truncated = want < k && out.hits.size() == want;
-  return out;
+  return r;
 }
 
-Result<QueryResult> Db::Nearest(std::string_view ns_name, const Position& center, size_t k,
-                                const QueryOptions& options) const {
+QueryResult Db::Impl::NearestLocked(const Namespace& ns, const Position& center, size_t k,
+                                    const QueryOptions& options, int64_t now) const {
+  return Collect(
+      [&](HitVisitor visit) { return NearestVisit(ns, center, k, options, now, visit); });
+}
+
+Result<VisitResult> Db::Nearest(std::string_view ns_name, const Position& center, size_t k,
+                                const QueryOptions& options, HitVisitor visit) const {
   LOCUS_RETURN_IF_ERROR(CheckQuery(options));
   LOCUS_RETURN_IF_ERROR(db_internal::CheckK(k));
   LOCUS_ASSIGN_OR_RETURN(auto ns, impl_->Require(ns_name));
   LOCUS_RETURN_IF_ERROR(CheckPosition(ns->options.coordinates, center, "center"));
   std::shared_lock r(ns->rw);
-  return impl_->NearestLocked(*ns, center, k, options, impl_->Now());
+  return impl_->NearestVisit(*ns, center, k, options, impl_->Now(), visit);
+}
+
+Result<QueryResult> Db::Nearest(std::string_view ns_name, const Position& center, size_t k,
+                                const QueryOptions& options) const {
+  return CollectResult(
+      [&](HitVisitor visit) { return Nearest(ns_name, center, k, options, visit); });
 }
 
 // ---- polygons ----
@@ -228,19 +307,20 @@ Result<R> Db::Impl::PolygonQuery(std::string_view ns_name,
   return finish(*ns, keys);
 }
 
+Result<VisitResult> Db::WithinPolygon(std::string_view ns_name,
+                                      const std::vector<std::vector<Position>>& rings,
+                                      const QueryOptions& options, HitVisitor visit) const {
+  return impl_->PolygonQuery<VisitResult>(
+      ns_name, rings, options, [&](const Impl::Namespace& ns, const std::vector<uint32_t>& keys) {
+        return DeliverKeys(ns, keys, options.limit, false, options.with_metadata, visit);
+      });
+}
+
 Result<QueryResult> Db::WithinPolygon(std::string_view ns_name,
                                       const std::vector<std::vector<Position>>& rings,
                                       const QueryOptions& options) const {
-  return impl_->PolygonQuery<QueryResult>(
-      ns_name, rings, options, [&](const Impl::Namespace& ns, const std::vector<uint32_t>& keys) {
-        QueryResult out;
-        out.truncated = keys.size() > options.limit;
-        const size_t n = std::min(keys.size(), options.limit);
-        for (size_t i = 0; i < n; ++i) {
-          out.hits.push_back(ns.MakeHit(keys[i], 0, options.with_metadata));
-        }
-        return out;
-      });
+  return CollectResult(
+      [&](HitVisitor visit) { return WithinPolygon(ns_name, rings, options, visit); });
 }
 
 Result<size_t> Db::CountWithinPolygon(std::string_view ns_name,

@@ -72,6 +72,7 @@
 #include <string_view>
 #include <vector>
 
+#include "locus/function_ref.h"
 #include "locus/history.h"
 #include "locus/status.h"
 
@@ -284,6 +285,27 @@ struct QueryResult {
   bool truncated = false;  // more objects matched than QueryOptions::limit
 };
 
+// A hit as a query's visitor receives it: the fields of Hit as views into the database,
+// valid only during the visitor's call (the namespace's read lock is held meanwhile, so a
+// visitor must not call back into the database). Nothing is copied or allocated per hit: a
+// server or a binding serialises straight from here.
+struct HitView {
+  std::string_view id;
+  Position pos;
+  int64_t timestamp = 0;
+  double distance = 0;        // as Hit::distance
+  std::string_view metadata;  // empty unless QueryOptions::with_metadata
+};
+// Receives a query's hits one by one, in the query's order; returns false to stop the query
+// there (the hits after it are never looked at).
+using HitVisitor = FunctionRef<bool(const HitView&)>;
+// What a visiting query did.
+struct VisitResult {
+  size_t hits = 0;         // hits the visitor received
+  bool truncated = false;  // more objects matched than QueryOptions::limit
+  bool stopped = false;    // the visitor returned false
+};
+
 // How Db::Distance measures (geographic namespaces; planar ones use kPlanar).
 enum class DistanceMethod {
   kHaversine,  // great circle on the sphere of radius 6371008.8 m (the queries' metric)
@@ -378,6 +400,14 @@ class Db {
   // The k nearest objects, nearest first, with their distances.
   Result<QueryResult> Nearest(std::string_view ns, const Position& center, size_t k,
                               const QueryOptions& options = {}) const;
+  // The same queries handing each hit to `visit` (HitView) instead of collecting Hits: the
+  // same hits in the same order, the same errors, with no per-hit copies or allocations.
+  Result<VisitResult> WithinRadius(std::string_view ns, const Position& center, double radius,
+                                   const QueryOptions& options, HitVisitor visit) const;
+  Result<VisitResult> InBox(std::string_view ns, const Position& min, const Position& max,
+                            const QueryOptions& options, HitVisitor visit) const;
+  Result<VisitResult> Nearest(std::string_view ns, const Position& center, size_t k,
+                              const QueryOptions& options, HitVisitor visit) const;
 
   // Objects in the vertical cylinder over a disc: within horizontal distance `radius` of
   // center's x/y and with z in the band [z_min, z_max] (both inclusive; center.z is ignored),
@@ -427,6 +457,9 @@ class Db {
   Result<QueryResult> WithinPolygon(std::string_view ns,
                                     const std::vector<std::vector<Position>>& rings,
                                     const QueryOptions& options = {}) const;
+  Result<VisitResult> WithinPolygon(std::string_view ns,
+                                    const std::vector<std::vector<Position>>& rings,
+                                    const QueryOptions& options, HitVisitor visit) const;
   Result<size_t> CountWithinPolygon(std::string_view ns,
                                     const std::vector<std::vector<Position>>& rings,
                                     const QueryOptions& options = {}) const;

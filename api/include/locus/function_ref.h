@@ -1,15 +1,16 @@
 // FunctionRef<R(Args...)>: a non-owning, non-allocating reference to a callable, for
-// callbacks that do not outlive the call that receives them (query sinks).
+// callbacks that do not outlive the call that receives them (query visitors and sinks:
+// locus::HitVisitor in locus/db.h, the engine's id and pair sinks).
 //
 // Thread safety: a value type; calling it is as thread-safe as the referenced callable.
-#ifndef LOCUS_ENGINE_FUNCTION_REF_H_
-#define LOCUS_ENGINE_FUNCTION_REF_H_
+#ifndef LOCUS_FUNCTION_REF_H_
+#define LOCUS_FUNCTION_REF_H_
 
 #include <memory>
 #include <type_traits>
 #include <utility>
 
-namespace locus::engine {
+namespace locus {
 
 template <typename Signature>
 class FunctionRef;
@@ -34,6 +35,6 @@ class FunctionRef<R(Args...)> {
   R (*call_)(void*, Args...);
 };
 
-}  // namespace locus::engine
+}  // namespace locus
 
-#endif  // LOCUS_ENGINE_FUNCTION_REF_H_
+#endif  // LOCUS_FUNCTION_REF_H_
