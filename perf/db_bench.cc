@@ -12,6 +12,9 @@
 //   MovesBatched  the same stream through Db::Apply, 1000 moves per Batch (Boost: as Moves)
 //   Mixed     90% moves, 10% radius queries (Boost: box query + haversine filter)
 //   Knn10     10 nearest (Boost: nearest(10) in degrees, an approximation favouring Boost)
+//   MixedLatency  the Mixed stream with every operation timed: p50/p99 of queries and moves
+//   MixedThreads  moves on this thread while another runs radius queries: both rates, and
+//             the reader's p50/p99 (no peer: Boost's rtree is not thread-safe)
 //   MixedVisit, Knn10Visit  the same streams through the queries' visitor forms (HitView):
 //             no Hit copies (Boost's rows are the same as for Mixed and Knn10)
 //   Memory    locus only, one load: bytes per object as counters (NamespaceStats, RSS and
@@ -20,10 +23,14 @@
 // of 10k, cycled through a precomputed stream.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <memory>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "locus/db.h"
@@ -192,6 +199,88 @@ void LocusStream(benchmark::State& state, int mode, bool visit) {
   benchmark::DoNotOptimize(bytes);
 }
 
+// The p-th percentile (0-100) of `v` in microseconds (v in nanoseconds; sorts v).
+double PercentileUs(std::vector<int64_t>* v, double p) {
+  if (v->empty()) return 0;
+  std::sort(v->begin(), v->end());
+  const size_t i = std::min(v->size() - 1, static_cast<size_t>(p / 100 * v->size()));
+  return static_cast<double>((*v)[i]) / 1000;
+}
+
+int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// Latency under the mixed stream: the Mixed row's operations, each timed on its own (so the
+// rate here is a little lower than Mixed's); p50 and p99 of the radius queries and of the
+// moves, in microseconds.
+void LocusMixedLatency(benchmark::State& state) {
+  const W4Data& d = Data();
+  auto& [db, cursor, timestamp] = Shared();
+  QueryOptions qo;
+  qo.limit = 100000;
+  std::vector<int64_t> query_ns, move_ns;
+  for (auto _ : state) {
+    for (size_t k = 0; k < kBlock; ++k, cursor = (cursor + 1) % kStream) {
+      const int64_t t0 = NowNs();
+      if (d.is_query[cursor]) {
+        auto r = db->WithinRadius("w4", d.centres[cursor], kRadius, qo);
+        benchmark::DoNotOptimize(r);
+        query_ns.push_back(NowNs() - t0);
+      } else {
+        const uint32_t i = d.who[cursor];
+        auto r = db->Upsert("w4", {.id = d.ids[i], .pos = d.where[cursor], .timestamp = ++timestamp});
+        benchmark::DoNotOptimize(r);
+        move_ns.push_back(NowNs() - t0);
+      }
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(kBlock));
+  state.counters["query_p50_us"] = PercentileUs(&query_ns, 50);
+  state.counters["query_p99_us"] = PercentileUs(&query_ns, 99);
+  state.counters["move_p50_us"] = PercentileUs(&move_ns, 50);
+  state.counters["move_p99_us"] = PercentileUs(&move_ns, 99);
+}
+
+// Two threads on one namespace: this one applies the move stream (one call per move, as
+// W4/Moves) while a reader thread runs the radius queries of the mixed stream back to back,
+// each timed. Items are the writer's moves; the counters are the reader's rate and its
+// latency percentiles over the same wall time. No peer: Boost's rtree is not thread-safe.
+void LocusMixedThreads(benchmark::State& state) {
+  const W4Data& d = Data();
+  auto& [db, cursor, timestamp] = Shared();
+  QueryOptions qo;
+  qo.limit = 100000;
+  std::atomic<bool> stop{false};
+  std::vector<int64_t> query_ns;
+  query_ns.reserve(1 << 20);
+  const int64_t start = NowNs();
+  std::thread reader([&] {
+    for (size_t q = 0; !stop.load(std::memory_order_relaxed); q = (q + 1) % kStream) {
+      const int64_t t0 = NowNs();
+      auto r = db->WithinRadius("w4", d.centres[q], kRadius, qo);
+      benchmark::DoNotOptimize(r);
+      query_ns.push_back(NowNs() - t0);
+    }
+  });
+  for (auto _ : state) {
+    for (size_t k = 0; k < kBlock; ++k, cursor = (cursor + 1) % kStream) {
+      const uint32_t i = d.who[cursor];
+      auto r = db->Upsert("w4", {.id = d.ids[i], .pos = d.where[cursor], .timestamp = ++timestamp});
+      benchmark::DoNotOptimize(r);
+    }
+  }
+  stop = true;
+  reader.join();
+  const double seconds = static_cast<double>(NowNs() - start) / 1e9;
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(kBlock));
+  state.counters["reader_queries_per_second"] = static_cast<double>(query_ns.size()) / seconds;
+  state.counters["reader_p50_us"] = PercentileUs(&query_ns, 50);
+  state.counters["reader_p99_us"] = PercentileUs(&query_ns, 99);
+}
+
 // The same move stream applied as Db::Apply batches of kBatchMoves (a service draining a
 // queue of position reports), building each Batch inside the timed loop. Boost has no batch
 // operation: its row is the same remove + insert per move as W4/Moves.
@@ -263,6 +352,8 @@ BENCHMARK(LocusBatchedMoves)->Name("W4/MovesBatched/locus")->Arg(kN)->UseRealTim
 BENCHMARK_CAPTURE(LocusStream, mixed, 1, false)->Name("W4/Mixed/locus")->Arg(kN)->UseRealTime();
 BENCHMARK_CAPTURE(LocusStream, mixed_visit, 1, true)
     ->Name("W4/MixedVisit/locus")->Arg(kN)->UseRealTime();
+BENCHMARK(LocusMixedLatency)->Name("W4/MixedLatency/locus")->Arg(kN)->UseRealTime();
+BENCHMARK(LocusMixedThreads)->Name("W4/MixedThreads/locus")->Arg(kN)->UseRealTime();
 BENCHMARK_CAPTURE(LocusStream, knn, 2, false)->Name("W4/Knn10/locus")->Arg(kN)->UseRealTime();
 BENCHMARK_CAPTURE(LocusStream, knn_visit, 2, true)
     ->Name("W4/Knn10Visit/locus")->Arg(kN)->UseRealTime();
