@@ -7,6 +7,7 @@
 #include <numbers>
 #include <numeric>
 
+#include "engine/radix_sort.h"
 #include "engine/round_outward.h"
 #include "kernels/hilbert.h"
 #include "kernels/knn.h"
@@ -689,10 +690,12 @@ LiveIndex<kDims> LiveIndex<kDims>::Build(const LiveOptions& options, const RowSe
                             hkey.data());
     }
   }
+  // Rows in key order, ties in input order: a stable radix sort (oneTBB on large inputs),
+  // where std::stable_sort's comparisons read hkey at random (a tenth of a 1M bulk load).
   std::vector<uint32_t> order(n);
   std::iota(order.begin(), order.end(), 0u);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](uint32_t a, uint32_t b) { return hkey[a] < hkey[b]; });
+  const bool wide = kDims == 3 && !options.sphere;  // 3D Hilbert keys are 48 bits
+  RadixSortPairs(hkey, order, wide ? 48 : 32, /*parallel=*/n >= (1u << 16));
   if (renumber) {
     uint32_t max_key = 0;
     for (uint32_t key : rows.keys) max_key = std::max(max_key, key);
