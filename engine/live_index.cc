@@ -701,29 +701,72 @@ LiveIndex<kDims> LiveIndex<kDims>::Build(const LiveOptions& options, const RowSe
     for (uint32_t key : rows.keys) max_key = std::max(max_key, key);
     renumber->assign(n == 0 ? 0 : uint64_t{max_key} + 1, kNoKey);
   }
-  // Allocate every array once: growing them a block at a time reallocates, zeroes and
-  // copies each one about twice over (a third of a 1M-row build).
-  {
-    const uint64_t rows_cap = (n + options.block_rows - 1) / options.block_rows * options.block_rows;
-    for (int a = 0; a < kDims; ++a) out.col_[a].reserve(rows_cap);
-    out.t_.reserve(rows_cap);
-    out.expires_.reserve(rows_cap);
-    out.key_of_slot_.reserve(rows_cap);
+  // The rows in key order, written directly: each column gathered in one pass (independent
+  // loads the CPU overlaps, where a row-by-row Upsert chained them: a quarter of a 1M bulk
+  // load), then every bound computed over the filled columns.
+  const uint64_t per_block = options.block_rows;
+  const uint64_t blocks = (n + per_block - 1) / per_block;
+  const uint64_t cap = blocks * per_block;
+  out.slots_ = n;
+  out.num_blocks_ = blocks;
+  out.present_ = n;
+  constexpr float kInfF = std::numeric_limits<float>::infinity();
+  for (int a = 0; a < kDims; ++a) {
+    out.col_[a].resize(cap, 0.0);
+    double* col = out.col_[a].data();
+    const double* in = rows.pos[a].data();
+    for (uint64_t s = 0; s < n; ++s) col[s] = in[order[s]];
+    out.bmin_[a].assign(blocks, kInf);
+    out.bmax_[a].assign(blocks, -kInf);
+    out.lmin_[a].assign(cap / kLeafRows, kInfF);
+    out.lmax_[a].assign(cap / kLeafRows, -kInfF);
+    const uint64_t supers = (blocks + kSuperBlock - 1) / kSuperBlock;
+    out.smin_[a].assign(supers, kInf);
+    out.smax_[a].assign(supers, -kInf);
+  }
+  out.t_.resize(cap, 0);
+  out.expires_.resize(cap, kDeletedExpiry);  // unused rows of a block are never alive
+  out.key_of_slot_.resize(cap, kNoKey);
+  for (uint64_t s = 0; s < n; ++s) {
+    out.t_[s] = rows.t[order[s]];
+    out.expires_[s] = rows.expires[order[s]];
+  }
+  if (renumber) {
+    for (uint64_t s = 0; s < n; ++s) {
+      const uint32_t key = rows.keys[order[s]];
+      LOCUS_CHECK_MSG((*renumber)[key] == kNoKey, "LiveIndex::Build: duplicate key");
+      (*renumber)[key] = static_cast<uint32_t>(s);
+      out.key_of_slot_[s] = static_cast<uint32_t>(s);
+    }
+    out.slot_of_key_.resize(n);
+    std::iota(out.slot_of_key_.begin(), out.slot_of_key_.end(), 0u);
+  } else {
     uint32_t max_key = 0;
     for (uint32_t key : rows.keys) max_key = std::max(max_key, key);
-    out.slot_of_key_.reserve(renumber || n == 0 ? n : uint64_t{max_key} + 1);
-  }
-  uint32_t next_key = 0;
-  for (uint32_t i : order) {
-    uint32_t key = rows.keys[i];
-    if (renumber) {
-      LOCUS_CHECK_MSG((*renumber)[key] == kNoKey, "LiveIndex::Build: duplicate key");
-      (*renumber)[key] = next_key;
-      key = next_key++;  // == the slot the fresh index gives it: it fills slots in order
+    out.slot_of_key_.assign(n == 0 ? 0 : uint64_t{max_key} + 1, kNoKey);
+    for (uint64_t s = 0; s < n; ++s) {
+      const uint32_t key = rows.keys[order[s]];
+      LOCUS_CHECK_MSG(key != kNoKey && out.slot_of_key_[key] == kNoKey,
+                      "LiveIndex::Build: duplicate key");
+      out.slot_of_key_[key] = static_cast<uint32_t>(s);
+      out.key_of_slot_[s] = key;
     }
-    Point p;
-    for (int a = 0; a < kDims; ++a) p[a] = rows.pos[a][i];
-    out.Upsert(key, p, rows.t[i], rows.expires[i]);
+  }
+  for (int a = 0; a < kDims; ++a) {
+    const double* col = out.col_[a].data();
+    for (uint64_t s = 0; s < n; ++s) {
+      LOCUS_CHECK_MSG(std::isfinite(col[s]), "LiveIndex::Build: a coordinate is not finite");
+      const uint64_t b = s / per_block, l = s / kLeafRows;
+      out.bmin_[a][b] = std::min(out.bmin_[a][b], col[s]);
+      out.bmax_[a][b] = std::max(out.bmax_[a][b], col[s]);
+      out.lmin_[a][l] = std::min(out.lmin_[a][l], internal::RoundDown<float>(col[s]));
+      out.lmax_[a][l] = std::max(out.lmax_[a][l], internal::RoundUp<float>(col[s]));
+    }
+    for (uint64_t b = 0; b < blocks; ++b) {
+      const uint64_t sb = b / kSuperBlock;
+      out.smin_[a][sb] = std::min(out.smin_[a][sb], out.bmin_[a][b]);
+      out.smax_[a][sb] = std::max(out.smax_[a][sb], out.bmax_[a][b]);
+    }
   }
   out.extent_sum_ = out.ExtentSum();  // exact, without the rounding of the running sum
   out.clustered_extent_ = out.extent_sum_;
