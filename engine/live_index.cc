@@ -126,19 +126,6 @@ void LiveIndex<kDims>::Widen(uint64_t s, const Point& p) {
 }
 
 template <int kDims>
-double LiveIndex<kDims>::GapSq(const std::vector<double>* mn, const std::vector<double>* mx,
-                               uint64_t i, const Point& c) {
-  double sum = 0;
-  for (int a = 0; a < kDims; ++a) {
-    const double lo = mn[a][i], hi = mx[a][i];
-    if (!(lo <= hi)) return kInf;  // empty
-    const double g = c[a] < lo ? lo - c[a] : c[a] > hi ? c[a] - hi : 0.0;
-    sum += g * g;
-  }
-  return sum;
-}
-
-template <int kDims>
 template <class Pred, class Visit>
 void LiveIndex<kDims>::ForBlocks(Pred&& pred, Visit&& visit) const {
   const uint64_t supers = smin_[0].size();
@@ -178,6 +165,26 @@ bool LiveIndex<kDims>::ForLeafRuns(uint64_t block, Test&& test, Scan&& scan) con
     }
   }
   return true;
+}
+
+template <int kDims>
+template <class Visit>
+void LiveIndex<kDims>::ForNearBlocks(const Point& c, double radius_sq, Visit&& visit) const {
+  const uint64_t supers = smin_[0].size();
+  double gaps[kSuperBlock];
+  for (uint64_t sb0 = 0; sb0 < supers; sb0 += kSuperBlock) {
+    const uint64_t ns = std::min(kSuperBlock, supers - sb0);
+    double super_gaps[kSuperBlock];
+    GapsSq<kDims, double>(smin_, smax_, sb0, ns, c, super_gaps);
+    for (uint64_t j = 0; j < ns; ++j) {
+      if (!(super_gaps[j] <= radius_sq)) continue;
+      const uint64_t fb = (sb0 + j) * kSuperBlock, nb = std::min(num_blocks_ - fb, kSuperBlock);
+      GapsSq<kDims, double>(bmin_, bmax_, fb, nb, c, gaps);
+      for (uint64_t i = 0; i < nb; ++i) {
+        if (gaps[i] <= radius_sq && !visit(fb + i)) return;
+      }
+    }
+  }
 }
 
 template <int kDims>
@@ -239,15 +246,12 @@ void LiveIndex<kDims>::ScanRadius(const Point& c, double radius_sq, const TimeWi
   const uint64_t rows = options_.block_rows;
   std::vector<uint32_t> ids(rows);
   std::vector<double> dist(rows);
-  auto near = [&](const std::vector<double>* mn, const std::vector<double>* mx, uint64_t i) {
-    return GapSq(mn, mx, i, c) <= radius_sq;
-  };
   auto near_leaves = [&](uint64_t first, uint64_t m, bool* pass) {
     double gaps[64];
     LeafGapsSq(first, m, c, gaps);
     for (uint64_t i = 0; i < m; ++i) pass[i] = gaps[i] <= radius_sq;
   };
-  ForBlocks(near, [&](uint64_t b) {
+  ForNearBlocks(c, radius_sq, [&](uint64_t b) {
     return ForLeafRuns(b, near_leaves, [&](uint64_t first, uint64_t nrows) {
       const kernels::RowFilter f = Filter(t_.data() + first, expires_.data() + first, w, now);
       size_t n;
@@ -288,15 +292,12 @@ template <int kDims>
 size_t LiveIndex<kDims>::CountRadius(const Point& c, double radius_sq, const TimeWindow& w,
                                      int64_t now) const {
   size_t total = 0;
-  auto near = [&](const std::vector<double>* mn, const std::vector<double>* mx, uint64_t i) {
-    return GapSq(mn, mx, i, c) <= radius_sq;
-  };
   auto near_leaves = [&](uint64_t first, uint64_t m, bool* pass) {
     double gaps[64];
     LeafGapsSq(first, m, c, gaps);
     for (uint64_t i = 0; i < m; ++i) pass[i] = gaps[i] <= radius_sq;
   };
-  ForBlocks(near, [&](uint64_t b) {
+  ForNearBlocks(c, radius_sq, [&](uint64_t b) {
     return ForLeafRuns(b, near_leaves, [&](uint64_t first, uint64_t nrows) {
       const kernels::RowFilter f = Filter(t_.data() + first, expires_.data() + first, w, now);
       if constexpr (kDims == 2) {
