@@ -713,6 +713,7 @@ LiveIndex<kDims> LiveIndex<kDims>::Build(const LiveOptions& options, const RowSe
   out.present_ = n;
   constexpr float kInfF = std::numeric_limits<float>::infinity();
   for (int a = 0; a < kDims; ++a) {
+    out.col_[a].reserve(cap);  // exactly: resize alone would leave Column's growth slack
     out.col_[a].resize(cap, 0.0);
     double* col = out.col_[a].data();
     const double* in = rows.pos[a].data();
@@ -725,7 +726,9 @@ LiveIndex<kDims> LiveIndex<kDims>::Build(const LiveOptions& options, const RowSe
     out.smin_[a].assign(supers, kInf);
     out.smax_[a].assign(supers, -kInf);
   }
+  out.t_.reserve(cap);
   out.t_.resize(cap, 0);
+  out.expires_.reserve(cap);
   out.expires_.resize(cap, kDeletedExpiry);  // unused rows of a block are never alive
   out.key_of_slot_.resize(cap, kNoKey);
   for (uint64_t s = 0; s < n; ++s) {

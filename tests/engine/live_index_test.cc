@@ -224,6 +224,10 @@ TEST(LiveIndexClusterTest, MovesInflateBoundsAndReclusteringRestoresThem) {
   EXPECT_EQ(fresh.CountRadius({500, 500}, 100 * 100, {}, 0), before);
   EXPECT_TRUE(fresh.CheckInvariants());
   EXPECT_GT(fresh.MemoryBytes(), 5000u * (2 * 8 + 2 * 8 + 4));
+  // A build allocates its columns exactly (no growth slack): 40 bytes a row (x, y, t,
+  // expiry, key <-> slot) over 79 blocks of 64 rows, plus per-leaf, per-block and
+  // per-superblock bounds and column padding.
+  EXPECT_LT(fresh.MemoryBytes(), 79u * 64 * 40 + 79 * 4 * 4 * 4 + 79 * 4 * 8 + 16 * 1024);
 }
 
 TEST(LiveIndexClusterTest, DeletedAndExpiredRowsAreInvisibleAtOnceAndSweptInBoundedPasses) {
