@@ -168,9 +168,14 @@ bool LiveIndex<kDims>::ForLeafRuns(uint64_t block, Test&& test, Scan&& scan) con
 }
 
 template <int kDims>
-template <class Visit>
-void LiveIndex<kDims>::ForNearBlocks(const Point& c, double radius_sq, Visit&& visit) const {
+template <class Scan>
+bool LiveIndex<kDims>::ForRunsNear(const Point& c, double radius_sq, Scan&& scan) const {
   const uint64_t supers = smin_[0].size();
+  auto near_leaves = [&](uint64_t first, uint64_t m, bool* pass) {
+    double gaps[64];
+    LeafGapsSq(first, m, c, gaps);
+    for (uint64_t i = 0; i < m; ++i) pass[i] = gaps[i] <= radius_sq;
+  };
   double gaps[kSuperBlock];
   for (uint64_t sb0 = 0; sb0 < supers; sb0 += kSuperBlock) {
     const uint64_t ns = std::min(kSuperBlock, supers - sb0);
@@ -181,10 +186,11 @@ void LiveIndex<kDims>::ForNearBlocks(const Point& c, double radius_sq, Visit&& v
       const uint64_t fb = (sb0 + j) * kSuperBlock, nb = std::min(num_blocks_ - fb, kSuperBlock);
       GapsSq<kDims, double>(bmin_, bmax_, fb, nb, c, gaps);
       for (uint64_t i = 0; i < nb; ++i) {
-        if (gaps[i] <= radius_sq && !visit(fb + i)) return;
+        if (gaps[i] <= radius_sq && !ForLeafRuns(fb + i, near_leaves, scan)) return false;
       }
     }
   }
+  return true;
 }
 
 template <int kDims>
@@ -246,29 +252,22 @@ void LiveIndex<kDims>::ScanRadius(const Point& c, double radius_sq, const TimeWi
   const uint64_t rows = options_.block_rows;
   std::vector<uint32_t> ids(rows);
   std::vector<double> dist(rows);
-  auto near_leaves = [&](uint64_t first, uint64_t m, bool* pass) {
-    double gaps[64];
-    LeafGapsSq(first, m, c, gaps);
-    for (uint64_t i = 0; i < m; ++i) pass[i] = gaps[i] <= radius_sq;
-  };
-  ForNearBlocks(c, radius_sq, [&](uint64_t b) {
-    return ForLeafRuns(b, near_leaves, [&](uint64_t first, uint64_t nrows) {
-      const kernels::RowFilter f = Filter(t_.data() + first, expires_.data() + first, w, now);
-      size_t n;
-      if constexpr (kDims == 2) {
-        n = kernels::RadiusFilter2(col_[0].data() + first, col_[1].data() + first, nrows, c[0],
-                                   c[1], radius_sq, f, static_cast<uint32_t>(first), ids.data(),
-                                   dist.data());
-      } else {
-        n = kernels::RadiusFilter3(col_[0].data() + first, col_[1].data() + first,
-                                   col_[2].data() + first, nrows, c[0], c[1], c[2], radius_sq, f,
-                                   static_cast<uint32_t>(first), ids.data(), dist.data());
-      }
-      for (size_t i = 0; i < n; ++i) {
-        if (!emit(key_of_slot_[ids[i]], dist[i], t_[ids[i]])) return false;
-      }
-      return true;
-    });
+  ForRunsNear(c, radius_sq, [&](uint64_t first, uint64_t nrows) {
+    const kernels::RowFilter f = Filter(t_.data() + first, expires_.data() + first, w, now);
+    size_t n;
+    if constexpr (kDims == 2) {
+      n = kernels::RadiusFilter2(col_[0].data() + first, col_[1].data() + first, nrows, c[0],
+                                 c[1], radius_sq, f, static_cast<uint32_t>(first), ids.data(),
+                                 dist.data());
+    } else {
+      n = kernels::RadiusFilter3(col_[0].data() + first, col_[1].data() + first,
+                                 col_[2].data() + first, nrows, c[0], c[1], c[2], radius_sq, f,
+                                 static_cast<uint32_t>(first), ids.data(), dist.data());
+    }
+    for (size_t i = 0; i < n; ++i) {
+      if (!emit(key_of_slot_[ids[i]], dist[i], t_[ids[i]])) return false;
+    }
+    return true;
   });
 }
 
@@ -292,24 +291,17 @@ template <int kDims>
 size_t LiveIndex<kDims>::CountRadius(const Point& c, double radius_sq, const TimeWindow& w,
                                      int64_t now) const {
   size_t total = 0;
-  auto near_leaves = [&](uint64_t first, uint64_t m, bool* pass) {
-    double gaps[64];
-    LeafGapsSq(first, m, c, gaps);
-    for (uint64_t i = 0; i < m; ++i) pass[i] = gaps[i] <= radius_sq;
-  };
-  ForNearBlocks(c, radius_sq, [&](uint64_t b) {
-    return ForLeafRuns(b, near_leaves, [&](uint64_t first, uint64_t nrows) {
-      const kernels::RowFilter f = Filter(t_.data() + first, expires_.data() + first, w, now);
-      if constexpr (kDims == 2) {
-        total += kernels::RadiusCount2(col_[0].data() + first, col_[1].data() + first, nrows,
-                                       c[0], c[1], radius_sq, f);
-      } else {
-        total += kernels::RadiusCount3(col_[0].data() + first, col_[1].data() + first,
-                                       col_[2].data() + first, nrows, c[0], c[1], c[2],
-                                       radius_sq, f);
-      }
-      return true;
-    });
+  ForRunsNear(c, radius_sq, [&](uint64_t first, uint64_t nrows) {
+    const kernels::RowFilter f = Filter(t_.data() + first, expires_.data() + first, w, now);
+    if constexpr (kDims == 2) {
+      total += kernels::RadiusCount2(col_[0].data() + first, col_[1].data() + first, nrows,
+                                     c[0], c[1], radius_sq, f);
+    } else {
+      total += kernels::RadiusCount3(col_[0].data() + first, col_[1].data() + first,
+                                     col_[2].data() + first, nrows, c[0], c[1], c[2],
+                                     radius_sq, f);
+    }
+    return true;
   });
   return total;
 }
@@ -501,37 +493,24 @@ bool LiveIndex<kDims>::NearestWithin(const Point& c, size_t k, double max_dist_s
     const bool last = r2 >= max_dist_sq;
     if (last) r2 = max_dist_sq;
     size_t n = 0;
-    for (uint64_t sb = 0; sb < supers; ++sb) {
-      if (!(super_gaps[sb] <= r2)) continue;
-      const uint64_t fb = sb * kSuperBlock, nbs = std::min(num_blocks_ - fb, kSuperBlock);
-      GapsSq<kDims, double>(bmin_, bmax_, fb, nbs, c, block_gaps);
-      for (uint64_t i = 0; i < nbs; ++i) {
-        if (!(block_gaps[i] <= r2)) continue;
-        auto near_leaves = [&](uint64_t first, uint64_t m, bool* pass) {
-          double gaps[64];
-          LeafGapsSq(first, m, c, gaps);
-          for (uint64_t j = 0; j < m; ++j) pass[j] = gaps[j] <= r2;
-        };
-        ForLeafRuns(fb + i, near_leaves, [&](uint64_t first, uint64_t nrows) {
-          if (ids.size() < n + nrows) {
-            ids.resize(n + nrows);
-            dist.resize(n + nrows);
-          }
-          const kernels::RowFilter f = Filter(t_.data() + first, expires_.data() + first, w, now);
-          if constexpr (kDims == 2) {
-            n += kernels::RadiusFilter2(col_[0].data() + first, col_[1].data() + first, nrows,
-                                        c[0], c[1], r2, f, static_cast<uint32_t>(first),
-                                        ids.data() + n, dist.data() + n);
-          } else {
-            n += kernels::RadiusFilter3(col_[0].data() + first, col_[1].data() + first,
-                                        col_[2].data() + first, nrows, c[0], c[1], c[2], r2, f,
-                                        static_cast<uint32_t>(first), ids.data() + n,
-                                        dist.data() + n);
-          }
-          return true;
-        });
+    ForRunsNear(c, r2, [&](uint64_t first, uint64_t nrows) {
+      if (ids.size() < n + nrows) {
+        ids.resize(n + nrows);
+        dist.resize(n + nrows);
       }
-    }
+      const kernels::RowFilter f = Filter(t_.data() + first, expires_.data() + first, w, now);
+      if constexpr (kDims == 2) {
+        n += kernels::RadiusFilter2(col_[0].data() + first, col_[1].data() + first, nrows, c[0],
+                                    c[1], r2, f, static_cast<uint32_t>(first), ids.data() + n,
+                                    dist.data() + n);
+      } else {
+        n += kernels::RadiusFilter3(col_[0].data() + first, col_[1].data() + first,
+                                    col_[2].data() + first, nrows, c[0], c[1], c[2], r2, f,
+                                    static_cast<uint32_t>(first), ids.data() + n,
+                                    dist.data() + n);
+      }
+      return true;
+    });
     // Every row within r2 is a candidate, so when k of them are (or r2 covers the whole
     // allowed distance) the k nearest are among them.
     if (n >= k || last) {

@@ -208,10 +208,11 @@ class LiveIndex {
   // superblock bounds first.
   template <class Pred, class Visit>
   void ForBlocks(Pred&& pred, Visit&& visit) const;
-  // The same for the blocks within squared distance radius_sq of c, the gaps computed a
-  // superblock's 32 blocks at a time by the vectorised loop.
-  template <class Visit>
-  void ForNearBlocks(const Point& c, double radius_sq, Visit&& visit) const;
+  // Calls scan(first_slot, rows) for each run of leaves within squared distance radius_sq
+  // of c, in storage order, testing superblocks, then a superblock's 32 blocks, then a
+  // block's leaves by the vectorised gap loops; stops and returns false when scan does.
+  template <class Scan>
+  bool ForRunsNear(const Point& c, double radius_sq, Scan&& scan) const;
   double ExtentSum() const;
   // Nearest's first try: every row within a radius guessed from the density of the block
   // nearest to c (GuessRadiusSq), grown 4x in area up to kGuessAttempts times until it holds
