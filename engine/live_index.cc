@@ -1,77 +1,29 @@
-// LiveIndex (live_index.h): block-pruned kernel scans over in-place-updated SoA rows.
+// LiveIndex (live_index.h): block-pruned kernel scans over in-place-updated SoA rows; the
+// kNN search is in live_index_knn.cc, the walks both use in live_index_walk.h.
 #include "engine/live_index.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
-#include <numbers>
 #include <numeric>
 
+#include "engine/live_index_walk.h"
 #include "engine/radix_sort.h"
 #include "engine/round_outward.h"
 #include "kernels/hilbert.h"
-#include "kernels/knn.h"
 #include "kernels/point_filter.h"
 #include "locus/check.h"
 
 namespace locus::engine {
-namespace {
 
-constexpr double kInf = std::numeric_limits<double>::infinity();
-
-kernels::RowFilter Filter(const int64_t* t, const int64_t* expires, const TimeWindow& w,
-                          int64_t now) {
-  kernels::RowFilter f;
-  f.expires = expires;  // always on: deleted rows carry kDeletedExpiry
-  f.now = now;
-  if (w.t_min != std::numeric_limits<int64_t>::min() ||
-      w.t_max != std::numeric_limits<int64_t>::max()) {
-    f.t = t;
-    f.t_min = w.t_min;
-    f.t_max = w.t_max;
-  }
-  return f;
-}
-
-// Squared gaps from c to boxes [0, n) of SoA bounds (kDims columns of lows and highs, f64
-// or f32), written to out. Branch-free, axis loop inside, restrict output: the compiler
-// vectorises it (the axis-outer form with out[i] += did not, measured: a fifth of a kNN
-// query). An empty box (+inf, -inf) gets +inf.
-template <int kDims, typename T>
-void BoxGapsSq(const T* const* lo, const T* const* hi, uint64_t n,
-               const std::array<double, kDims>& c, double* __restrict out) {
-  for (uint64_t i = 0; i < n; ++i) {
-    double sum = 0;
-    for (int a = 0; a < kDims; ++a) {
-      const double below = static_cast<double>(lo[a][i]) - c[a];
-      const double above = c[a] - static_cast<double>(hi[a][i]);
-      const double g = (below > 0 ? below : 0.0) + (above > 0 ? above : 0.0);
-      sum += g * g;
-    }
-    out[i] = sum;
-  }
-}
-
-// The same over the boxes [first, first + n) of per-axis vectors.
-template <int kDims, typename T>
-void GapsSq(const std::vector<T>* mn, const std::vector<T>* mx, uint64_t first, uint64_t n,
-            const std::array<double, kDims>& c, double* out) {
-  const T* lo[kDims];
-  const T* hi[kDims];
-  for (int a = 0; a < kDims; ++a) {
-    lo[a] = mn[a].data() + first;
-    hi[a] = mx[a].data() + first;
-  }
-  BoxGapsSq<kDims, T>(lo, hi, n, c, out);
-}
-
-}  // namespace
+using live_internal::Filter;
+using live_internal::GapsSq;
+using live_internal::kInf;
 
 template <int kDims>
 LiveIndex<kDims>::LiveIndex(const LiveOptions& options) : options_(options) {
-  LOCUS_CHECK_MSG(options.block_rows >= 16 && options.block_rows <= 65536 &&
-                      options.block_rows % 16 == 0,
-                  "LiveOptions::block_rows must be a multiple of 16 in [16, 65536]");
+  LOCUS_CHECK_MSG(
+      options.block_rows >= 16 && options.block_rows <= 65536 && options.block_rows % 16 == 0,
+      "LiveOptions::block_rows must be a multiple of 16 in [16, 65536]");
   LOCUS_CHECK_MSG(options.recluster_growth > 1, "LiveOptions::recluster_growth must be > 1");
 }
 
@@ -123,74 +75,6 @@ void LiveIndex<kDims>::Widen(uint64_t s, const Point& p) {
     smin_[a][sb] = std::min(smin_[a][sb], p[a]);
     smax_[a][sb] = std::max(smax_[a][sb], p[a]);
   }
-}
-
-template <int kDims>
-template <class Pred, class Visit>
-void LiveIndex<kDims>::ForBlocks(Pred&& pred, Visit&& visit) const {
-  const uint64_t supers = smin_[0].size();
-  for (uint64_t sb = 0; sb < supers; ++sb) {
-    if (!pred(smin_, smax_, sb)) continue;
-    const uint64_t end = std::min(num_blocks_, (sb + 1) * kSuperBlock);
-    for (uint64_t b = sb * kSuperBlock; b < end; ++b) {
-      if (pred(bmin_, bmax_, b) && !visit(b)) return;
-    }
-  }
-}
-
-template <int kDims>
-void LiveIndex<kDims>::LeafGapsSq(uint64_t first, uint64_t m, const Point& c,
-                                  double* out) const {
-  GapsSq<kDims, float>(lmin_, lmax_, first, m, c, out);
-}
-
-template <int kDims>
-template <class Test, class Scan>
-bool LiveIndex<kDims>::ForLeafRuns(uint64_t block, Test&& test, Scan&& scan) const {
-  const uint64_t leaves = options_.block_rows / kLeafRows;
-  const uint64_t first_leaf = block * leaves;
-  bool pass[64];
-  for (uint64_t l0 = 0; l0 < leaves; l0 += 64) {
-    const uint64_t m = std::min<uint64_t>(64, leaves - l0);
-    test(first_leaf + l0, m, pass);
-    for (uint64_t i = 0; i < m;) {
-      if (!pass[i]) {
-        ++i;
-        continue;
-      }
-      uint64_t j = i + 1;
-      while (j < m && pass[j]) ++j;
-      if (!scan((first_leaf + l0 + i) * kLeafRows, (j - i) * kLeafRows)) return false;
-      i = j;
-    }
-  }
-  return true;
-}
-
-template <int kDims>
-template <class Scan>
-bool LiveIndex<kDims>::ForRunsNear(const Point& c, double radius_sq, Scan&& scan) const {
-  const uint64_t supers = smin_[0].size();
-  auto near_leaves = [&](uint64_t first, uint64_t m, bool* pass) {
-    double gaps[64];
-    LeafGapsSq(first, m, c, gaps);
-    for (uint64_t i = 0; i < m; ++i) pass[i] = gaps[i] <= radius_sq;
-  };
-  double gaps[kSuperBlock];
-  for (uint64_t sb0 = 0; sb0 < supers; sb0 += kSuperBlock) {
-    const uint64_t ns = std::min(kSuperBlock, supers - sb0);
-    double super_gaps[kSuperBlock];
-    GapsSq<kDims, double>(smin_, smax_, sb0, ns, c, super_gaps);
-    for (uint64_t j = 0; j < ns; ++j) {
-      if (!(super_gaps[j] <= radius_sq)) continue;
-      const uint64_t fb = (sb0 + j) * kSuperBlock, nb = std::min(num_blocks_ - fb, kSuperBlock);
-      GapsSq<kDims, double>(bmin_, bmax_, fb, nb, c, gaps);
-      for (uint64_t i = 0; i < nb; ++i) {
-        if (gaps[i] <= radius_sq && !ForLeafRuns(fb + i, near_leaves, scan)) return false;
-      }
-    }
-  }
-  return true;
 }
 
 template <int kDims>
@@ -256,8 +140,8 @@ void LiveIndex<kDims>::ScanRadius(const Point& c, double radius_sq, const TimeWi
     const kernels::RowFilter f = Filter(t_.data() + first, expires_.data() + first, w, now);
     size_t n;
     if constexpr (kDims == 2) {
-      n = kernels::RadiusFilter2(col_[0].data() + first, col_[1].data() + first, nrows, c[0],
-                                 c[1], radius_sq, f, static_cast<uint32_t>(first), ids.data(),
+      n = kernels::RadiusFilter2(col_[0].data() + first, col_[1].data() + first, nrows, c[0], c[1],
+                                 radius_sq, f, static_cast<uint32_t>(first), ids.data(),
                                  dist.data());
     } else {
       n = kernels::RadiusFilter3(col_[0].data() + first, col_[1].data() + first,
@@ -272,9 +156,8 @@ void LiveIndex<kDims>::ScanRadius(const Point& c, double radius_sq, const TimeWi
 }
 
 template <int kDims>
-void LiveIndex<kDims>::Radius(const Point& c, double radius_sq, const TimeWindow& w,
-                              int64_t now, size_t limit, std::vector<Hit>* out,
-                              bool* truncated) const {
+void LiveIndex<kDims>::Radius(const Point& c, double radius_sq, const TimeWindow& w, int64_t now,
+                              size_t limit, std::vector<Hit>* out, bool* truncated) const {
   out->clear();
   *truncated = false;
   ScanRadius(c, radius_sq, w, now, [&](uint32_t key, double d, int64_t t) {
@@ -294,12 +177,11 @@ size_t LiveIndex<kDims>::CountRadius(const Point& c, double radius_sq, const Tim
   ForRunsNear(c, radius_sq, [&](uint64_t first, uint64_t nrows) {
     const kernels::RowFilter f = Filter(t_.data() + first, expires_.data() + first, w, now);
     if constexpr (kDims == 2) {
-      total += kernels::RadiusCount2(col_[0].data() + first, col_[1].data() + first, nrows,
-                                     c[0], c[1], radius_sq, f);
+      total += kernels::RadiusCount2(col_[0].data() + first, col_[1].data() + first, nrows, c[0],
+                                     c[1], radius_sq, f);
     } else {
       total += kernels::RadiusCount3(col_[0].data() + first, col_[1].data() + first,
-                                     col_[2].data() + first, nrows, c[0], c[1], c[2],
-                                     radius_sq, f);
+                                     col_[2].data() + first, nrows, c[0], c[1], c[2], radius_sq, f);
     }
     return true;
   });
@@ -319,8 +201,8 @@ bool BoxOverlaps(const std::vector<double>* bmin, const std::vector<double>* bma
 
 // Marks the leaves [first, first + m) whose f32 bounds overlap the closed box [lo, hi].
 template <int kDims>
-void LeafOverlaps(const std::vector<float>* lmin, const std::vector<float>* lmax,
-                  uint64_t first, uint64_t m, const std::array<double, kDims>& lo,
+void LeafOverlaps(const std::vector<float>* lmin, const std::vector<float>* lmax, uint64_t first,
+                  uint64_t m, const std::array<double, kDims>& lo,
                   const std::array<double, kDims>& hi, bool* pass) {
   for (uint64_t i = 0; i < m; ++i) pass[i] = true;
   for (int a = 0; a < kDims; ++a) {
@@ -356,8 +238,8 @@ void LiveIndex<kDims>::InBox(const Point& lo, const Point& hi, const TimeWindow&
       } else {
         n = kernels::BoxFilter3(col_[0].data() + first, col_[1].data() + first,
                                 col_[2].data() + first, nrows,
-                                kernels::Box3T<double>{lo[0], lo[1], lo[2], hi[0], hi[1], hi[2]},
-                                f, static_cast<uint32_t>(first), ids.data());
+                                kernels::Box3T<double>{lo[0], lo[1], lo[2], hi[0], hi[1], hi[2]}, f,
+                                static_cast<uint32_t>(first), ids.data());
       }
       for (size_t i = 0; i < n; ++i) {
         if (keys->size() >= limit) {
@@ -396,181 +278,6 @@ size_t LiveIndex<kDims>::CountBox(const Point& lo, const Point& hi, const TimeWi
     });
   });
   return total;
-}
-
-namespace {
-// Removes and returns the index of the smallest of gaps[0, n) (marking it NaN, which no
-// comparison selects again, even with an infinite bound), or -1 when every one left is >
-// bound. n is small (superblocks, or the 32 blocks of one).
-int64_t PopNearest(double* gaps, uint64_t n, double bound) {
-  int64_t best = -1;
-  double best_gap = bound;
-  for (uint64_t i = 0; i < n; ++i) {
-    if (gaps[i] <= best_gap) {
-      if (best < 0 || gaps[i] < best_gap) {
-        best = static_cast<int64_t>(i);
-        best_gap = gaps[i];
-      }
-    }
-  }
-  if (best >= 0) gaps[best] = std::numeric_limits<double>::quiet_NaN();
-  return best;
-}
-}  // namespace
-
-template <int kDims>
-double LiveIndex<kDims>::GuessRadiusSq(uint64_t block, size_t k) const {
-  // The rows alive in the block, estimated from the index's fill, spread evenly over its
-  // bounds (an area for planar 2D and for the sphere, whose points lie on a surface: the
-  // bounding box's face areas are the patch's projections, so their norm is its area; a
-  // volume for planar 3D points that fill one).
-  double e[kDims];
-  for (int a = 0; a < kDims; ++a) {
-    e[a] = bmax_[a][block] - bmin_[a][block];
-    if (!(e[a] >= 0)) return 0;  // an empty block
-  }
-  const double rows = static_cast<double>(options_.block_rows) * static_cast<double>(present_) /
-                      static_cast<double>(std::max<uint64_t>(slots_, 1));
-  const double want = kGuessFactor * static_cast<double>(k);
-  double r2;
-  if constexpr (kDims == 2) {
-    r2 = want * e[0] * e[1] / (std::numbers::pi * rows);
-  } else {
-    if (!options_.sphere && e[0] > 0 && e[1] > 0 && e[2] > 0) {
-      const double r3 = want * e[0] * e[1] * e[2] / (4.0 / 3.0 * std::numbers::pi * rows);
-      r2 = std::cbrt(r3 * r3);
-    } else {
-      const double area = std::sqrt(e[0] * e[0] * e[1] * e[1] + e[1] * e[1] * e[2] * e[2] +
-                                    e[2] * e[2] * e[0] * e[0]);
-      r2 = want * area / (std::numbers::pi * rows);
-    }
-  }
-  return r2 > 0 && std::isfinite(r2) ? r2 : 0;
-}
-
-template <int kDims>
-bool LiveIndex<kDims>::NearestWithin(const Point& c, size_t k, double max_dist_sq,
-                                     const TimeWindow& w, int64_t now, const double* super_gaps,
-                                     kernels::TopK<double>* top) const {
-  // The block nearest to c: the density around the query. Superblocks may overlap, so
-  // every one that could hold a nearer block is looked into.
-  const uint64_t supers = smin_[0].size();
-  double block_gaps[kSuperBlock];
-  uint64_t best = 0;
-  double best_gap = kInf;
-  thread_local std::vector<double> order;
-  order.assign(super_gaps, super_gaps + supers);
-  for (int64_t next; (next = PopNearest(order.data(), supers, best_gap)) >= 0;) {
-    const uint64_t sb = static_cast<uint64_t>(next);
-    if (!(super_gaps[sb] < best_gap)) break;
-    const uint64_t fb = sb * kSuperBlock, nbs = std::min(num_blocks_ - fb, kSuperBlock);
-    GapsSq<kDims, double>(bmin_, bmax_, fb, nbs, c, block_gaps);
-    for (uint64_t i = 0; i < nbs; ++i) {
-      if (block_gaps[i] < best_gap) {
-        best_gap = block_gaps[i];
-        best = fb + i;
-      }
-    }
-  }
-  if (!(best_gap < kInf)) return false;
-  // The density estimate is rough (a block's bounds are larger than the patch its rows
-  // cover, more so on the sphere and after moves), so it is scaled by what earlier queries
-  // found: a running correction toward kGuessFactor * k candidates. Concurrent queries
-  // may lose each other's updates (relaxed loads and stores); results never depend on it.
-  std::atomic_ref<double> scale_ref(guess_scale_);
-  const double scale = scale_ref.load(std::memory_order_relaxed);
-  const double guess = GuessRadiusSq(best, k) * scale;
-  if (!(guess > 0 && std::isfinite(guess))) return false;
-  // Start at the block's distance plus the guessed radius: a query outside the data finds
-  // its neighbours from the edge, not from where it stands.
-  const double reach = std::sqrt(best_gap) + std::sqrt(guess);
-  double r2 = reach * reach;
-  const double first_r2 = r2;
-  const bool block_gaps_zero = best_gap == 0;
-  thread_local std::vector<uint32_t> ids;
-  thread_local std::vector<double> dist;
-  for (int attempt = 0; attempt < kGuessAttempts; ++attempt, r2 *= 4) {
-    const bool last = r2 >= max_dist_sq;
-    if (last) r2 = max_dist_sq;
-    size_t n = 0;
-    ForRunsNear(c, r2, [&](uint64_t first, uint64_t nrows) {
-      if (ids.size() < n + nrows) {
-        ids.resize(n + nrows);
-        dist.resize(n + nrows);
-      }
-      const kernels::RowFilter f = Filter(t_.data() + first, expires_.data() + first, w, now);
-      if constexpr (kDims == 2) {
-        n += kernels::RadiusFilter2(col_[0].data() + first, col_[1].data() + first, nrows, c[0],
-                                    c[1], r2, f, static_cast<uint32_t>(first), ids.data() + n,
-                                    dist.data() + n);
-      } else {
-        n += kernels::RadiusFilter3(col_[0].data() + first, col_[1].data() + first,
-                                    col_[2].data() + first, nrows, c[0], c[1], c[2], r2, f,
-                                    static_cast<uint32_t>(first), ids.data() + n,
-                                    dist.data() + n);
-      }
-      return true;
-    });
-    // Every row within r2 is a candidate, so when k of them are (or r2 covers the whole
-    // allowed distance) the k nearest are among them.
-    if (n >= k || last) {
-      for (size_t i = 0; i < n; ++i) top->Push(dist[i], ids[i]);
-      if (!last && block_gaps_zero) {
-        // Area, hence the count, grows with r2: the scale that would have found the target.
-        const double want = kGuessFactor * static_cast<double>(k);
-        const double f = std::clamp(want / static_cast<double>(n) * r2 / first_r2, 0.25, 4.0);
-        scale_ref.store(std::clamp(scale * (1 + (f - 1) / 8), 1e-6, 1e6),
-                        std::memory_order_relaxed);
-      }
-      return true;
-    }
-  }
-  return false;
-}
-
-template <int kDims>
-void LiveIndex<kDims>::Nearest(const Point& c, size_t k, double max_dist_sq, const TimeWindow& w,
-                               int64_t now, std::vector<Hit>* out) const {
-  out->clear();
-  if (k == 0 || present_ == 0) return;
-  // Superblocks nearest first, and within each its blocks nearest first, each taken only
-  // while its bound is within the k-th best distance so far (which only shrinks, so a box
-  // passed over can hold nothing better). Selection by linear minimum over small arrays of
-  // gaps computed branch-free: measured faster than a best-first heap over both levels,
-  // whose pushes and pops cost more than the few extra blocks this order may scan.
-  const uint64_t supers = smin_[0].size();
-  thread_local std::vector<double> super_gaps;
-  super_gaps.resize(supers);
-  GapsSq<kDims, double>(smin_, smax_, 0, supers, c, super_gaps.data());
-  kernels::TopK<double> top(k, max_dist_sq);
-  // First the rows within a radius guessed from the density around the query (about
-  // kGuessFactor * k of them): one filtering pass and a few dozen heap pushes, where
-  // offering whole blocks to the heap pushes every row that beats the k-th best so far
-  // (measured: half of a W4 kNN query). When the guess holds fewer than k rows it grows;
-  // after kGuessAttempts the search below runs, which needs no guess.
-  if (NearestWithin(c, k, max_dist_sq, w, now, super_gaps.data(), &top)) {
-    for (const auto& n : top.Sorted()) out->push_back({key_of_slot_[n.id], n.dist_sq, t_[n.id]});
-    return;
-  }
-  const uint64_t rows = options_.block_rows;
-  double block_gaps[kSuperBlock];
-  for (int64_t sb; (sb = PopNearest(super_gaps.data(), supers, top.threshold())) >= 0;) {
-    const uint64_t first_block = static_cast<uint64_t>(sb) * kSuperBlock;
-    const uint64_t nb = std::min(num_blocks_ - first_block, kSuperBlock);
-    GapsSq<kDims, double>(bmin_, bmax_, first_block, nb, c, block_gaps);
-    for (int64_t i; (i = PopNearest(block_gaps, nb, top.threshold())) >= 0;) {
-      const uint64_t first = (first_block + static_cast<uint64_t>(i)) * rows;
-      const kernels::RowFilter f = Filter(t_.data() + first, expires_.data() + first, w, now);
-      if constexpr (kDims == 2) {
-        kernels::TopK2(col_[0].data() + first, col_[1].data() + first, rows, c[0], c[1], f,
-                       static_cast<uint32_t>(first), &top);
-      } else {
-        kernels::TopK3(col_[0].data() + first, col_[1].data() + first, col_[2].data() + first,
-                       rows, c[0], c[1], c[2], f, static_cast<uint32_t>(first), &top);
-      }
-    }
-  }
-  for (const auto& n : top.Sorted()) out->push_back({key_of_slot_[n.id], n.dist_sq, t_[n.id]});
 }
 
 template <int kDims>

@@ -6,7 +6,9 @@
 // geometry) on planar 2D, planar 3D and geographic namespaces; geographic edge cases
 // (antimeridian, poles, tiny and planet-sized radii, cylinders); bad input named and leaving
 // the state unchanged; namespaces; Stats' memory against a counting operator new; and batch
-// atomicity and queries around a moving object under concurrent readers and writers.
+// atomicity and queries around a moving object under concurrent readers and writers. The
+// visitor forms, ids of every length and the namespace lock have files of their own
+// (db_visitor_test.cc, db_records_test.cc, rw_lock_test.cc).
 #include "locus/db.h"
 
 #include <gtest/gtest.h>
@@ -21,10 +23,8 @@
 #include <new>
 #include <random>
 #include <set>
-#include <shared_mutex>
 #include <thread>
 
-#include "api/db/rw_lock.h"
 #include "tests/testing/harness.h"
 
 // Counting global allocation functions for this test binary: DbStatsTest compares
@@ -854,157 +854,6 @@ TEST(DbTtlTest, TheBackgroundSweeperRemovesExpiredObjects) {
   EXPECT_EQ(db->Stats("p")->swept, 50u);
 }
 
-// The visitor forms of the queries (HitView) give exactly the hits of the collecting forms,
-// in the same order, with the same truncation and the same errors; a visitor that stops
-// receives no further hit.
-TEST(DbVisitorTest, VisitorFormsMatchTheCollectingFormsAndStopEarly) {
-  const uint64_t seed = TestSeed();
-  SCOPED_TRACE(SeedTrace(seed));
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<double> u(0, 1);
-  auto db = std::move(Db::OpenInMemory()).value();
-  for (auto cs : {CoordinateSystem::kGeographic, CoordinateSystem::kPlanar2D,
-                  CoordinateSystem::kPlanar3D}) {
-    const std::string ns = std::string("v").append(std::to_string(static_cast<int>(cs)));
-    ASSERT_TRUE(db->CreateNamespace(ns, {.coordinates = cs}).ok());
-    const bool geo = cs == CoordinateSystem::kGeographic;
-    auto at = [&](double a, double b) {
-      return geo ? Position{a * 2 - 1, 50 + b * 2, 0} : Position{a * 1000, b * 1000, b * 10};
-    };
-    Batch b;
-    for (int i = 0; i < 3000; ++i) {
-      // (append: operator+ on the literal trips GCC 12's -Wrestrict false positive)
-      b.Upsert(ns, {.id = std::string("object-number-").append(std::to_string(i)),
-                    .pos = at(u(rng), u(rng)), .timestamp = i % 50,
-                    .metadata = i % 3 ? "" : std::string("meta").append(std::to_string(i))});
-    }
-    ASSERT_TRUE(db->Apply(b).ok());
-    auto same = [](const std::vector<Hit>& want, const std::vector<HitView>& got) {
-      if (want.size() != got.size()) return false;
-      for (size_t i = 0; i < want.size(); ++i) {
-        const Hit& w = want[i];
-        const HitView& g = got[i];
-        if (w.id != g.id || w.pos.x != g.pos.x || w.pos.y != g.pos.y || w.pos.z != g.pos.z ||
-            w.timestamp != g.timestamp || w.distance != g.distance || w.metadata != g.metadata) {
-          return false;
-        }
-      }
-      return true;
-    };
-    size_t compared = 0;
-    for (int q = 0; q < 60; ++q) {
-      QueryOptions o;
-      o.with_metadata = q % 2 == 0;
-      o.limit = q % 3 == 0 ? 7 : 100000;
-      if (q % 4 == 1) o.updated_from = 10;
-      const Position c = at(u(rng), u(rng));
-      const double radius = geo ? 20000 * u(rng) : 150 * u(rng);
-      const Position lo = at(u(rng) * 0.5, u(rng) * 0.5);
-      const Position hi = at(0.5 + u(rng) * 0.5, 0.5 + u(rng) * 0.5);
-      const std::vector<std::vector<Position>> rings = {{lo, {hi.x, lo.y, 0}, hi}};
-      const size_t k = 1 + rng() % 30;
-      // Stored copies: a view is valid only during the visitor's call.
-      std::vector<std::string> ids, metas;
-      std::vector<HitView> got;
-      auto collect = [&](const HitView& v) {
-        ids.emplace_back(v.id);
-        metas.emplace_back(v.metadata);
-        got.push_back(v);
-        return true;
-      };
-      auto check = [&](const Result<QueryResult>& want, const Result<VisitResult>& visited,
-                       const char* what) {
-        ASSERT_EQ(want.ok(), visited.ok()) << what;
-        if (!want.ok()) {
-          EXPECT_EQ(want.status().ToString(), visited.status().ToString()) << what;
-          return;
-        }
-        for (size_t i = 0; i < got.size(); ++i) {
-          got[i].id = ids[i];
-          got[i].metadata = metas[i];
-        }
-        EXPECT_TRUE(same(want->hits, got)) << what << " query " << q;
-        EXPECT_EQ(want->truncated, visited->truncated) << what;
-        EXPECT_EQ(visited->hits, got.size()) << what;
-        EXPECT_FALSE(visited->stopped) << what;
-        compared += want->hits.size();
-        ids.clear();
-        metas.clear();
-        got.clear();
-      };
-      check(db->WithinRadius(ns, c, radius, o), db->WithinRadius(ns, c, radius, o, collect),
-            "radius");
-      check(db->InBox(ns, lo, hi, o), db->InBox(ns, lo, hi, o, collect), "box");
-      check(db->Nearest(ns, c, k, o), db->Nearest(ns, c, k, o, collect), "knn");
-      check(db->WithinPolygon(ns, rings, o), db->WithinPolygon(ns, rings, o, collect),
-            "polygon");
-      // Errors: the same status from both forms.
-      check(db->WithinRadius(ns, c, -1, o), db->WithinRadius(ns, c, -1, o, collect), "bad radius");
-      check(db->Nearest("absent", c, k, o), db->Nearest("absent", c, k, o, collect), "absent");
-      // Stopping after `stop` hits.
-      const size_t stop = 1 + rng() % 5;
-      size_t seen = 0;
-      auto stopper = [&](const HitView&) { return ++seen < stop; };
-      auto r = db->WithinRadius(ns, c, radius, o, stopper);
-      ASSERT_TRUE(r.ok());
-      const size_t all = db->WithinRadius(ns, c, radius, o)->hits.size();
-      EXPECT_EQ(seen, std::min(stop, all));
-      EXPECT_EQ(r->hits, seen);
-      EXPECT_EQ(r->stopped, all >= stop);
-    }
-    EXPECT_GT(compared, 1000u) << ns;
-  }
-}
-
-// Ids are stored inline up to 15 bytes and on the heap beyond (db_internal::StoredId): every
-// length on both sides of that edge, including bytes that are not text, survives upserts,
-// key reuse after deletes, a bulk load's renumbering and queries.
-TEST(DbRecordsTest, IdsOfEveryLengthRoundTrip) {
-  auto db = std::move(Db::OpenInMemory()).value();
-  ASSERT_TRUE(db->CreateNamespace("ids", {.coordinates = CoordinateSystem::kPlanar2D}).ok());
-  std::vector<std::string> ids;
-  for (size_t len = 1; len <= 40; ++len) {
-    for (char c : {'a', 'z'}) {
-      std::string id(len, c);
-      if (len >= 2) id[len / 2] = static_cast<char>(len);  // a control byte inside
-      ids.push_back(id);
-    }
-  }
-  Batch bulk;  // > 1024 operations: the bulk path, which renumbers keys
-  for (size_t i = 0; i < 1500; ++i) {
-    bulk.Upsert("ids", {.id = "bulk-" + std::to_string(i), .pos = {double(i), 0}});
-  }
-  for (size_t i = 0; i < ids.size(); ++i) {
-    bulk.Upsert("ids", {.id = ids[i], .pos = {double(i), 1}});
-  }
-  ASSERT_TRUE(db->Apply(bulk).ok());
-  for (size_t i = 0; i < ids.size(); ++i) {
-    auto got = db->Get("ids", ids[i]);
-    ASSERT_TRUE(got.ok()) << ids[i].size();
-    EXPECT_EQ(got->id, ids[i]);
-    EXPECT_EQ(got->pos.x, double(i));
-  }
-  // Delete every other one, then insert new ids (reusing the freed keys) of other lengths.
-  for (size_t i = 0; i < ids.size(); i += 2) ASSERT_TRUE(db->Delete("ids", ids[i]).ok());
-  std::vector<std::string> fresh;
-  for (size_t i = 0; i < ids.size(); i += 2) {
-    fresh.push_back(std::string(41 - ids[i].size(), 'q') + std::to_string(i));
-    ASSERT_TRUE(db->Upsert("ids", {.id = fresh.back(), .pos = {double(i), 2}}).ok());
-  }
-  for (size_t i = 0; i < ids.size(); ++i) {
-    EXPECT_EQ(db->Get("ids", ids[i]).ok(), i % 2 == 1) << ids[i].size();
-  }
-  QueryOptions every;
-  every.limit = 1'000'000;
-  auto all = db->InBox("ids", {-1, -1, 0}, {1e9, 3, 0}, every);
-  ASSERT_TRUE(all.ok());
-  std::set<std::string> seen;
-  for (const Hit& h : all->hits) seen.insert(h.id);
-  EXPECT_EQ(seen.size(), 1500 + ids.size());
-  for (const std::string& id : fresh) EXPECT_EQ(seen.count(id), 1u) << id;
-  for (size_t i = 1; i < ids.size(); i += 2) EXPECT_EQ(seen.count(ids[i]), 1u) << ids[i].size();
-}
-
 // memory_bytes against the heap: the bytes operator new handed out (the counting functions at
 // the top of this file) change by exactly what Stats reports, across inserts of short and long
 // ids and metadata, updates that grow and shrink metadata, deletes, expiry sweeps and batches.
@@ -1388,61 +1237,6 @@ TEST(DbShapesTest, PolygonDistanceHullAndBoundsMatchBruteForce) {
 // Readers never see part of a batch: each batch moves every object of a group to one x
 // (the batch's version), across two namespaces; readers check that every hit of a query
 // shows the same version, in both namespaces read under one query each.
-// The namespace lock (api/db/rw_lock.h) on its own: plain data under it is never seen torn
-// (ThreadSanitizer checks the ordering in CI), a writer gets in while readers loop without
-// pause (writers go ahead of new readers), and sleepers wake: one side holds the lock far
-// longer than the others spin, so they sleep on the word and must be woken by the release.
-TEST(DbConcurrencyTest, NamespaceLockExcludesPrefersWritersAndWakesSleepers) {
-  db_internal::RwLock lock;
-  int64_t a = 0, b = 0;  // guarded by lock: a == b whenever it is free
-  std::atomic<bool> stop{false};
-  std::atomic<int64_t> reads{0};
-  std::vector<std::thread> readers;
-  for (int r = 0; r < 3; ++r) {
-    readers.emplace_back([&] {
-      while (!stop.load()) {
-        std::shared_lock hold(lock);
-        ASSERT_EQ(a, b);
-        reads.fetch_add(1);
-      }
-    });
-  }
-  for (int i = 0; i < 2000; ++i) {  // completes only if writers get in among looping readers
-    std::unique_lock hold(lock);
-    ++a;
-    ++b;
-  }
-  {  // A long hold: the readers outlast their spinning and sleep until the release.
-    std::unique_lock hold(lock);
-    const int64_t before = reads.load();
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    EXPECT_EQ(reads.load(), before);  // none got in
-  }
-  const int64_t after_release = reads.load();
-  while (reads.load() < after_release + 100) std::this_thread::yield();  // they woke
-  stop = true;
-  for (auto& t : readers) t.join();
-  EXPECT_EQ(a, 2000);
-  EXPECT_EQ(b, 2000);
-  // A long read hold: the writer sleeps, and the last reader's release wakes it.
-  std::atomic<bool> wrote{false};
-  std::thread writer;
-  {
-    std::shared_lock hold(lock);
-    writer = std::thread([&] {
-      std::unique_lock w(lock);
-      ++a;
-      wrote = true;
-    });
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    EXPECT_FALSE(wrote.load());
-  }
-  writer.join();
-  EXPECT_TRUE(wrote.load());
-  std::shared_lock hold(lock);
-  EXPECT_EQ(a, 2001);
-}
-
 TEST(DbConcurrencyTest, ReadersSeeAllOfABatchOrNone) {
   auto db = OpenTestDb(std::make_shared<ManualClock>(0));
   ASSERT_TRUE(db->CreateNamespace("p", {.coordinates = CoordinateSystem::kPlanar2D}).ok());
