@@ -17,6 +17,7 @@
 #include <numbers>
 #include <random>
 #include <set>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -25,8 +26,8 @@
 #include "kernels/column.h"
 #include "kernels/geo.h"
 #include "tests/testing/data.h"
-#include "tests/testing/rtree_util.h"
 #include "tests/testing/harness.h"
+#include "tests/testing/rtree_util.h"
 
 namespace locus::engine {
 namespace {
@@ -104,8 +105,8 @@ void RunKnnOracle(uint32_t node_size, std::vector<size_t> extra_sizes = {}) {
   sizes.insert(sizes.end(), extra_sizes.begin(), extra_sizes.end());
   for (Distribution dist : kAllDistributions) {
     for (size_t n : sizes) {
-      SCOPED_TRACE(::testing::Message() << testing::Name(dist) << " n=" << n
-                                        << " node_size=" << node_size);
+      SCOPED_TRACE(::testing::Message()
+                   << testing::Name(dist) << " n=" << n << " node_size=" << node_size);
       const std::vector<Box> boxes = MakeBoxes<Box>(n, dist, seed + n);
       RTreeOptions options;
       options.node_size = node_size;
@@ -125,8 +126,8 @@ void RunKnnOracle(uint32_t node_size, std::vector<size_t> extra_sizes = {}) {
         std::vector<double> maxes = {kInf, 0.0};
         if (n > 0) {
           const double dj = std::sqrt(all_stored[std::min<size_t>(5, n - 1)].first);
-          maxes.push_back(dj);                        // inclusive: the item is kept
-          maxes.push_back(std::nextafter(dj, 0.0));   // just below: it is not
+          maxes.push_back(dj);                       // inclusive: the item is kept
+          maxes.push_back(std::nextafter(dj, 0.0));  // just below: it is not
           maxes.push_back(dj * 1.5 + 1);
         }
         if (is_point) {  // radius queries: every item with distance <= r, as a set
@@ -192,6 +193,57 @@ TEST_P(RTreeKnnTargetTest, OracleOnEveryTarget) {
   RunKnnOracle<PackedRTree3F>(16);
 }
 
+// kNN first tries a bound guessed from the density under the dive's leaf, grows it, then
+// walks without one (rtree_knn_walk-inl.h). A dense cluster inside sparse points makes the
+// guess wrong both ways (too small beside the cluster, too large inside it), and queries far
+// outside the data need the fallback: every answer still equals brute force.
+template <typename Tree>
+void RunDensityChangeOracle(uint64_t seed) {
+  using T = typename TreeTraits<Tree>::Scalar;
+  using Box = typename Tree::Box;
+  constexpr bool k3 = std::is_same_v<Box, Box3>;
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> u(0, 1);
+  std::vector<Box> boxes;
+  auto point = [&](double x, double y, double z) {
+    Box b;
+    b.min.x = b.max.x = x;
+    b.min.y = b.max.y = y;
+    if constexpr (k3) b.min.z = b.max.z = z;
+    boxes.push_back(b);
+  };
+  for (int i = 0; i < 6000; ++i) point(0.5 + u(rng) * 1e-3, 0.5 + u(rng) * 1e-3, u(rng) * 1e-3);
+  for (int i = 0; i < 3000; ++i) point(u(rng), u(rng), u(rng));
+  auto tree = Tree::Build(boxes);
+  ASSERT_TRUE(tree.ok());
+  std::vector<Box> stored;
+  for (const Box& b : boxes) stored.push_back(Stored<T>(b));
+  std::vector<typename Tree::Neighbor> got;
+  for (int qi = 0; qi < 200; ++qi) {
+    // Inside the cluster, just beside it, anywhere, and far outside the data.
+    const double spread = qi % 4 == 0 ? 1e-3 : qi % 4 == 1 ? 2e-2 : qi % 4 == 2 ? 1 : 40;
+    const double base = qi % 4 == 2 ? 0 : 0.5 - spread / 2;
+    Box q;
+    q.min.x = q.max.x = base + u(rng) * spread;
+    q.min.y = q.max.y = base + u(rng) * spread;
+    if constexpr (k3) q.min.z = q.max.z = u(rng) * (qi % 4 == 3 ? 40 : 1);
+    if (qi % 5 == 4) q.max.x += 1e-3;  // a box query
+    const auto all = AllByDistance(stored, q);
+    for (size_t k : {size_t{1}, size_t{10}, size_t{32}, size_t{100}}) {
+      for (double m : {kInf, std::sqrt(all[k / 2].first)}) {
+        SCOPED_TRACE(::testing::Message() << "query " << qi << " k=" << k << " max=" << m);
+        ASSERT_TRUE(tree->Nearest(q, k, &got, m).ok());
+        ASSERT_EQ(Pairs(got), TakeK(all, k, m));
+      }
+    }
+  }
+}
+TEST(RTreeKnnTest, NearestWhereTheDensityChanges) {
+  SCOPED_TRACE(SeedTrace(TestSeed()));
+  RunDensityChangeOracle<PackedRTree2D>(TestSeed());
+  RunDensityChangeOracle<PackedRTree3F>(TestSeed() + 1);
+}
+
 // Far-off f32 coordinates: the stored boxes differ visibly from the exact ones, so Nearest
 // (stored distances, lower bounds) and NearestExact give different, each correct, answers.
 TEST(RTreeKnnTest, F32StoredVsExactDistances) {
@@ -243,9 +295,8 @@ TEST(RTreeKnnTest, RadiusSweepsCoveredSubtrees) {
     // Tree order: the same order Search over the bounding box gives, filtered.
     std::vector<uint32_t> in_box;
     ASSERT_TRUE(tree->Search(Box2{{c.x - r, c.y - r}, {c.x + r, c.y + r}}, &in_box).ok());
-    std::erase_if(in_box, [&](uint32_t i) {
-      return !std::binary_search(want.begin(), want.end(), i);
-    });
+    std::erase_if(in_box,
+                  [&](uint32_t i) { return !std::binary_search(want.begin(), want.end(), i); });
     ASSERT_EQ(got.size(), want.size());
     ASSERT_EQ(got, in_box);
   }
@@ -286,9 +337,9 @@ TEST(RTreeKnnTest, Errors) {
             "max_distance = -1: must be >= 0 (+inf for no limit)");
   EXPECT_EQ(tree->Nearest(Point2{1, 1}, 3, &got, nan).message(),
             "max_distance = nan: must be >= 0 (+inf for no limit)");
-  EXPECT_EQ(tree->NearestExact(Point2{1, 1}, 3, std::span<const Box2>(boxes).first(99), &got)
-                .message(),
-            "items.size() = 99: must equal the tree's size 100");
+  EXPECT_EQ(
+      tree->NearestExact(Point2{1, 1}, 3, std::span<const Box2>(boxes).first(99), &got).message(),
+      "items.size() = 99: must equal the tree's size 100");
   EXPECT_EQ(tree->NearestHaversine(Point2{10, 91}, 3, &got).message(),
             "lon_lat.y = 91: outside [-90, 90]");
   EXPECT_EQ(tree->NearestHaversine(Point2{nan, 0}, 3, &got).message(),
@@ -318,7 +369,10 @@ TEST(RTreeKnnTest, CustomMetricL1) {
                std::max({b.min.z - q.max.z, q.min.z - b.max.z, 0.0});
       };
       int item_calls = 0;
-      auto item = [&](uint32_t, const Box3& b) { ++item_calls; return l1(b); };
+      auto item = [&](uint32_t, const Box3& b) {
+        ++item_calls;
+        return l1(b);
+      };
       const double m = qi % 2 ? kInf : 100.0;
       ASSERT_TRUE(tree->NearestBy({l1, item}, 7, &got, m).ok());
       std::vector<std::pair<double, uint32_t>> all;
@@ -348,10 +402,18 @@ std::vector<Point2> GeoPoints(size_t n, uint64_t seed) {
   std::vector<Point2> pts(n);
   for (size_t i = 0; i < n; ++i) {
     switch (i % 4) {
-      case 0: pts[i] = {lon(rng), std::asin(u(rng)) / kDeg}; break;
-      case 1: pts[i] = {u(rng) > 0 ? 180 - e(rng) : -180 + e(rng), 10 * u(rng)}; break;
-      case 2: pts[i] = {lon(rng), (u(rng) > 0 ? 1 : -1) * (90 - e(rng) * e(rng))}; break;
-      default: pts[i] = {lon(rng), i % 8 == 3 ? 90.0 : 60 * u(rng)}; break;
+      case 0:
+        pts[i] = {lon(rng), std::asin(u(rng)) / kDeg};
+        break;
+      case 1:
+        pts[i] = {u(rng) > 0 ? 180 - e(rng) : -180 + e(rng), 10 * u(rng)};
+        break;
+      case 2:
+        pts[i] = {lon(rng), (u(rng) > 0 ? 1 : -1) * (90 - e(rng) * e(rng))};
+        break;
+      default:
+        pts[i] = {lon(rng), i % 8 == 3 ? 90.0 : 60 * u(rng)};
+        break;
     }
   }
   return pts;
@@ -376,9 +438,8 @@ void RunHaversineOracle(uint32_t node_size) {
   }
   std::mt19937_64 rng(seed + 1);
   std::uniform_real_distribution<double> u(-1, 1), ulon(-180, 180);
-  std::vector<Point2> queries = {{179.99, 0.5}, {-179.999, -3}, {180, 0}, {-180, 5},
-                                 {0, 90},       {123, -90},     {539.5, 2}, {-200, 89.9},
-                                 {45, 89.999}};
+  std::vector<Point2> queries = {{179.99, 0.5}, {-179.999, -3}, {180, 0},     {-180, 5},   {0, 90},
+                                 {123, -90},    {539.5, 2},     {-200, 89.9}, {45, 89.999}};
   for (int i = 0; i < 25; ++i) queries.push_back({ulon(rng), std::asin(u(rng)) / kDeg});
   std::vector<typename Tree::Neighbor> got;
   // Metres: scalar <cmath> vs the SIMD kernel; f32 trees store each point as a box one f32
@@ -438,9 +499,9 @@ TEST(RTreeKnnTest, LonLatBoxDistanceMatchesSampling) {
     b.min.y = -90 + (180 - h) * u(rng);
     if (trial % 11 == 0) b.min.y = 90 - h;  // touching the north pole
     b.max.y = b.min.y + h;
-    const Point2 q = trial % 4 == 0 ? Point2{b.min.x - 0.5 + u(rng) - 180 * (trial % 8 == 0),
-                                             -90 + 180 * u(rng)}
-                                    : Point2{-180 + 360 * u(rng), -90 + 180 * u(rng)};
+    const Point2 q =
+        trial % 4 == 0 ? Point2{b.min.x - 0.5 + u(rng) - 180 * (trial % 8 == 0), -90 + 180 * u(rng)}
+                       : Point2{-180 + 360 * u(rng), -90 + 180 * u(rng)};
     size_t idx = 0;
     for (int i = 0; i <= kGrid; ++i) {
       for (int j = 0; j <= kGrid; ++j, ++idx) {
@@ -452,9 +513,9 @@ TEST(RTreeKnnTest, LonLatBoxDistanceMatchesSampling) {
     const double sampled = *std::min_element(d.data(), d.data() + idx);
     const double got = internal::LonLatBoxMetres(q.x, q.y, b);
     const double cell = (w + h) / kGrid * kDeg * kernels::kEarthRadiusMetres;
-    SCOPED_TRACE(::testing::Message() << "box lon [" << b.min.x << ", " << b.max.x << "] lat ["
-                                      << b.min.y << ", " << b.max.y << "] query " << q.x
-                                      << ", " << q.y);
+    SCOPED_TRACE(::testing::Message()
+                 << "box lon [" << b.min.x << ", " << b.max.x << "] lat [" << b.min.y << ", "
+                 << b.max.y << "] query " << q.x << ", " << q.y);
     ASSERT_LE(got, sampled + 1e-6);
     ASSERT_GE(got, sampled - cell);
   }
