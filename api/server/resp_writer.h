@@ -18,6 +18,7 @@ class RespWriter {
  public:
   RespWriter(std::string* out, RespVersion version) : out_(out), version_(version) {}
   RespVersion version() const { return version_; }
+  void set_version(RespVersion version) { version_ = version; }  // HELLO
 
   // "+OK": line breaks in `s` become blanks, as redis-server keeps replies well formed.
   void Status(std::string_view s);

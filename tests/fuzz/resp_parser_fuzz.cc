@@ -5,7 +5,9 @@
 // give the same commands and the same error at the same point (the parser is incremental),
 // every command's arguments must lie within the buffer or be decoded inline arguments no
 // longer than their line, and what a call reports consumed never exceeds what it was given.
-// Each multibulk command re-encoded must parse back to itself.
+// Each multibulk command re-encoded must parse back to itself. Every command is then run
+// through the command dispatcher (api/server/commands.h) on one session, as a connection
+// runs them: each reply must be exactly one complete RESP reply.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -13,7 +15,10 @@
 #include <string_view>
 #include <vector>
 
+#include "api/server/commands.h"
 #include "api/server/resp_parser.h"
+#include "api/server/resp_writer.h"
+#include "tests/testing/resp_client.h"  // RespReplyLength
 
 namespace {
 
@@ -30,8 +35,7 @@ void Check(bool ok) {
   if (!ok) std::abort();
 }
 
-std::vector<Event> Feed(std::string_view bytes, size_t piece, const RespLimits& limits,
-                        bool auth) {
+std::vector<Event> Feed(std::string_view bytes, size_t piece, const RespLimits& limits, bool auth) {
   RespParser parser(limits);
   std::vector<Event> events;
   std::string buf;
@@ -52,7 +56,8 @@ std::vector<Event> Feed(std::string_view bytes, size_t piece, const RespLimits& 
         Check(!parser.args().empty());
         Event e;
         for (std::string_view a : parser.args()) {
-          const bool in_buf = a.data() >= buf.data() && a.data() + a.size() <= buf.data() + buf.size();
+          const bool in_buf =
+              a.data() >= buf.data() && a.data() + a.size() <= buf.data() + buf.size();
           Check(in_buf || a.size() <= limits.max_line_bytes);
           e.args.emplace_back(a);
         }
@@ -95,10 +100,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!e.error.empty()) continue;
     if (static_cast<int64_t>(e.args.size()) > limits.max_args) continue;  // inline commands
     bool fits = true;
-    for (const std::string& a : e.args) fits &= static_cast<int64_t>(a.size()) <= limits.max_bulk_bytes;
+    for (const std::string& a : e.args)
+      fits &= static_cast<int64_t>(a.size()) <= limits.max_bulk_bytes;
     if (!fits) continue;
     const std::vector<Event> again = Feed(Encode(e.args), 1 << 20, limits, false);
     Check(again.size() == 1 && again[0] == e);
+  }
+  locus::server::Session session;
+  session.id = 1;
+  for (const Event& e : whole) {
+    if (!e.error.empty()) break;
+    std::vector<std::string_view> args(e.args.begin(), e.args.end());
+    std::string reply;
+    locus::server::RespWriter writer(&reply, session.resp);
+    locus::server::Dispatch(session, args, writer);
+    Check(!reply.empty() && locus::testing::RespReplyLength(reply) == reply.size());
+    if (session.close_after_reply) break;
   }
   return 0;
 }

@@ -29,30 +29,12 @@
 #include <thread>
 #include <vector>
 
+#include "tests/testing/loopback.h"
+
 namespace locus::testing {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// Asks the kernel for a free loopback port. Another process may take it before postgres binds
-// it; Start() retries then.
-Result<uint16_t> FreePort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return IoError(std::string("socket: ") + std::strerror(errno));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof(addr);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    const int err = errno;
-    ::close(fd);
-    return IoError(std::string("bind/getsockname on 127.0.0.1: ") + std::strerror(err));
-  }
-  ::close(fd);
-  return uint16_t(ntohs(addr.sin_port));
-}
 
 std::string ReadAll(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -1,0 +1,162 @@
+// Server (server.h): one asio::io_context run by the I/O threads; an acceptor coroutine per
+// listening address; a session coroutine per connection. A session has at most one read or
+// one write outstanding, so it needs no strand even with several threads.
+#include "api/server/server.h"
+
+#include <algorithm>
+#include <atomic>
+#include <span>
+#include <thread>
+
+#include "api/server/commands.h"
+#include "api/server/resp_writer.h"
+#include "asio.hpp"
+
+namespace locus::server {
+namespace {
+
+using asio::awaitable;
+using asio::use_awaitable;
+using asio::ip::tcp;
+
+constexpr size_t kReadChunk = 16 * 1024;  // redis-server's PROTO_IOBUF_LEN
+
+}  // namespace
+
+struct Server::Impl {
+  ServerOptions options;
+  asio::io_context io;
+  std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
+  std::vector<std::thread> threads;
+  std::atomic<int64_t> next_client_id{1};
+  uint16_t port = 0;
+  bool stopped = false;
+
+  awaitable<void> Accept(tcp::acceptor& acceptor);
+  awaitable<void> Serve(tcp::socket socket);
+};
+
+awaitable<void> Server::Impl::Accept(tcp::acceptor& acceptor) {
+  for (;;) {
+    asio::error_code ec;
+    tcp::socket socket = co_await acceptor.async_accept(asio::redirect_error(use_awaitable, ec));
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+      continue;  // e.g. out of descriptors: keep serving the connections there are
+    }
+    socket.set_option(tcp::no_delay(true), ec);
+    asio::co_spawn(io, Serve(std::move(socket)), asio::detached);
+  }
+}
+
+awaitable<void> Server::Impl::Serve(tcp::socket socket) {
+  Session session;
+  session.id = next_client_id.fetch_add(1);
+  RespParser parser(options.limits);
+  std::string in;   // unconsumed request bytes, [0, in.size())
+  std::string out;  // replies not yet written
+  std::vector<std::string_view> args;
+  asio::error_code ec;
+  for (;;) {
+    // Read at least a chunk, or what the pending argument needs.
+    const size_t old = in.size();
+    const size_t want = std::max(kReadChunk, parser.needed() > old ? parser.needed() - old : 0);
+    if (old + want > options.max_query_buffer + kReadChunk) break;  // a claim past the limit
+    in.resize(old + want);
+    const size_t n = co_await socket.async_read_some(asio::buffer(in.data() + old, want),
+                                                     asio::redirect_error(use_awaitable, ec));
+    in.resize(old + n);
+    if (ec) break;
+    // Every complete command, in order; the replies go out together.
+    RespWriter writer(&out, session.resp);
+    size_t consumed = 0;
+    bool close = false;
+    for (;;) {
+      const RespParser::Step step =
+          parser.Next(std::string_view(in).substr(consumed), /*auth_required=*/false);
+      consumed += step.consumed;
+      if (step.status == RespParser::Status::kNeedMore) break;
+      if (step.status == RespParser::Status::kError) {
+        writer.Error(parser.error());
+        close = true;
+        break;
+      }
+      args.assign(parser.args().begin(), parser.args().end());
+      Dispatch(session, args, writer);
+      writer.set_version(session.resp);
+      if (session.close_after_reply) {
+        close = true;
+        break;
+      }
+    }
+    in.erase(0, consumed);
+    if (!out.empty()) {
+      co_await asio::async_write(socket, asio::buffer(out),
+                                 asio::redirect_error(use_awaitable, ec));
+      out.clear();
+      if (ec) break;
+    }
+    if (close || in.size() > options.max_query_buffer) break;
+  }
+  socket.shutdown(tcp::socket::shutdown_both, ec);
+  socket.close(ec);
+}
+
+Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Server::~Server() { Stop(); }
+
+uint16_t Server::port() const { return impl_->port; }
+
+Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  uint16_t port = options.port;
+  for (const std::string& address : options.bind) {
+    asio::error_code ec;
+    const asio::ip::address ip = asio::ip::make_address(address, ec);
+    if (ec) return InvalidArgumentError("bind: not an IP address: '" + address + "'");
+    auto acceptor = std::make_unique<tcp::acceptor>(impl->io);
+    const tcp::endpoint endpoint(ip, port);
+    acceptor->open(endpoint.protocol(), ec);
+    if (ec && ip.is_v6() && ip.is_loopback()) continue;  // no IPv6 here: loopback v4 serves
+    if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec && ip.is_v6()) acceptor->set_option(asio::ip::v6_only(true), ec);
+    if (!ec) acceptor->bind(endpoint, ec);
+    if (ec && ip.is_v6() && ip.is_loopback() && ec == std::errc::address_not_available) continue;
+    if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      return IoError("bind: cannot listen on " + address + " port " + std::to_string(port) + ": " +
+                     ec.message());
+    }
+    port = acceptor->local_endpoint().port();  // the chosen one, then the same on the others
+    impl->acceptors.push_back(std::move(acceptor));
+  }
+  if (impl->acceptors.empty()) return InvalidArgumentError("bind: no address to listen on");
+  impl->port = port;
+  for (auto& acceptor : impl->acceptors) {
+    asio::co_spawn(impl->io, impl->Accept(*acceptor), asio::detached);
+  }
+  const int threads = options.io_threads > 0
+                          ? options.io_threads
+                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  for (int i = 0; i < threads; ++i) {
+    impl->threads.emplace_back([io = &impl->io] { io->run(); });
+  }
+  return std::unique_ptr<Server>(new Server(std::move(impl)));
+}
+
+void Server::Stop() {
+  if (impl_ == nullptr || impl_->stopped) return;
+  impl_->stopped = true;
+  impl_->io.stop();
+  for (std::thread& t : impl_->threads) t.join();
+  impl_->threads.clear();
+  for (auto& acceptor : impl_->acceptors) {  // no thread runs the io_context now
+    asio::error_code ec;
+    acceptor->close(ec);
+  }
+  // The sessions' coroutines, and their sockets, end with the io_context (~Impl).
+}
+
+}  // namespace locus::server

@@ -1,0 +1,206 @@
+// Tests locusd's server (api/server/server.h) over real sockets on loopback: the connection
+// commands, unknown commands, arity and protocol errors answered byte for byte as a real
+// redis-server 7.0 answers them (started by the test, testing/redis_server.h), in RESP2 and
+// after HELLO 3; pipelining 10,000 commands in one write; a request sent one byte per write;
+// the query-buffer limit; redis-cli against it.
+#include "api/server/server.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tests/testing/redis_server.h"
+#include "tests/testing/resp_client.h"
+
+namespace locus::server {
+namespace {
+
+using ::locus::testing::RedisServer;
+using ::locus::testing::RespClient;
+
+std::unique_ptr<Server> StartLocus(ServerOptions options = {}) {
+  options.bind = {"127.0.0.1"};
+  options.port = 0;
+  options.io_threads = 2;
+  auto server = Server::Start(options);
+  EXPECT_TRUE(server.ok()) << server.status().ToString();
+  return server.ok() ? std::move(*server) : nullptr;
+}
+
+std::unique_ptr<RespClient> Connect(uint16_t port) {
+  auto client = RespClient::Connect(port);
+  EXPECT_TRUE(client.ok()) << client.status().ToString();
+  return client.ok() ? std::move(*client) : nullptr;
+}
+
+// HELLO's reply carries the connection's id, which differs between servers.
+std::string MaskId(std::string reply) {
+  const std::string key = "$2\r\nid\r\n:";
+  const size_t at = reply.find(key);
+  if (at != std::string::npos) {
+    const size_t end = reply.find("\r\n", at + key.size());
+    reply.replace(at + key.size(), end - at - key.size(), "ID");
+  }
+  return reply;
+}
+
+// Sends each request on one connection to both servers and compares every reply.
+void ExpectSameReplies(uint16_t redis_port, uint16_t locus_port,
+                       const std::vector<std::string>& requests) {
+  auto redis = Connect(redis_port);
+  auto locus = Connect(locus_port);
+  ASSERT_TRUE(redis && locus);
+  for (const std::string& request : requests) {
+    SCOPED_TRACE("request: " + request);
+    ASSERT_TRUE(redis->Send(request).ok());
+    ASSERT_TRUE(locus->Send(request).ok());
+    auto want = redis->ReadReply();
+    auto got = locus->ReadReply();
+    ASSERT_TRUE(want.ok()) << want.status().ToString();
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    EXPECT_EQ(MaskId(*got), MaskId(*want));
+  }
+}
+
+class ServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto redis = RedisServer::Start();
+    ASSERT_TRUE(redis.ok()) << redis.status().ToString();
+    redis_ = std::move(*redis);
+    locus_ = StartLocus();
+    ASSERT_NE(locus_, nullptr);
+  }
+  std::unique_ptr<RedisServer> redis_;
+  std::unique_ptr<Server> locus_;
+};
+
+TEST_F(ServerTest, ConnectionCommandsAnswerAsRedis) {
+  const std::string long_arg(300, 'x');
+  ExpectSameReplies(
+      redis_->port(), locus_->port(),
+      {"PING\r\n", "*1\r\n$4\r\nPING\r\n", "*2\r\n$4\r\nping\r\n$5\r\nhello\r\n", "ping a b\r\n",
+       "ECHO\r\n", "echo \"a\\x00b\\r\\n\"\r\n", "*2\r\n$4\r\nECHO\r\n$0\r\n\r\n",
+       "NOSUCH a 'b c'\r\n", "nosuch\r\n", "nosuch " + long_arg + " " + long_arg + "\r\n",
+       "no\"such\" x\r\n", "HELLO 4\r\n", "HELLO x\r\n", "HELLO 3 SETNAME\r\n",
+       "HELLO 2 SETNAME a b\r\n", "HELLO 2 SETNAME \"a b\"\r\n", "HELLO\r\n",
+       // RESP3 from here on this connection.
+       "HELLO 3 SETNAME c1\r\n", "PING\r\n", "ECHO x\r\n", "nosuch\r\n", "HELLO 2\r\n",
+       "PING x\r\n"});
+}
+
+TEST_F(ServerTest, PipelinedCommandsAndEmptyOnesAsRedis) {
+  // One write holding several commands and empty ones: the same replies in the same order.
+  const std::string pipeline = "*0\r\nPING\r\n\r\n*-1\r\n*2\r\n$4\r\nECHO\r\n$1\r\nz\r\nPING q\r\n";
+  for (const uint16_t port : {redis_->port(), locus_->port()}) {
+    auto c = Connect(port);
+    ASSERT_TRUE(c->Send(pipeline).ok());
+    EXPECT_EQ(*c->ReadReply(), "+PONG\r\n");
+    EXPECT_EQ(*c->ReadReply(), "$1\r\nz\r\n");
+    EXPECT_EQ(*c->ReadReply(), "$1\r\nq\r\n");
+  }
+}
+
+TEST_F(ServerTest, ProtocolErrorsAreAnsweredThenTheConnectionClosesAsRedis) {
+  for (const std::string request : {"*1\r\n$-5\r\n", "*x\r\n", "*1\r\n+PING\r\n", "ECHO \"a\r\n",
+                                    "*3000000000\r\n", "PING\r\n*1\r\n$4\r\nECHO\r\n"}) {
+    SCOPED_TRACE("request: " + request);
+    std::vector<std::string> replies[2];
+    bool closed[2];
+    int i = 0;
+    for (const uint16_t port : {redis_->port(), locus_->port()}) {
+      auto c = Connect(port);
+      ASSERT_TRUE(c->Send(request).ok());
+      for (auto r = c->ReadReply(500); r.ok(); r = c->ReadReply(500)) replies[i].push_back(*r);
+      closed[i] = c->ClosedWithin(200);
+      ++i;
+    }
+    EXPECT_EQ(replies[1], replies[0]);
+    EXPECT_EQ(closed[1], closed[0]);
+  }
+}
+
+TEST_F(ServerTest, QuitRepliesThenCloses) {
+  auto c = Connect(locus_->port());
+  ASSERT_TRUE(c->Send("QUIT\r\nPING\r\n").ok());
+  EXPECT_EQ(*c->ReadReply(), "+OK\r\n");
+  EXPECT_TRUE(c->ClosedWithin(2000));
+}
+
+TEST(ServerAloneTest, TenThousandPipelinedCommandsInOneWrite) {
+  auto server = StartLocus();
+  auto c = Connect(server->port());
+  std::string batch;
+  for (int i = 0; i < 10000; ++i) batch += i % 2 ? "*1\r\n$4\r\nPING\r\n" : "PING\r\n";
+  ASSERT_TRUE(c->Send(batch).ok());
+  for (int i = 0; i < 10000; ++i) {
+    auto r = c->ReadReply();
+    ASSERT_TRUE(r.ok()) << i << ": " << r.status().ToString();
+    ASSERT_EQ(*r, "+PONG\r\n") << i;
+  }
+}
+
+TEST(ServerAloneTest, ARequestSentOneBytePerWrite) {
+  auto server = StartLocus();
+  auto c = Connect(server->port());
+  const std::string request = "*2\r\n$4\r\nECHO\r\n$11\r\nhello world\r\n";
+  for (const char b : request) ASSERT_TRUE(c->Send(std::string(1, b)).ok());
+  EXPECT_EQ(*c->ReadReply(), "$11\r\nhello world\r\n");
+}
+
+TEST(ServerAloneTest, AClientPastTheQueryBufferLimitIsDisconnected) {
+  ServerOptions options;
+  options.max_query_buffer = 4096;
+  auto server = StartLocus(options);
+  auto c = Connect(server->port());
+  // An argument announced at 1 MB (within the bulk limit) that keeps coming.
+  ASSERT_TRUE(c->Send("*2\r\n$4\r\nECHO\r\n$1000000\r\n").ok());
+  ASSERT_TRUE(c->Send(std::string(8192, 'a')).ok());
+  EXPECT_TRUE(c->ClosedWithin(5000));
+  // Others are still served.
+  auto other = Connect(server->port());
+  ASSERT_TRUE(other->Send("PING\r\n").ok());
+  EXPECT_EQ(*other->ReadReply(), "+PONG\r\n");
+}
+
+TEST(ServerAloneTest, RedisCliTalksToIt) {
+  auto server = StartLocus();
+  const std::string cli = "redis-cli -p " + std::to_string(server->port());
+  auto run = [](const std::string& command) {
+    std::string out;
+    FILE* p = ::popen((command + " 2>&1").c_str(), "r");
+    if (p == nullptr) return out;
+    char buf[256];
+    while (std::fgets(buf, sizeof(buf), p) != nullptr) out += buf;
+    ::pclose(p);
+    return out;
+  };
+  EXPECT_EQ(run(cli + " PING"), "PONG\n");
+  EXPECT_EQ(run(cli + " ECHO 'hello world'"), "hello world\n");
+  EXPECT_EQ(run(cli + " -3 PING"), "PONG\n");
+  // (redis-cli ends an error with a blank line, against redis-server too)
+  EXPECT_EQ(run(cli + " NOSUCH x"),
+            "ERR unknown command 'NOSUCH', with args beginning with: 'x' \n\n");
+}
+
+TEST(ServerAloneTest, StartNamesWhatItCannotBind) {
+  ServerOptions options;
+  options.bind = {"not-an-address"};
+  auto bad = Server::Start(options);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().ToString().find("not-an-address"), std::string::npos);
+  // A port already taken.
+  auto first = StartLocus();
+  ServerOptions same;
+  same.bind = {"127.0.0.1"};
+  same.port = first->port();
+  auto taken = Server::Start(same);
+  ASSERT_FALSE(taken.ok());
+  EXPECT_NE(taken.status().ToString().find(std::to_string(first->port())), std::string::npos);
+}
+
+}  // namespace
+}  // namespace locus::server

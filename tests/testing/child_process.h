@@ -1,0 +1,35 @@
+// Child processes for tests that run real servers (redis-server, locusd): a fresh temporary
+// directory, a spawned child whose stdout and stderr go to a log file (an inherited pipe,
+// ctest's, would stay open as long as the child lives) and which the kernel kills if the
+// spawning thread dies first (PR_SET_PDEATHSIG), and a bounded stop.
+#ifndef LOCUS_TESTS_TESTING_CHILD_PROCESS_H_
+#define LOCUS_TESTS_TESTING_CHILD_PROCESS_H_
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "locus/status.h"
+
+namespace locus::testing {
+
+// A new directory under $TMPDIR (or /tmp) named <prefix>XXXXXX.
+Result<std::string> MakeTempDir(const std::string& prefix);
+
+// Runs argv[0] with argv (stdin from /dev/null, stdout and stderr appended to log_path).
+Result<pid_t> SpawnChild(const std::vector<std::string>& argv, const std::string& log_path);
+
+// Sends `signal`, waits up to `seconds` for the child to exit, then SIGKILLs it; reaps it and
+// sets *pid to -1. Nothing when *pid <= 0.
+void StopChild(pid_t* pid, int signal, int seconds);
+
+// Whether the child has exited (reaped then, *pid set to -1).
+bool ChildExited(pid_t* pid);
+
+// A file's contents ("" when unreadable).
+std::string ReadFileOrEmpty(const std::string& path);
+
+}  // namespace locus::testing
+
+#endif  // LOCUS_TESTS_TESTING_CHILD_PROCESS_H_
