@@ -2,6 +2,7 @@
 #include "tests/testing/child_process.h"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -28,7 +29,8 @@ Result<std::string> MakeTempDir(const std::string& prefix) {
   return std::string(buf.data());
 }
 
-Result<pid_t> SpawnChild(const std::vector<std::string>& args, const std::string& log_path) {
+Result<pid_t> SpawnChild(const std::vector<std::string>& args, const std::string& log_path,
+                         const RunAs& who) {
   std::vector<std::string> copy = args;
   std::vector<char*> argv;
   for (std::string& a : copy) argv.push_back(a.data());
@@ -41,16 +43,32 @@ Result<pid_t> SpawnChild(const std::vector<std::string>& args, const std::string
     if (null_fd >= 0) ::close(null_fd);
     return IoError("open " + log_path + " or /dev/null: " + std::strerror(err));
   }
+  if (who.switch_user && ::fchown(out_fd, who.uid, who.gid) != 0) {
+    const int err = errno;
+    ::close(out_fd);
+    ::close(null_fd);
+    return IoError("fchown " + log_path + ": " + std::strerror(err));
+  }
   const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   if (pid == 0) {
-    // Only async-signal-safe calls until exec.
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(127);
+    // Child: only async-signal-safe calls until exec.
     ::dup2(null_fd, 0);
     ::dup2(out_fd, 1);
     ::dup2(out_fd, 2);
+    if (who.switch_user) {
+      const gid_t groups[1] = {who.gid};
+      if (::setgroups(1, groups) != 0 || ::setgid(who.gid) != 0 || ::setuid(who.uid) != 0) {
+        static const char kMsg[] = "locus test child: cannot switch user\n";
+        [[maybe_unused]] const ssize_t n = ::write(2, kMsg, sizeof(kMsg) - 1);
+        ::_exit(126);
+      }
+    }
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);
     ::execv(argv[0], argv.data());
+    static const char kMsg[] = "locus test child: execv failed\n";
+    [[maybe_unused]] const ssize_t n = ::write(2, kMsg, sizeof(kMsg) - 1);
     ::_exit(127);
   }
   const int fork_err = errno;

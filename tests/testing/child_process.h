@@ -17,8 +17,19 @@ namespace locus::testing {
 // A new directory under $TMPDIR (or /tmp) named <prefix>XXXXXX.
 Result<std::string> MakeTempDir(const std::string& prefix);
 
-// Runs argv[0] with argv (stdin from /dev/null, stdout and stderr appended to log_path).
-Result<pid_t> SpawnChild(const std::vector<std::string>& argv, const std::string& log_path);
+// The identity a child runs as: unchanged, or another user (a server that refuses to run as
+// root, like PostgreSQL's).
+struct RunAs {
+  bool switch_user = false;
+  uid_t uid = 0;
+  gid_t gid = 0;
+};
+
+// Runs argv[0] with argv (stdin from /dev/null, stdout and stderr appended to log_path, the
+// log owned by `who`), as `who`. The child dies with the calling thread (PR_SET_PDEATHSIG,
+// set after the identity change, which would clear it).
+Result<pid_t> SpawnChild(const std::vector<std::string>& argv, const std::string& log_path,
+                         const RunAs& who = {});
 
 // Sends `signal`, waits up to `seconds` for the child to exit, then SIGKILLs it; reaps it and
 // sets *pid to -1. Nothing when *pid <= 0.

@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/testing/child_process.h"
 #include "tests/testing/loopback.h"
 
 namespace locus::testing {
@@ -100,41 +101,15 @@ Result<std::unique_ptr<NginxServer>> NginxServer::Start() {
     }
     const std::string conf_path = dir + "/nginx.conf", log_path = dir + "/error.log";
     std::vector<std::string> args = {binary, "-p", dir + "/", "-c", conf_path, "-e", log_path};
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    // nginx's own stdout/stderr go to a file: an inherited pipe (ctest's, a shell's) would
-    // otherwise stay open as long as nginx lives.
+    // nginx's own stdout/stderr go to a file (SpawnChild): an inherited pipe (ctest's, a
+    // shell's) would otherwise stay open as long as nginx lives.
     const std::string out_path = dir + "/stderr.log";
-    const int out_fd = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (out_fd < 0 || null_fd < 0) {
-      const int err = errno;
-      if (out_fd >= 0) ::close(out_fd);
-      if (null_fd >= 0) ::close(null_fd);
+    auto spawned = SpawnChild(args, out_path);
+    if (!spawned.ok()) {
       std::filesystem::remove_all(dir, ec);
-      return IoError("open " + out_path + " or /dev/null: " + std::strerror(err));
+      return spawned.status();
     }
-    const pid_t parent = ::getpid();
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-      // Child: only async-signal-safe calls until exec. If the test process dies without
-      // running the destructor (a crash), the kernel kills nginx too.
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (::getppid() != parent) ::_exit(127);
-      ::dup2(null_fd, 0);
-      ::dup2(out_fd, 1);
-      ::dup2(out_fd, 2);
-      ::execv(binary.c_str(), argv.data());
-      ::_exit(127);
-    }
-    const int fork_err = errno;
-    ::close(out_fd);
-    ::close(null_fd);
-    if (pid < 0) {
-      std::filesystem::remove_all(dir, ec);
-      return IoError(std::string("fork: ") + std::strerror(fork_err));
-    }
+    const pid_t pid = *spawned;
     // From here the object owns the process and the directory, whatever happens.
     std::unique_ptr<NginxServer> server(new NginxServer(dir, port, pid));
 
@@ -169,21 +144,7 @@ NginxServer::~NginxServer() {
   std::filesystem::remove_all(dir_, ec);
 }
 
-void NginxServer::Stop() {
-  if (pid_ <= 0) return;
-  ::kill(pid_, SIGQUIT);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
-      pid_ = -1;
-      return;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  ::kill(pid_, SIGKILL);
-  ::waitpid(pid_, nullptr, 0);
-  pid_ = -1;
-}
+void NginxServer::Stop() { StopChild(&pid_, SIGQUIT, 5); }
 
 Status NginxServer::WriteFile(const std::string& name, const std::string& bytes) const {
   std::ofstream out(www_ + "/" + name, std::ios::binary | std::ios::trunc);

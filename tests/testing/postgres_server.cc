@@ -29,6 +29,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/testing/child_process.h"
 #include "tests/testing/loopback.h"
 
 namespace locus::testing {
@@ -43,12 +44,8 @@ std::string ReadAll(const std::string& path) {
   return ss.str();
 }
 
-// The identity the server runs as: the `postgres` user when we are root, else unchanged.
-struct RunAs {
-  bool switch_user = false;
-  uid_t uid = 0;
-  gid_t gid = 0;
-};
+// The identity the server runs as (RunAs, child_process.h): the `postgres` user when we
+// are root, else unchanged.
 
 Result<RunAs> ChooseUser() {
   RunAs who;
@@ -69,56 +66,6 @@ std::string JoinArgs(const std::vector<std::string>& args) {
   std::string s;
   for (const std::string& a : args) s += (s.empty() ? "" : " ") + a;
   return s;
-}
-
-// Forks and execs args[0] with `args`, stdin from /dev/null and stdout/stderr appended to
-// `log_path`, as `who`. The child dies with the calling thread
-// (PR_SET_PDEATHSIG, set after the identity change, which would clear it).
-Result<pid_t> Spawn(std::vector<std::string> args, const std::string& log_path, const RunAs& who) {
-  std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  const int out_fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-  if (out_fd < 0 || null_fd < 0) {
-    const int err = errno;
-    if (out_fd >= 0) ::close(out_fd);
-    if (null_fd >= 0) ::close(null_fd);
-    return IoError("open " + log_path + " or /dev/null: " + std::strerror(err));
-  }
-  if (who.switch_user && ::fchown(out_fd, who.uid, who.gid) != 0) {
-    const int err = errno;
-    ::close(out_fd);
-    ::close(null_fd);
-    return IoError("fchown " + log_path + " to postgres: " + std::strerror(err));
-  }
-  const pid_t parent = ::getpid();
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    // Child: only async-signal-safe calls until exec.
-    ::dup2(null_fd, 0);
-    ::dup2(out_fd, 1);
-    ::dup2(out_fd, 2);
-    if (who.switch_user) {
-      const gid_t groups[1] = {who.gid};
-      if (::setgroups(1, groups) != 0 || ::setgid(who.gid) != 0 || ::setuid(who.uid) != 0) {
-        static const char kMsg[] = "locus PostgresServer: cannot switch to user postgres\n";
-        [[maybe_unused]] const ssize_t n = ::write(2, kMsg, sizeof(kMsg) - 1);
-        ::_exit(126);
-      }
-    }
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(127);
-    ::execv(argv[0], argv.data());
-    static const char kMsg[] = "locus PostgresServer: execv failed\n";
-    [[maybe_unused]] const ssize_t n = ::write(2, kMsg, sizeof(kMsg) - 1);
-    ::_exit(127);
-  }
-  const int fork_err = errno;
-  ::close(out_fd);
-  ::close(null_fd);
-  if (pid < 0) return IoError(std::string("fork: ") + std::strerror(fork_err));
-  return pid;
 }
 
 // Waits up to `timeout` for `pid` to exit, leaving it unreaped (so its pid cannot be reused
@@ -247,7 +194,7 @@ Result<std::unique_ptr<PostgresServer>> PostgresServer::Start(const PostgresOpti
       initdb, "-D", dir + "/data", "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-locale",
       "--no-sync", "--no-instructions"};
   // clang-format on
-  LOCUS_ASSIGN_OR_RETURN(const pid_t initdb_pid, Spawn(initdb_args, initdb_log, who));
+  LOCUS_ASSIGN_OR_RETURN(const pid_t initdb_pid, SpawnChild(initdb_args, initdb_log, who));
   if (!WaitExit(initdb_pid, std::chrono::seconds(120))) {
     KillTree(initdb_pid);
     Reap(initdb_pid);
@@ -276,7 +223,7 @@ Result<std::unique_ptr<PostgresServer>> PostgresServer::Start(const PostgresOpti
       }
     }
     const size_t log_start = ReadAll(log_path).size();
-    LOCUS_ASSIGN_OR_RETURN(const pid_t pid, Spawn(args, log_path, who));
+    LOCUS_ASSIGN_OR_RETURN(const pid_t pid, SpawnChild(args, log_path, who));
     server->pid_ = pid;
     server->port_ = port;
 
