@@ -1,7 +1,7 @@
 // locusd: the Redis-protocol server (issue 16, in progress: the connection commands so far;
 // docs/PROTOCOL.md). Flags: --port N (default 9851; 0 picks a free one), --bind ADDRESS
-// (repeatable; default 127.0.0.1 and ::1), --io-threads N. Prints the address it listens on,
-// then serves until SIGINT or SIGTERM.
+// (repeatable; default 127.0.0.1 and ::1), --io-threads N, --requirepass PASSWORD,
+// --protected-mode yes|no. Prints the port it listens on, then serves until SIGINT or SIGTERM.
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -15,7 +15,8 @@ namespace {
 [[noreturn]] void Usage(const char* error) {
   std::fprintf(stderr,
                "locusd: %s\n"
-               "usage: locusd [--port N] [--bind ADDRESS]... [--io-threads N]\n",
+               "usage: locusd [--port N] [--bind ADDRESS]... [--io-threads N]\n"
+               "              [--requirepass PASSWORD] [--protected-mode yes|no]\n",
                error);
   std::exit(2);
 }
@@ -49,6 +50,14 @@ int main(int argc, char** argv) {
       options.bind.emplace_back(value);
     } else if (flag == "--io-threads") {
       options.io_threads = ParseInt(flag, value, 1, 1024);
+    } else if (flag == "--requirepass") {
+      options.requirepass = value;
+    } else if (flag == "--protected-mode") {
+      const std::string_view v = value;
+      if (v != "yes" && v != "no") {
+        Usage(("--protected-mode: not yes or no: '" + std::string(v) + "'").c_str());
+      }
+      options.protected_mode = v == "yes";
     } else {
       Usage((std::string("unknown flag '") + std::string(flag) + "'").c_str());
     }

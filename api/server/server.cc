@@ -52,6 +52,8 @@ awaitable<void> Server::Impl::Accept(tcp::acceptor& acceptor) {
 awaitable<void> Server::Impl::Serve(tcp::socket socket) {
   Session session;
   session.id = next_client_id.fetch_add(1);
+  session.requirepass = options.requirepass;
+  session.authenticated = options.requirepass.empty();
   RespParser parser(options.limits);
   std::string in;   // unconsumed request bytes, [0, in.size())
   std::string out;  // replies not yet written
@@ -73,7 +75,7 @@ awaitable<void> Server::Impl::Serve(tcp::socket socket) {
     bool close = false;
     for (;;) {
       const RespParser::Step step =
-          parser.Next(std::string_view(in).substr(consumed), /*auth_required=*/false);
+          parser.Next(std::string_view(in).substr(consumed), !session.authenticated);
       consumed += step.consumed;
       if (step.status == RespParser::Status::kNeedMore) break;
       if (step.status == RespParser::Status::kError) {
@@ -116,6 +118,11 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
     asio::error_code ec;
     const asio::ip::address ip = asio::ip::make_address(address, ec);
     if (ec) return InvalidArgumentError("bind: not an IP address: '" + address + "'");
+    if (options.protected_mode && options.requirepass.empty() && !ip.is_loopback()) {
+      return InvalidArgumentError("bind: refusing to listen on " + address +
+                                  " without a password (protected mode): set requirepass, "
+                                  "or turn protected mode off");
+    }
     auto acceptor = std::make_unique<tcp::acceptor>(impl->io);
     const tcp::endpoint endpoint(ip, port);
     acceptor->open(endpoint.protocol(), ec);

@@ -30,12 +30,17 @@ struct ServerOptions {
   RespLimits limits;
   // Most unconsumed request bytes per client (redis-server's client-query-buffer-limit).
   size_t max_query_buffer = size_t{1} << 30;
+  // The password clients give with AUTH or HELLO AUTH before any other command (empty: none).
+  std::string requirepass;
+  // Refuse to listen beyond loopback without a password (redis-server's protected mode).
+  bool protected_mode = true;
 };
 
 class Server {
  public:
   // Binds every address (an address that cannot be bound is an error naming it, except that
-  // "::1" is skipped where the system has no IPv6) and starts serving.
+  // "::1" is skipped where the system has no IPv6) and starts serving. In protected mode, a
+  // non-loopback address without a password is an error naming it.
   static Result<std::unique_ptr<Server>> Start(const ServerOptions& options);
   ~Server();  // Stop()
   Server(const Server&) = delete;

@@ -108,6 +108,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   locus::server::Session session;
   session.id = 1;
+  if (auth) {  // a server with a password, and a client that has not given it yet
+    session.requirepass = "pw";
+    session.authenticated = false;
+  }
   for (const Event& e : whole) {
     if (!e.error.empty()) break;
     std::vector<std::string_view> args(e.args.begin(), e.args.end());

@@ -138,7 +138,8 @@ TEST(RespParserTest, EmptyCommandsAreSkippedSilently) {
   const RespParser::Step step = parser.Next(bytes);
   EXPECT_EQ(step.status, RespParser::Status::kNeedMore);
   EXPECT_EQ(step.consumed, 6u);
-  const RespParser::Step done = parser.Next(bytes.substr(6) + "NG\r\n");
+  const std::string rest = bytes.substr(6) + "NG\r\n";  // the args are views into it
+  const RespParser::Step done = parser.Next(rest);
   ASSERT_EQ(done.status, RespParser::Status::kCommand);
   EXPECT_EQ(done.consumed, 14u);
   EXPECT_EQ(parser.args()[0], "PING");

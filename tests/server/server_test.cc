@@ -1,8 +1,9 @@
 // Tests locusd's server (api/server/server.h) over real sockets on loopback: the connection
 // commands, unknown commands, arity and protocol errors answered byte for byte as a real
 // redis-server 7.0 answers them (started by the test, testing/redis_server.h), in RESP2 and
-// after HELLO 3; pipelining 10,000 commands in one write; a request sent one byte per write;
-// the query-buffer limit; redis-cli against it.
+// after HELLO 3; AUTH, HELLO AUTH and the unauthenticated limits against a redis-server with
+// a password; protected mode; pipelining 10,000 commands in one write; a request sent one byte per
+// write; the query-buffer limit; redis-cli against it.
 #include "api/server/server.h"
 
 #include <gtest/gtest.h>
@@ -12,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "api/server/commands.h"
 #include "tests/testing/redis_server.h"
 #include "tests/testing/resp_client.h"
 
@@ -128,6 +130,82 @@ TEST_F(ServerTest, QuitRepliesThenCloses) {
   ASSERT_TRUE(c->Send("QUIT\r\nPING\r\n").ok());
   EXPECT_EQ(*c->ReadReply(), "+OK\r\n");
   EXPECT_TRUE(c->ClosedWithin(2000));
+}
+
+TEST_F(ServerTest, AuthWithoutAPasswordAsRedis) {
+  ExpectSameReplies(
+      redis_->port(), locus_->port(),
+      {"AUTH x\r\n", "AUTH default anything\r\n", "AUTH other x\r\n", "AUTH a b c\r\n", "AUTH\r\n",
+       "HELLO 2 AUTH default x\r\n", "HELLO 2 AUTH someone x\r\n", "PING\r\n"});
+}
+
+// Against redis-server and locusd both started with a password.
+class ServerAuthTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto redis = RedisServer::Start({"--requirepass", "s3cret"});
+    ASSERT_TRUE(redis.ok()) << redis.status().ToString();
+    redis_ = std::move(*redis);
+    ServerOptions options;
+    options.requirepass = "s3cret";
+    locus_ = StartLocus(options);
+    ASSERT_NE(locus_, nullptr);
+  }
+  std::unique_ptr<RedisServer> redis_;
+  std::unique_ptr<Server> locus_;
+};
+
+TEST_F(ServerAuthTest, CommandsNeedAuthAsRedis) {
+  // Unknown commands and wrong argument counts are answered before the missing AUTH.
+  ExpectSameReplies(
+      redis_->port(), locus_->port(),
+      {"PING\r\n", "nosuch x\r\n", "ECHO\r\n", "HELLO 3\r\n", "HELLO x\r\n",
+       "HELLO 3 AUTH default wrong\r\n", "AUTH wrong\r\n", "AUTH other s3cret\r\n",
+       "AUTH s3cre\r\n", "AUTH s3cret!\r\n", "AUTH a b c\r\n", "PING\r\n", "AUTH s3cret\r\n",
+       "PING\r\n", "ECHO hi\r\n", "AUTH default s3cret\r\n", "AUTH wrong\r\n", "PING\r\n"});
+  // HELLO AUTH authenticates and switches protocol in one command.
+  ExpectSameReplies(redis_->port(), locus_->port(),
+                    {"HELLO 3 AUTH default s3cret SETNAME c1\r\n", "PING\r\n"});
+  // Before AUTH: at most 10 arguments and bulks of 16 KiB, else a protocol error that closes.
+  for (const char* request : {"*11\r\n", "*2\r\n$4\r\nAUTH\r\n$16385\r\n"}) {
+    std::vector<std::string> replies[2];
+    bool closed[2];
+    int i = 0;
+    for (const uint16_t port : {redis_->port(), locus_->port()}) {
+      auto c = Connect(port);
+      ASSERT_TRUE(c->Send(request).ok());
+      for (auto r = c->ReadReply(500); r.ok(); r = c->ReadReply(500)) replies[i].push_back(*r);
+      closed[i] = c->ClosedWithin(200);
+      ++i;
+    }
+    EXPECT_EQ(replies[1], replies[0]) << request;
+    EXPECT_EQ(closed[1], closed[0]) << request;
+    EXPECT_TRUE(closed[1]);
+  }
+}
+
+TEST(ServerAloneTest, ProtectedModeRefusesOpenAddressesWithoutAPassword) {
+  ServerOptions options;
+  options.bind = {"0.0.0.0"};
+  options.port = 0;
+  auto refused = Server::Start(options);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().ToString().find("0.0.0.0"), std::string::npos);
+  EXPECT_NE(refused.status().ToString().find("protected mode"), std::string::npos);
+  options.requirepass = "pw";
+  EXPECT_TRUE(Server::Start(options).ok());
+  options.requirepass.clear();
+  options.protected_mode = false;
+  EXPECT_TRUE(Server::Start(options).ok());
+}
+
+TEST(ServerAloneTest, PasswordsCompareExactly) {
+  EXPECT_TRUE(ConstantTimeEquals("s3cret", "s3cret"));
+  EXPECT_TRUE(ConstantTimeEquals("", ""));
+  for (const char* other : {"s3cre", "s3cret!", "S3cret", ""}) {
+    EXPECT_FALSE(ConstantTimeEquals("s3cret", other)) << other;
+  }
+  EXPECT_FALSE(ConstantTimeEquals("s3cret", std::string_view("s3cret\0", 7)));
 }
 
 TEST(ServerAloneTest, TenThousandPipelinedCommandsInOneWrite) {
