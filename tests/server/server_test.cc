@@ -67,6 +67,25 @@ void ExpectSameReplies(uint16_t redis_port, uint16_t locus_port,
   }
 }
 
+// Sends `request` on a fresh connection to each server: the same replies, then both close
+// the connection. Returns whether they closed (after checking the replies and closes agree).
+bool SameRepliesThenClose(uint16_t redis_port, uint16_t locus_port, const std::string& request) {
+  SCOPED_TRACE("request: " + request);
+  std::vector<std::string> replies[2];
+  bool closed[2] = {false, false};
+  int i = 0;
+  for (const uint16_t port : {redis_port, locus_port}) {
+    auto c = Connect(port);
+    if (c == nullptr || !c->Send(request).ok()) return false;
+    for (auto r = c->ReadReply(500); r.ok(); r = c->ReadReply(500)) replies[i].push_back(*r);
+    closed[i] = c->ClosedWithin(200);
+    ++i;
+  }
+  EXPECT_EQ(replies[1], replies[0]);
+  EXPECT_EQ(closed[1], closed[0]);
+  return closed[0] && closed[1];
+}
+
 class ServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -108,21 +127,12 @@ TEST_F(ServerTest, PipelinedCommandsAndEmptyOnesAsRedis) {
 
 TEST_F(ServerTest, ProtocolErrorsAreAnsweredThenTheConnectionClosesAsRedis) {
   for (const std::string request : {"*1\r\n$-5\r\n", "*x\r\n", "*1\r\n+PING\r\n", "ECHO \"a\r\n",
-                                    "*3000000000\r\n", "PING\r\n*1\r\n$4\r\nECHO\r\n"}) {
-    SCOPED_TRACE("request: " + request);
-    std::vector<std::string> replies[2];
-    bool closed[2];
-    int i = 0;
-    for (const uint16_t port : {redis_->port(), locus_->port()}) {
-      auto c = Connect(port);
-      ASSERT_TRUE(c->Send(request).ok());
-      for (auto r = c->ReadReply(500); r.ok(); r = c->ReadReply(500)) replies[i].push_back(*r);
-      closed[i] = c->ClosedWithin(200);
-      ++i;
-    }
-    EXPECT_EQ(replies[1], replies[0]);
-    EXPECT_EQ(closed[1], closed[0]);
+                                    "*3000000000\r\n", "PING\r\n*1\r\n$x\r\n"}) {
+    EXPECT_TRUE(SameRepliesThenClose(redis_->port(), locus_->port(), request));
   }
+  // A command error is no protocol error: the connection stays open.
+  EXPECT_FALSE(
+      SameRepliesThenClose(redis_->port(), locus_->port(), "PING\r\n*1\r\n$4\r\nECHO\r\n"));
 }
 
 TEST_F(ServerTest, QuitRepliesThenCloses) {
@@ -168,19 +178,7 @@ TEST_F(ServerAuthTest, CommandsNeedAuthAsRedis) {
                     {"HELLO 3 AUTH default s3cret SETNAME c1\r\n", "PING\r\n"});
   // Before AUTH: at most 10 arguments and bulks of 16 KiB, else a protocol error that closes.
   for (const char* request : {"*11\r\n", "*2\r\n$4\r\nAUTH\r\n$16385\r\n"}) {
-    std::vector<std::string> replies[2];
-    bool closed[2];
-    int i = 0;
-    for (const uint16_t port : {redis_->port(), locus_->port()}) {
-      auto c = Connect(port);
-      ASSERT_TRUE(c->Send(request).ok());
-      for (auto r = c->ReadReply(500); r.ok(); r = c->ReadReply(500)) replies[i].push_back(*r);
-      closed[i] = c->ClosedWithin(200);
-      ++i;
-    }
-    EXPECT_EQ(replies[1], replies[0]) << request;
-    EXPECT_EQ(closed[1], closed[0]) << request;
-    EXPECT_TRUE(closed[1]);
+    EXPECT_TRUE(SameRepliesThenClose(redis_->port(), locus_->port(), request));
   }
 }
 
