@@ -1,7 +1,8 @@
 // locusd: the Redis-protocol server (issue 16, in progress: the connection commands so far;
 // docs/PROTOCOL.md). Flags: --port N (default 9851; 0 picks a free one), --bind ADDRESS
 // (repeatable; default 127.0.0.1 and ::1), --io-threads N, --requirepass PASSWORD,
-// --protected-mode yes|no. Prints the port it listens on, then serves until SIGINT or SIGTERM.
+// --protected-mode yes|no, --maxclients N, --timeout SECONDS (idle clients; 0: never).
+// Prints the port it listens on, then serves until SIGINT or SIGTERM.
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -16,7 +17,8 @@ namespace {
   std::fprintf(stderr,
                "locusd: %s\n"
                "usage: locusd [--port N] [--bind ADDRESS]... [--io-threads N]\n"
-               "              [--requirepass PASSWORD] [--protected-mode yes|no]\n",
+               "              [--requirepass PASSWORD] [--protected-mode yes|no]\n"
+               "              [--maxclients N] [--timeout SECONDS]\n",
                error);
   std::exit(2);
 }
@@ -50,6 +52,10 @@ int main(int argc, char** argv) {
       options.bind.emplace_back(value);
     } else if (flag == "--io-threads") {
       options.io_threads = ParseInt(flag, value, 1, 1024);
+    } else if (flag == "--maxclients") {
+      options.max_clients = static_cast<size_t>(ParseInt(flag, value, 1, 1000000));
+    } else if (flag == "--timeout") {
+      options.idle_timeout_s = ParseInt(flag, value, 0, 100000000);
     } else if (flag == "--requirepass") {
       options.requirepass = value;
     } else if (flag == "--protected-mode") {

@@ -1,10 +1,11 @@
 // Server (server.h): one asio::io_context run by the I/O threads; an acceptor coroutine per
-// listening address; a session coroutine per connection. A session has at most one read or
-// one write outstanding, so it needs no strand even with several threads.
+// listening address; a session coroutine per connection, on a strand of its own so that its
+// deadline timer (idle and write timeouts) and its socket operations never run at once.
 #include "api/server/server.h"
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <span>
 #include <thread>
 
@@ -29,6 +30,7 @@ struct Server::Impl {
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
   std::vector<std::thread> threads;
   std::atomic<int64_t> next_client_id{1};
+  std::atomic<size_t> clients{0};
   uint16_t port = 0;
   bool stopped = false;
 
@@ -45,7 +47,15 @@ awaitable<void> Server::Impl::Accept(tcp::acceptor& acceptor) {
       continue;  // e.g. out of descriptors: keep serving the connections there are
     }
     socket.set_option(tcp::no_delay(true), ec);
-    asio::co_spawn(io, Serve(std::move(socket)), asio::detached);
+    if (clients.load() >= options.max_clients) {
+      // redis-server's best-effort reply, then the close.
+      static constexpr char kFull[] = "-ERR max number of clients reached\r\n";
+      socket.write_some(asio::buffer(kFull, sizeof(kFull) - 1), ec);
+      socket.close(ec);
+      continue;
+    }
+    clients.fetch_add(1);
+    asio::co_spawn(asio::make_strand(io), Serve(std::move(socket)), asio::detached);
   }
 }
 
@@ -59,16 +69,32 @@ awaitable<void> Server::Impl::Serve(tcp::socket socket) {
   std::string out;  // replies not yet written
   std::vector<std::string_view> args;
   asio::error_code ec;
+  // One deadline per connection: set before a read (idle timeout) or a write (write timeout);
+  // when it passes it closes the socket, which fails the pending operation. It runs on this
+  // coroutine's strand, so it never races the socket's own operations.
+  asio::steady_timer deadline(co_await asio::this_coro::executor);
+  bool timed_out = false;
+  auto arm = [&](int seconds) {
+    deadline.expires_after(std::chrono::seconds(seconds));
+    deadline.async_wait([&](const asio::error_code& e) {
+      if (e) return;  // cancelled: the operation finished first
+      timed_out = true;
+      asio::error_code ignored;
+      socket.close(ignored);
+    });
+  };
   for (;;) {
     // Read at least a chunk, or what the pending argument needs.
     const size_t old = in.size();
     const size_t want = std::max(kReadChunk, parser.needed() > old ? parser.needed() - old : 0);
     if (old + want > options.max_query_buffer + kReadChunk) break;  // a claim past the limit
     in.resize(old + want);
+    if (options.idle_timeout_s > 0) arm(options.idle_timeout_s);
     const size_t n = co_await socket.async_read_some(asio::buffer(in.data() + old, want),
                                                      asio::redirect_error(use_awaitable, ec));
+    deadline.cancel();
     in.resize(old + n);
-    if (ec) break;
+    if (ec || timed_out) break;
     // Every complete command, in order; the replies go out together.
     RespWriter writer(&out, session.resp);
     size_t consumed = 0;
@@ -93,15 +119,19 @@ awaitable<void> Server::Impl::Serve(tcp::socket socket) {
     }
     in.erase(0, consumed);
     if (!out.empty()) {
+      arm(options.write_timeout_s);
       co_await asio::async_write(socket, asio::buffer(out),
                                  asio::redirect_error(use_awaitable, ec));
+      deadline.cancel();
       out.clear();
-      if (ec) break;
+      if (ec || timed_out) break;
     }
     if (close || in.size() > options.max_query_buffer) break;
   }
+  deadline.cancel();
   socket.shutdown(tcp::socket::shutdown_both, ec);
   socket.close(ec);
+  clients.fetch_sub(1);
 }
 
 Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

@@ -3,8 +3,9 @@
 // (pipelined: every complete command in a read is run in order and the replies go out in one
 // write), runs them through the command table (commands.h) and writes replies with
 // RespWriter. Per-client limits: the query buffer (unconsumed request bytes; past it the
-// client is disconnected, as redis-server does past client-query-buffer-limit) and the
-// request limits of RespLimits; a protocol error is answered and the connection closed.
+// client is disconnected, as redis-server does past client-query-buffer-limit), the request
+// limits of RespLimits, an idle timeout and a write timeout; a protocol error is answered and
+// the connection closed. At most max_clients connections at once.
 //
 // Thread safety: Start, port and Stop may be called from any one thread; the server's own
 // threads serve the connections.
@@ -34,6 +35,16 @@ struct ServerOptions {
   std::string requirepass;
   // Refuse to listen beyond loopback without a password (redis-server's protected mode).
   bool protected_mode = true;
+  // Most connections at once (redis-server's maxclients); one more is answered
+  // "-ERR max number of clients reached" and closed.
+  size_t max_clients = 10000;
+  // Seconds a client may send nothing before it is disconnected (redis-server's timeout);
+  // 0: never.
+  int idle_timeout_s = 0;
+  // Seconds one write of replies may take; a client that stops reading is disconnected when
+  // it passes, so replies it does not read never pile up (at most one batch's replies are
+  // held per client).
+  int write_timeout_s = 30;
 };
 
 class Server {

@@ -8,9 +8,12 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdio>
+#include <future>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "api/server/commands.h"
@@ -240,6 +243,71 @@ TEST(ServerAloneTest, AClientPastTheQueryBufferLimitIsDisconnected) {
   auto other = Connect(server->port());
   ASSERT_TRUE(other->Send("PING\r\n").ok());
   EXPECT_EQ(*other->ReadReply(), "+PONG\r\n");
+}
+
+TEST(ServerAloneTest, MaxClientsRefusesOneMoreWithRedisError) {
+  ServerOptions options;
+  options.max_clients = 2;
+  auto server = StartLocus(options);
+  auto a = Connect(server->port());
+  auto b = Connect(server->port());
+  for (auto* c : {a.get(), b.get()}) {  // both accepted and counted
+    ASSERT_TRUE(c->Send("PING\r\n").ok());
+    ASSERT_EQ(*c->ReadReply(), "+PONG\r\n");
+  }
+  auto third = Connect(server->port());
+  EXPECT_EQ(*third->ReadReply(), "-ERR max number of clients reached\r\n");
+  EXPECT_TRUE(third->ClosedWithin(2000));
+  a.reset();  // a slot frees once the server sees the close
+  bool served = false;
+  for (int attempt = 0; attempt < 100 && !served; ++attempt) {
+    auto c = Connect(server->port());
+    ASSERT_TRUE(c->Send("PING\r\n").ok());
+    auto r = c->ReadReply(2000);
+    served = r.ok() && *r == "+PONG\r\n";
+    if (!served) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(served);
+}
+
+TEST(ServerAloneTest, IdleClientsAreDisconnectedActiveOnesStay) {
+  ServerOptions options;
+  options.idle_timeout_s = 1;
+  auto server = StartLocus(options);
+  auto idle = Connect(server->port());
+  auto busy = Connect(server->port());
+  const auto start = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - start < std::chrono::milliseconds(2500)) {
+    ASSERT_TRUE(busy->Send("PING\r\n").ok());
+    ASSERT_EQ(*busy->ReadReply(), "+PONG\r\n");
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_TRUE(idle->ClosedWithin(2000));
+  ASSERT_TRUE(busy->Send("PING\r\n").ok());
+  EXPECT_EQ(*busy->ReadReply(), "+PONG\r\n");
+}
+
+// A client that pipelines large commands and never reads their replies: its replies are
+// never piled up past one write; when that write stalls past the write timeout the client is
+// disconnected, and others are served meanwhile.
+TEST(ServerAloneTest, AClientThatNeverReadsIsDisconnected) {
+  ServerOptions options;
+  options.write_timeout_s = 1;
+  auto server = StartLocus(options);
+  auto stalled = Connect(server->port());
+  const std::string big(1 << 20, 'x');
+  const std::string request = "*2\r\n$4\r\nECHO\r\n$1048576\r\n" + big + "\r\n";
+  auto sender = std::async(std::launch::async, [&] {
+    for (int i = 0; i < 200; ++i) {
+      if (!stalled->Send(request).ok()) return true;  // the server closed the connection
+    }
+    return false;
+  });
+  auto other = Connect(server->port());
+  ASSERT_TRUE(other->Send("PING\r\n").ok());
+  EXPECT_EQ(*other->ReadReply(), "+PONG\r\n");
+  ASSERT_EQ(sender.wait_for(std::chrono::seconds(30)), std::future_status::ready);
+  EXPECT_TRUE(sender.get());
 }
 
 TEST(ServerAloneTest, RedisCliTalksToIt) {
