@@ -118,22 +118,21 @@ void Hello(Session& session, Args args, RespWriter& out) {
   session.name = name;
   if (version != 0) session.resp = static_cast<RespVersion>(version);
   out.set_version(session.resp);  // this reply is already in the new version
-  RespWriter& w = out;
-  w.Map(7);
-  w.Bulk("server");
-  w.Bulk("redis");
-  w.Bulk("version");
-  w.Bulk(kRedisCompatVersion);
-  w.Bulk("proto");
-  w.Integer(static_cast<int>(session.resp));
-  w.Bulk("id");
-  w.Integer(session.id);
-  w.Bulk("mode");
-  w.Bulk("standalone");
-  w.Bulk("role");
-  w.Bulk("master");
-  w.Bulk("modules");
-  w.Array(0);
+  out.Map(7);
+  out.Bulk("server");
+  out.Bulk("redis");
+  out.Bulk("version");
+  out.Bulk(kRedisCompatVersion);
+  out.Bulk("proto");
+  out.Integer(static_cast<int>(session.resp));
+  out.Bulk("id");
+  out.Integer(session.id);
+  out.Bulk("mode");
+  out.Bulk("standalone");
+  out.Bulk("role");
+  out.Bulk("master");
+  out.Bulk("modules");
+  out.Array(0);
 }
 
 constexpr std::array<CommandSpec, 5> kCommands = {{

@@ -93,25 +93,17 @@ void RespWriter::Bool(bool b) {
   }
 }
 
-void RespWriter::Double(double d) {
+void RespWriter::DoubleText(std::string_view text) {
   if (version_ == RespVersion::kResp2) {
-    Bulk(FormatDouble(d));
+    Bulk(text);
   } else {
-    out_->push_back(',');
-    out_->append(FormatDouble(d));
-    out_->append("\r\n");
+    Line(',', text);
   }
 }
 
-void RespWriter::HumanDouble(double d) {
-  if (version_ == RespVersion::kResp2) {
-    Bulk(FormatHumanDouble(d));
-  } else {
-    out_->push_back(',');
-    out_->append(FormatHumanDouble(d));
-    out_->append("\r\n");
-  }
-}
+void RespWriter::Double(double d) { DoubleText(FormatDouble(d)); }
+
+void RespWriter::HumanDouble(double d) { DoubleText(FormatHumanDouble(d)); }
 
 void RespWriter::Verbatim(std::string_view s, std::string_view ext) {
   if (version_ == RespVersion::kResp2) {

@@ -45,6 +45,8 @@ class RespWriter {
  private:
   void Header(char prefix, int64_t n);
   void Line(char prefix, std::string_view s);  // with line breaks as blanks
+  // A formatted double: a bulk string in RESP2, a double (the comma type) in RESP3.
+  void DoubleText(std::string_view text);
 
   std::string* out_;
   RespVersion version_;

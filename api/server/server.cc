@@ -67,7 +67,6 @@ awaitable<void> Server::Impl::Serve(tcp::socket socket) {
   RespParser parser(options.limits);
   std::string in;   // unconsumed request bytes, [0, in.size())
   std::string out;  // replies not yet written
-  std::vector<std::string_view> args;
   asio::error_code ec;
   // One deadline per connection: set before a read (idle timeout) or a write (write timeout);
   // when it passes it closes the socket, which fails the pending operation. It runs on this
@@ -109,8 +108,7 @@ awaitable<void> Server::Impl::Serve(tcp::socket socket) {
         close = true;
         break;
       }
-      args.assign(parser.args().begin(), parser.args().end());
-      Dispatch(session, args, writer);
+      Dispatch(session, parser.args(), writer);
       writer.set_version(session.resp);
       if (session.close_after_reply) {
         close = true;

@@ -18,7 +18,7 @@
 #include "api/server/commands.h"
 #include "api/server/resp_parser.h"
 #include "api/server/resp_writer.h"
-#include "tests/testing/resp_client.h"  // RespReplyLength
+#include "tests/testing/resp_client.h"  // RespCommand, RespReplyLength
 
 namespace {
 
@@ -70,15 +70,6 @@ std::vector<Event> Feed(std::string_view bytes, size_t piece, const RespLimits& 
   return events;
 }
 
-std::string Encode(const std::vector<std::string>& args) {
-  std::string out("*");
-  out.append(std::to_string(args.size())).append("\r\n");
-  for (const std::string& a : args) {
-    out.append("$").append(std::to_string(a.size())).append("\r\n").append(a).append("\r\n");
-  }
-  return out;
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -103,7 +94,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (const std::string& a : e.args)
       fits &= static_cast<int64_t>(a.size()) <= limits.max_bulk_bytes;
     if (!fits) continue;
-    const std::vector<Event> again = Feed(Encode(e.args), 1 << 20, limits, false);
+    const std::vector<Event> again =
+        Feed(locus::testing::RespCommand(e.args), 1 << 20, limits, false);
     Check(again.size() == 1 && again[0] == e);
   }
   locus::server::Session session;

@@ -13,10 +13,12 @@
 #include <vector>
 
 #include "tests/testing/harness.h"
+#include "tests/testing/resp_client.h"  // RespCommand
 
 namespace locus::server {
 namespace {
 
+using ::locus::testing::RespCommand;
 using ::locus::testing::SeedTrace;
 using ::locus::testing::TestSeed;
 
@@ -76,28 +78,18 @@ std::vector<Event> Whole(std::string_view bytes, const RespLimits& limits = {},
   return Feed(bytes, {}, limits, auth_required);
 }
 
-std::string Multibulk(const std::vector<std::string>& args) {
-  // (append: operator+ on the literals trips GCC 12's -Wrestrict false positive)
-  std::string out("*");
-  out.append(std::to_string(args.size())).append("\r\n");
-  for (const std::string& a : args) {
-    out.append("$").append(std::to_string(a.size())).append("\r\n").append(a).append("\r\n");
-  }
-  return out;
-}
-
 Event Cmd(std::vector<std::string> args) { return {std::move(args), ""}; }
 Event Err(std::string message) { return {{}, std::move(message)}; }
 
 TEST(RespParserTest, MultibulkCommandsPipelined) {
   const std::string bin("a\0b\r\nc", 6);
-  const std::string bytes = Multibulk({"PING"}) + Multibulk({"SET", "k", bin}) +
-                            Multibulk({"GEOADD", "fleet", "13.4", "52.5", "v1"});
+  const std::string bytes = RespCommand({"PING"}) + RespCommand({"SET", "k", bin}) +
+                            RespCommand({"GEOADD", "fleet", "13.4", "52.5", "v1"});
   EXPECT_EQ(Whole(bytes), (std::vector<Event>{Cmd({"PING"}), Cmd({"SET", "k", bin}),
                                               Cmd({"GEOADD", "fleet", "13.4", "52.5", "v1"})}));
   // The arguments are views into the caller's bytes: no copy.
   RespParser parser;
-  const std::string one = Multibulk({"ECHO", "hello"});
+  const std::string one = RespCommand({"ECHO", "hello"});
   const RespParser::Step step = parser.Next(one);
   ASSERT_EQ(step.status, RespParser::Status::kCommand);
   EXPECT_EQ(step.consumed, one.size());
@@ -125,12 +117,12 @@ TEST(RespParserTest, InlineCommandsSplitLikeRedis) {
   // A NUL ends the line as redis-server reads it (a C string).
   EXPECT_EQ(Whole(std::string("echo a\0b c\r\n", 12)), std::vector<Event>{Cmd({"echo", "a"})});
   // Mixed with multibulk on one connection.
-  EXPECT_EQ(Whole("PING\r\n" + Multibulk({"PING"}) + "ECHO x\r\n"),
+  EXPECT_EQ(Whole("PING\r\n" + RespCommand({"PING"}) + "ECHO x\r\n"),
             (std::vector<Event>{Cmd({"PING"}), Cmd({"PING"}), Cmd({"ECHO", "x"})}));
 }
 
 TEST(RespParserTest, EmptyCommandsAreSkippedSilently) {
-  EXPECT_EQ(Whole("*0\r\n*-1\r\n\r\n   \r\n" + Multibulk({"PING"})),
+  EXPECT_EQ(Whole("*0\r\n*-1\r\n\r\n   \r\n" + RespCommand({"PING"})),
             std::vector<Event>{Cmd({"PING"})});
   // Skipped bytes are reported consumed even when the next command is still partial.
   RespParser parser;
@@ -166,7 +158,7 @@ TEST(RespParserTest, ProtocolErrorsCarryRedisMessages) {
   EXPECT_EQ(Whole("*1\r\n$-1\r\n"), std::vector<Event>{Err(invalid_bulk)});
   EXPECT_EQ(Whole("*1\r\n$x\r\n"), std::vector<Event>{Err(invalid_bulk)});
   // Commands before the error are delivered; nothing after it is.
-  EXPECT_EQ(Whole(Multibulk({"PING"}) + "*1\r\n$-5\r\n" + Multibulk({"PING"})),
+  EXPECT_EQ(Whole(RespCommand({"PING"}) + "*1\r\n$-5\r\n" + RespCommand({"PING"})),
             (std::vector<Event>{Cmd({"PING"}), Err(invalid_bulk)}));
 }
 
@@ -187,10 +179,10 @@ TEST(RespParserTest, LimitsApplyFromTheHeaderLineAlone) {
   small.max_args = 5;
   small.max_bulk_bytes = 10;
   small.max_line_bytes = 100;
-  EXPECT_EQ(Whole(Multibulk({"a", "b", "c", "d", "e"}), small).size(), 1u);
+  EXPECT_EQ(Whole(RespCommand({"a", "b", "c", "d", "e"}), small).size(), 1u);
   EXPECT_EQ(Whole("*6\r\n", small),
             std::vector<Event>{Err("Protocol error: invalid multibulk length")});
-  EXPECT_EQ(Whole(Multibulk({"0123456789"}), small)[0].args.size(), 1u);
+  EXPECT_EQ(Whole(RespCommand({"0123456789"}), small)[0].args.size(), 1u);
   EXPECT_EQ(Whole("*1\r\n$11\r\n", small),
             std::vector<Event>{Err("Protocol error: invalid bulk length")});
   // Lines without their end: an error once more than the line limit is buffered.
@@ -220,13 +212,13 @@ TEST(RespParserTest, LimitsApplyFromTheHeaderLineAlone) {
 
 TEST(RespParserTest, UnauthenticatedClientsGetRedisStricterLimits) {
   std::vector<std::string> ten(10, "x"), eleven(11, "x");
-  EXPECT_EQ(Whole(Multibulk(ten), {}, true).size(), 1u);
-  EXPECT_EQ(Whole(Multibulk(eleven), {}, true),
+  EXPECT_EQ(Whole(RespCommand(ten), {}, true).size(), 1u);
+  EXPECT_EQ(Whole(RespCommand(eleven), {}, true),
             std::vector<Event>{Err("Protocol error: unauthenticated multibulk length")});
-  EXPECT_EQ(Whole(Multibulk({std::string(16384, 'p')}), {}, true).size(), 1u);
+  EXPECT_EQ(Whole(RespCommand({std::string(16384, 'p')}), {}, true).size(), 1u);
   EXPECT_EQ(Whole("*1\r\n$16385\r\n", {}, true),
             std::vector<Event>{Err("Protocol error: unauthenticated bulk length")});
-  EXPECT_EQ(Whole(Multibulk(eleven), {}, false).size(), 1u);  // once authenticated
+  EXPECT_EQ(Whole(RespCommand(eleven), {}, false).size(), 1u);  // once authenticated
 }
 
 TEST(RespParserTest, RedisIntegerRules) {
@@ -258,7 +250,7 @@ std::string RandomStream(std::mt19937_64& rng, std::vector<Event>* want) {
           const size_t len = pick(10) == 0 ? 200 + pick(3000) : pick(12);
           for (size_t i = 0; i < len; ++i) a.push_back(alphabet[pick(alphabet.size())]);
         }
-        bytes += Multibulk(args);
+        bytes += RespCommand(args);
         want->push_back(Cmd(args));
         break;
       }
@@ -315,7 +307,7 @@ std::string RandomStream(std::mt19937_64& rng, std::vector<Event>* want) {
         bytes += std::vector<std::string>{"*0\r\n", "*-1\r\n", "\r\n", "  \n"}[pick(4)];
         break;
       default:
-        bytes += Multibulk({"PING"});
+        bytes += RespCommand({"PING"});
         want->push_back(Cmd({"PING"}));
         break;
     }
@@ -347,7 +339,7 @@ TEST(RespParserTest, AnySplitParsesAsTheWhole) {
 // Every prefix of a valid stream followed by a protocol error: the commands before it, then
 // the error, however the bytes arrive.
 TEST(RespParserTest, ErrorsAreFoundAtTheSamePointInAnySplit) {
-  const std::string bytes = Multibulk({"PING"}) + "ECHO 'x'\r\n" + "*2\r\n$1\r\na\r\n:5\r\n";
+  const std::string bytes = RespCommand({"PING"}) + "ECHO 'x'\r\n" + "*2\r\n$1\r\na\r\n:5\r\n";
   const std::vector<Event> want = {Cmd({"PING"}), Cmd({"ECHO", "x"}),
                                    Err("Protocol error: expected '$', got ':'")};
   EXPECT_EQ(Whole(bytes), want);

@@ -41,6 +41,13 @@ std::unique_ptr<RespClient> Connect(uint16_t port) {
   return client.ok() ? std::move(*client) : nullptr;
 }
 
+// Whether the connection answers PING with PONG (within timeout_ms).
+bool Pongs(RespClient& c, int timeout_ms = 5000) {
+  if (!c.Send("PING\r\n").ok()) return false;
+  auto r = c.ReadReply(timeout_ms);
+  return r.ok() && *r == "+PONG\r\n";
+}
+
 // HELLO's reply carries the connection's id, which differs between servers.
 std::string MaskId(std::string reply) {
   const std::string key = "$2\r\nid\r\n:";
@@ -240,9 +247,7 @@ TEST(ServerAloneTest, AClientPastTheQueryBufferLimitIsDisconnected) {
   ASSERT_TRUE(c->Send(std::string(8192, 'a')).ok());
   EXPECT_TRUE(c->ClosedWithin(5000));
   // Others are still served.
-  auto other = Connect(server->port());
-  ASSERT_TRUE(other->Send("PING\r\n").ok());
-  EXPECT_EQ(*other->ReadReply(), "+PONG\r\n");
+  EXPECT_TRUE(Pongs(*Connect(server->port())));
 }
 
 TEST(ServerAloneTest, MaxClientsRefusesOneMoreWithRedisError) {
@@ -251,20 +256,14 @@ TEST(ServerAloneTest, MaxClientsRefusesOneMoreWithRedisError) {
   auto server = StartLocus(options);
   auto a = Connect(server->port());
   auto b = Connect(server->port());
-  for (auto* c : {a.get(), b.get()}) {  // both accepted and counted
-    ASSERT_TRUE(c->Send("PING\r\n").ok());
-    ASSERT_EQ(*c->ReadReply(), "+PONG\r\n");
-  }
+  ASSERT_TRUE(Pongs(*a) && Pongs(*b));  // both accepted and counted
   auto third = Connect(server->port());
   EXPECT_EQ(*third->ReadReply(), "-ERR max number of clients reached\r\n");
   EXPECT_TRUE(third->ClosedWithin(2000));
   a.reset();  // a slot frees once the server sees the close
   bool served = false;
   for (int attempt = 0; attempt < 100 && !served; ++attempt) {
-    auto c = Connect(server->port());
-    ASSERT_TRUE(c->Send("PING\r\n").ok());
-    auto r = c->ReadReply(2000);
-    served = r.ok() && *r == "+PONG\r\n";
+    served = Pongs(*Connect(server->port()), 2000);
     if (!served) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   EXPECT_TRUE(served);
@@ -278,13 +277,11 @@ TEST(ServerAloneTest, IdleClientsAreDisconnectedActiveOnesStay) {
   auto busy = Connect(server->port());
   const auto start = std::chrono::steady_clock::now();
   while (std::chrono::steady_clock::now() - start < std::chrono::milliseconds(2500)) {
-    ASSERT_TRUE(busy->Send("PING\r\n").ok());
-    ASSERT_EQ(*busy->ReadReply(), "+PONG\r\n");
+    ASSERT_TRUE(Pongs(*busy));
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   EXPECT_TRUE(idle->ClosedWithin(2000));
-  ASSERT_TRUE(busy->Send("PING\r\n").ok());
-  EXPECT_EQ(*busy->ReadReply(), "+PONG\r\n");
+  EXPECT_TRUE(Pongs(*busy));
 }
 
 // A client that pipelines large commands and never reads their replies: its replies are
@@ -303,9 +300,7 @@ TEST(ServerAloneTest, AClientThatNeverReadsIsDisconnected) {
     }
     return false;
   });
-  auto other = Connect(server->port());
-  ASSERT_TRUE(other->Send("PING\r\n").ok());
-  EXPECT_EQ(*other->ReadReply(), "+PONG\r\n");
+  EXPECT_TRUE(Pongs(*Connect(server->port())));
   ASSERT_EQ(sender.wait_for(std::chrono::seconds(30)), std::future_status::ready);
   EXPECT_TRUE(sender.get());
 }

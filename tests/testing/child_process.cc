@@ -16,6 +16,8 @@
 #include <sstream>
 #include <thread>
 
+#include "tests/testing/loopback.h"
+
 namespace locus::testing {
 
 Result<std::string> MakeTempDir(const std::string& prefix) {
@@ -94,11 +96,19 @@ void StopChild(pid_t* pid, int signal, int seconds) {
   *pid = -1;
 }
 
-bool ChildExited(pid_t* pid) {
-  if (*pid <= 0) return true;
-  if (::waitpid(*pid, nullptr, WNOHANG) != *pid) return false;
-  *pid = -1;
-  return true;
+Startup WaitUntilAccepting(pid_t* pid, uint16_t port, int seconds, int* wstatus) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    if (::waitpid(*pid, &status, WNOHANG) == *pid) {
+      *pid = -1;
+      if (wstatus != nullptr) *wstatus = status;
+      return Startup::kExited;
+    }
+    if (Accepts(port)) return Startup::kAccepting;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return Startup::kTimedOut;
 }
 
 std::string ReadFileOrEmpty(const std::string& path) {

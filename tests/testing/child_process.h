@@ -7,6 +7,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -35,8 +36,10 @@ Result<pid_t> SpawnChild(const std::vector<std::string>& argv, const std::string
 // sets *pid to -1. Nothing when *pid <= 0.
 void StopChild(pid_t* pid, int signal, int seconds);
 
-// Whether the child has exited (reaped then, *pid set to -1).
-bool ChildExited(pid_t* pid);
+// Waits up to `seconds` for the child to accept connections on 127.0.0.1:port. kExited: it
+// exited first (reaped, *pid set to -1, its wait status in *wstatus when given).
+enum class Startup { kAccepting, kExited, kTimedOut };
+Startup WaitUntilAccepting(pid_t* pid, uint16_t port, int seconds, int* wstatus = nullptr);
 
 // A file's contents ("" when unreadable).
 std::string ReadFileOrEmpty(const std::string& path);

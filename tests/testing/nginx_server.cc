@@ -113,18 +113,10 @@ Result<std::unique_ptr<NginxServer>> NginxServer::Start() {
     // From here the object owns the process and the directory, whatever happens.
     std::unique_ptr<NginxServer> server(new NginxServer(dir, port, pid));
 
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    bool exited = false;
     int wstatus = 0;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (::waitpid(pid, &wstatus, WNOHANG) == pid) {
-        exited = true;
-        server->pid_ = -1;
-        break;
-      }
-      if (Accepts(port)) return server;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
+    const Startup started = WaitUntilAccepting(&server->pid_, port, 10, &wstatus);
+    if (started == Startup::kAccepting) return server;
+    const bool exited = started == Startup::kExited;
     const std::string log = server->ErrorLog() + ReadAll(dir + "/stderr.log");
     if (exited && log.find("Address already in use") != std::string::npos) {
       last_error = log;

@@ -54,16 +54,9 @@ Result<std::unique_ptr<RedisServer>> RedisServer::Start(const std::vector<std::s
       return pid.status();
     }
     std::unique_ptr<RedisServer> server(new RedisServer(dir, port, *pid));
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    bool exited = false;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (ChildExited(&server->pid_)) {
-        exited = true;
-        break;
-      }
-      if (Accepts(port)) return server;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
+    const Startup started = WaitUntilAccepting(&server->pid_, port, 10);
+    if (started == Startup::kAccepting) return server;
+    const bool exited = started == Startup::kExited;
     last_log = ReadFileOrEmpty(log);
     if (exited && last_log.find("Address already in use") != std::string::npos) continue;
     return UnavailableError(binary + " on 127.0.0.1:" + std::to_string(port) +

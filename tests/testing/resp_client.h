@@ -9,10 +9,14 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "locus/status.h"
 
 namespace locus::testing {
+
+// `args` as one multibulk request (what client libraries send).
+std::string RespCommand(const std::vector<std::string>& args);
 
 // The length of the first complete reply in `bytes`, 0 when it is not all there.
 size_t RespReplyLength(std::string_view bytes);
